@@ -1,0 +1,49 @@
+using System.Globalization;
+
+namespace TruthDb.Dataflow.Format;
+
+/// <summary>
+/// File names in a log directory: segments are named by their first LSN as 20 zero-padded
+/// decimal digits plus <c>.wal</c>; segments being prepared ahead end in <c>.tmp</c>.
+/// </summary>
+internal static class SegmentNames
+{
+    /// <summary>Extension of segment files.</summary>
+    public const string SegmentExtension = ".wal";
+
+    /// <summary>Extension of files being prepared (never part of the log; deleted at open).</summary>
+    public const string TemporaryExtension = ".tmp";
+
+    /// <summary>Name of the writer lock file.</summary>
+    public const string LockFile = "truthdb.lock";
+
+    private const int Digits = 20;
+
+    /// <summary>The segment file name for a segment whose first record is <paramref name="firstLsn"/>.</summary>
+    public static string ForSegment(long firstLsn) =>
+        firstLsn.ToString("D20", CultureInfo.InvariantCulture) + SegmentExtension;
+
+    /// <summary>Parses a segment file name; false for any other file.</summary>
+    public static bool TryParseSegment(string name, out long firstLsn)
+    {
+        firstLsn = 0;
+        if (name.Length != Digits + SegmentExtension.Length || !name.EndsWith(SegmentExtension, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        var digits = name.AsSpan(0, Digits);
+        foreach (var c in digits)
+        {
+            if (c is < '0' or > '9')
+            {
+                return false;
+            }
+        }
+
+        return long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out firstLsn) && firstLsn > 0;
+    }
+
+    /// <summary>True for a file left behind by a segment preparation that did not finish.</summary>
+    public static bool IsTemporary(string name) => name.EndsWith(TemporaryExtension, StringComparison.Ordinal);
+}

@@ -1,0 +1,252 @@
+using Microsoft.Extensions.Logging;
+using TruthDb.Dataflow.Format;
+using TruthDb.Dataflow.Storage;
+using TruthDb.Dataflow.Writing;
+
+namespace TruthDb.Dataflow.Recovery;
+
+/// <summary>
+/// Opens a log directory: creates a new log, or validates and repairs the tail of an existing one.
+/// </summary>
+/// <remarks>
+/// What a crash can leave, and what recovery does with it:
+/// <list type="bullet">
+/// <item><c>*.tmp</c> files: segments being prepared, never part of the log. Deleted.</item>
+/// <item>Sealed segments (all but the last): written and synced before the next segment was
+/// created. Their headers and seal trailers are validated, and consecutive segments must continue
+/// each other's LSNs; anything else is corruption and opening refuses.</item>
+/// <item>The last segment: frames are validated in order. At the first bad frame (zeros, garbage,
+/// a cut-off or torn frame) the rest of the record area is scanned for frames of this log with a
+/// later LSN. If one of them was written when the bad record was already durable (its synced-LSN
+/// field says so), a durable record is damaged: corruption, opening refuses naming segment and
+/// offset. Otherwise the bad frame and everything after it were never acknowledged as durable — a
+/// torn tail: the frames of it that still validate are zeroed (so they can never come back after
+/// their LSNs are reused), the segment is synced, and what was dropped is logged.</item>
+/// </list>
+/// Recovery writes nothing else, so a crash during recovery followed by a second recovery gives the
+/// same log (idempotent).
+/// </remarks>
+internal static partial class LogRecovery
+{
+    /// <summary>Creates or recovers the log in <paramref name="storage"/>.</summary>
+    public static RecoveredLog Recover(IWalStorage storage, WalOptions options, ILogger logger)
+    {
+        var segments = new List<SegmentInfo>();
+        foreach (var name in storage.ListFiles())
+        {
+            if (SegmentNames.IsTemporary(name))
+            {
+                storage.Delete(name);
+            }
+            else if (SegmentNames.TryParseSegment(name, out var firstLsn))
+            {
+                segments.Add(new SegmentInfo(firstLsn, 0));
+            }
+        }
+
+        if (segments.Count == 0)
+        {
+            return Create(storage, options, logger);
+        }
+
+        segments.Sort((a, b) => a.FirstLsn.CompareTo(b.FirstLsn));
+        return RecoverExisting(storage, segments, logger);
+    }
+
+    private static RecoveredLog Create(IWalStorage storage, WalOptions options, ILogger logger)
+    {
+        var logId = LogId.NewId();
+        var file = SegmentPreparer.Prepare(storage, options.SegmentSize, 0);
+        try
+        {
+            SegmentPreparer.Activate(storage, file, new SegmentHeader(logId, 1, options.SegmentSize, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+
+        LogCreated(logger, storage.DirectoryPath, logId);
+        return new RecoveredLog(logId, [new SegmentInfo(1, options.SegmentSize)], file, SegmentLayout.RecordsStart, 0, false);
+    }
+
+    private static RecoveredLog RecoverExisting(IWalStorage storage, List<SegmentInfo> found, ILogger logger)
+    {
+        var segments = new SegmentInfo[found.Count];
+        LogId? logId = null;
+        long expectedFirst = 0;
+        for (var i = 0; i < found.Count; i++)
+        {
+            var last = i == found.Count - 1;
+            var name = found[i].Name;
+            var file = storage.Open(name, writable: last);
+            try
+            {
+                var header = ReadHeader(file, name, found[i].FirstLsn, logId);
+                logId = header.LogId;
+                segments[i] = new SegmentInfo(header.FirstLsn, header.SegmentSize);
+                if (i > 0 && header.FirstLsn != expectedFirst)
+                {
+                    throw new WalCorruptedException(name, 0,
+                        $"the segment starts at LSN {header.FirstLsn}, but the segment before it ends at LSN {expectedFirst - 1} (a segment is missing or damaged)");
+                }
+
+                if (last)
+                {
+                    return RecoverTail(storage, file, header, segments, logger);
+                }
+
+                expectedFirst = ReadTrailer(file, name, header).LastLsn + 1;
+            }
+            finally
+            {
+                if (!last)
+                {
+                    file.Dispose();
+                }
+            }
+        }
+
+        throw new InvalidOperationException("unreachable: the last segment returns");
+    }
+
+    private static SegmentHeader ReadHeader(IStorageFile file, string name, long firstLsnFromName, LogId? logId)
+    {
+        Span<byte> bytes = stackalloc byte[SegmentHeader.Length];
+        var read = file.ReadFully(0, bytes);
+        if (!SegmentHeader.TryRead(bytes[..read], out var header, out var problem))
+        {
+            throw new WalCorruptedException(name, 0, problem);
+        }
+
+        if (header.FirstLsn != firstLsnFromName)
+        {
+            throw new WalCorruptedException(name, 32, $"the header says the first LSN is {header.FirstLsn}, but the file name says {firstLsnFromName}");
+        }
+
+        if (logId is { } expected && !header.LogId.Equals(expected))
+        {
+            throw new WalCorruptedException(name, 16, $"the segment belongs to another log (log id {header.LogId}, expected {expected})");
+        }
+
+        if (header.SegmentSize is < WalOptions.MinSegmentSize or > WalOptions.MaxSegmentSize || header.SegmentSize % WalOptions.SegmentSizeGranularity != 0)
+        {
+            throw new WalCorruptedException(name, 40, $"the header's segment size {header.SegmentSize} is not a valid segment size");
+        }
+
+        if (file.Length < header.SegmentSize)
+        {
+            throw new WalCorruptedException(name, file.Length, $"the file is {file.Length} bytes long, shorter than its segment size {header.SegmentSize}");
+        }
+
+        return header;
+    }
+
+    private static (long LastLsn, long RecordsEnd) ReadTrailer(IStorageFile file, string name, SegmentHeader header)
+    {
+        var offset = SegmentLayout.RecordsEnd(header.SegmentSize);
+        Span<byte> bytes = stackalloc byte[FrameCodec.TrailerLength];
+        var read = file.ReadFully(offset, bytes);
+        if (!FrameCodec.TryDecodeTrailer(bytes[..read], header.LogId.Seed, out var lastLsn, out var recordsEnd)
+            || lastLsn < header.FirstLsn - 1 || recordsEnd < SegmentLayout.RecordsStart || recordsEnd > offset)
+        {
+            throw new WalCorruptedException(name, offset, "the seal trailer of a sealed segment is missing or damaged");
+        }
+
+        return (lastLsn, recordsEnd);
+    }
+
+    private static RecoveredLog RecoverTail(IWalStorage storage, IStorageFile file, SegmentHeader header, SegmentInfo[] segments, ILogger logger)
+    {
+        var name = segments[^1].Name;
+        var seed = header.LogId.Seed;
+        var recordsEnd = SegmentLayout.RecordsEnd(header.SegmentSize);
+        long offset, lastLsn;
+        FrameStatus status;
+        using (var reader = new FrameReader(file, seed, SegmentLayout.RecordsStart, recordsEnd, header.FirstLsn))
+        {
+            while ((status = reader.Next()) == FrameStatus.Success)
+            {
+            }
+
+            offset = reader.Offset;
+            lastLsn = reader.ExpectedLsn - 1;
+        }
+
+        var sealedTrailer = TryReadTrailer(file, header, out var trailerLast, out var trailerEnd);
+        if (sealedTrailer && (trailerLast != lastLsn || trailerEnd != offset))
+        {
+            throw new WalCorruptedException(name, offset,
+                $"the segment is sealed at LSN {trailerLast} (records end at offset {trailerEnd}), but its records end at LSN {lastLsn}, offset {offset}: frame is {Describe(status)}");
+        }
+
+        if (!sealedTrailer && offset < recordsEnd)
+        {
+            RepairTornTail(file, name, seed, offset, recordsEnd, lastLsn + 1, status, logger);
+        }
+
+        // Whatever the previous process wrote may still be only in the page cache: make the recovered
+        // records durable before DurableLsn says they are.
+        file.DataSync();
+        LogRecovered(logger, storage.DirectoryPath, segments.Length, segments[0].FirstLsn, lastLsn);
+        return new RecoveredLog(header.LogId, segments, file, offset, lastLsn, sealedTrailer);
+    }
+
+    private static void RepairTornTail(IStorageFile file, string name, uint seed, long offset, long recordsEnd, long missingLsn, FrameStatus status, ILogger logger)
+    {
+        var scan = TailScan.Run(file, seed, offset, recordsEnd, missingLsn);
+        if (scan.ProvesCorruption)
+        {
+            throw new WalCorruptedException(name, offset,
+                $"the frame of LSN {missingLsn} is {Describe(status)}, but the valid frame of LSN {scan.CorruptionWitnessLsn} at offset {scan.CorruptionWitnessOffset} was written after LSN {missingLsn} was durable (mid-log corruption; repair is a separate, explicit action)");
+        }
+
+        if (scan.LastNonZeroEnd <= offset)
+        {
+            return;
+        }
+
+        if (scan.LastFrameEnd > offset)
+        {
+            // Frames past the damage validate: zero them, or they could come back once their LSNs are reused.
+            Zero(file, offset, scan.LastFrameEnd);
+        }
+
+        LogTornTail(logger, name, offset, scan.LastNonZeroEnd - offset, missingLsn,
+            scan.MaxLsnSeen >= missingLsn ? scan.MaxLsnSeen : missingLsn, Describe(status));
+    }
+
+    private static bool TryReadTrailer(IStorageFile file, SegmentHeader header, out long lastLsn, out long recordsEnd)
+    {
+        Span<byte> bytes = stackalloc byte[FrameCodec.TrailerLength];
+        var read = file.ReadFully(SegmentLayout.RecordsEnd(header.SegmentSize), bytes);
+        return FrameCodec.TryDecodeTrailer(bytes[..read], header.LogId.Seed, out lastLsn, out recordsEnd);
+    }
+
+    private static void Zero(IStorageFile file, long from, long to)
+    {
+        var zeros = new byte[(int)Math.Min(to - from, 1024 * 1024)];
+        for (var at = from; at < to; at += zeros.Length)
+        {
+            file.Write(at, zeros.AsSpan(0, (int)Math.Min(zeros.Length, to - at)));
+        }
+    }
+
+    private static string Describe(FrameStatus status) => status switch
+    {
+        FrameStatus.Truncated => "cut off (its length runs past the record area)",
+        FrameStatus.ChecksumMismatch => "damaged (checksum mismatch: zeros, garbage or a torn write)",
+        FrameStatus.OutOfSequence => "out of sequence (an LSN that does not continue the log)",
+        _ => status.ToString(),
+    };
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Created a new log in '{Directory}' (log id {LogId}).")]
+    private static partial void LogCreated(ILogger logger, string directory, LogId logId);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Recovered the log in '{Directory}': {Segments} segment(s), LSNs {FirstLsn} to {LastLsn}.")]
+    private static partial void LogRecovered(ILogger logger, string directory, int segments, long firstLsn, long lastLsn);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "Recovery truncated the torn tail of segment '{Segment}' at offset {Offset}: dropped {Bytes} bytes holding LSNs {FromLsn} to {ToLsn} at most, none of them ever acknowledged as durable (the first bad frame was {Problem}).")]
+    private static partial void LogTornTail(ILogger logger, string segment, long offset, long bytes, long fromLsn, long toLsn, string problem);
+}

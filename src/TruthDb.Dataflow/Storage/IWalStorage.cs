@@ -1,0 +1,70 @@
+namespace TruthDb.Dataflow.Storage;
+
+/// <summary>
+/// The storage seam: every file operation the engine performs goes through this interface, so the
+/// real file system (<see cref="FileSystemStorage"/>) and a simulated one for crash tests can be
+/// swapped. Names are plain file names inside one log directory, never paths.
+/// </summary>
+/// <remarks>
+/// Durability model the engine relies on (and the simulation reproduces):
+/// <list type="bullet">
+/// <item>A <see cref="IStorageFile.Write"/> reaches the OS (it survives a process crash) but may be
+/// lost, reordered or torn by a power loss until <see cref="IStorageFile.DataSync"/> returns.</item>
+/// <item><see cref="Create"/>, <see cref="Rename"/> and <see cref="Delete"/> change the directory,
+/// and survive a power loss only once <see cref="SyncDirectory"/> returns.</item>
+/// <item>Errors are <see cref="IOException"/>s; a full disk carries the ENOSPC error code
+/// (see <see cref="StorageErrors.IsDiskFull"/>).</item>
+/// </list>
+/// Implementations are safe for concurrent use on different files.
+/// </remarks>
+internal interface IWalStorage
+{
+    /// <summary>The log directory this storage works in (for messages).</summary>
+    string DirectoryPath { get; }
+
+    /// <summary>Takes the exclusive writer lock of the directory, or throws an <see cref="IOException"/>.</summary>
+    IDisposable AcquireWriterLock();
+
+    /// <summary>The names of the files in the directory.</summary>
+    IReadOnlyList<string> ListFiles();
+
+    /// <summary>Creates a new, empty file; fails if it exists.</summary>
+    IStorageFile Create(string name);
+
+    /// <summary>Opens an existing file for reading, and for writing when <paramref name="writable"/>.</summary>
+    IStorageFile Open(string name, bool writable);
+
+    /// <summary>Renames a file, replacing <paramref name="newName"/> if it exists.</summary>
+    void Rename(string name, string newName);
+
+    /// <summary>Deletes a file if it exists.</summary>
+    void Delete(string name);
+
+    /// <summary>Makes the directory's entries (creates, renames, deletes) durable.</summary>
+    void SyncDirectory();
+}
+
+/// <summary>An open file of an <see cref="IWalStorage"/>.</summary>
+internal interface IStorageFile : IDisposable
+{
+    /// <summary>The file name.</summary>
+    string Name { get; }
+
+    /// <summary>The current length of the file in bytes.</summary>
+    long Length { get; }
+
+    /// <summary>Reads up to <c>buffer.Length</c> bytes at <paramref name="offset"/>; returns the count read (0 at the end).</summary>
+    int Read(long offset, Span<byte> buffer);
+
+    /// <summary>One positional write of all of <paramref name="data"/> at <paramref name="offset"/>.</summary>
+    void Write(long offset, ReadOnlySpan<byte> data);
+
+    /// <summary>Reserves space up to <paramref name="length"/> bytes (fallocate); fails with ENOSPC when the disk is full.</summary>
+    void Allocate(long length);
+
+    /// <summary>Makes the file's data (and the size needed to read it back) durable: fdatasync.</summary>
+    void DataSync();
+
+    /// <summary>Makes the file's data and all its metadata durable: fsync.</summary>
+    void FullSync();
+}

@@ -1,0 +1,127 @@
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+
+namespace TruthDb.Dataflow.Storage;
+
+/// <summary>
+/// The Linux system calls the runtime does not expose: fdatasync, fallocate, and fsync of a
+/// directory. Each throws an <see cref="IOException"/> whose HResult is the errno, like the runtime's
+/// own file errors, so <see cref="StorageErrors.IsDiskFull"/> works on both.
+/// </summary>
+internal static partial class LinuxNative
+{
+    private const int ORdOnly = 0;
+    private const int ODirectory = 0x10000;
+    private const int OCloexec = 0x80000;
+    private const int EIntr = 4;
+    private const int EOpNotSupp = 95;
+
+    /// <summary>True where these calls are used (Linux); elsewhere the portable fallbacks are.</summary>
+    public static bool IsSupported => OperatingSystem.IsLinux();
+
+    /// <summary>fdatasync(2) (or fsync(2) when <paramref name="full"/>) on the file behind <paramref name="handle"/>.</summary>
+    public static void Sync(SafeFileHandle handle, bool full, string what)
+    {
+        var added = false;
+        handle.DangerousAddRef(ref added);
+        try
+        {
+            var fd = (int)handle.DangerousGetHandle();
+            while ((full ? FSync(fd) : FDataSync(fd)) != 0)
+            {
+                ThrowUnlessInterrupted(full ? "fsync" : "fdatasync", what);
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
+        }
+    }
+
+    /// <summary>fallocate(2) mode 0 of [0, length): reserves blocks so a later write cannot hit ENOSPC.</summary>
+    /// <returns>False when the file system does not support fallocate.</returns>
+    public static bool Allocate(SafeFileHandle handle, long length, string what)
+    {
+        var added = false;
+        handle.DangerousAddRef(ref added);
+        try
+        {
+            var fd = (int)handle.DangerousGetHandle();
+            while (FAllocate(fd, 0, 0, length) != 0)
+            {
+                if (Marshal.GetLastPInvokeError() == EOpNotSupp)
+                {
+                    return false;
+                }
+
+                ThrowUnlessInterrupted("fallocate", what);
+            }
+
+            return true;
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
+        }
+    }
+
+    /// <summary>fsync(2) of a directory, so entries created, renamed or deleted in it are durable.</summary>
+    public static void SyncDirectory(string path)
+    {
+        var fd = Open(path, ORdOnly | ODirectory | OCloexec);
+        if (fd < 0)
+        {
+            ThrowLast("open directory", path);
+        }
+
+        try
+        {
+            while (FSync(fd) != 0)
+            {
+                ThrowUnlessInterrupted("fsync directory", path);
+            }
+        }
+        finally
+        {
+            _ = Close(fd);
+        }
+    }
+
+    private static void ThrowUnlessInterrupted(string call, string what)
+    {
+        if (Marshal.GetLastPInvokeError() != EIntr)
+        {
+            ThrowLast(call, what);
+        }
+    }
+
+    private static void ThrowLast(string call, string what)
+    {
+        var errno = Marshal.GetLastPInvokeError();
+        var message = errno == StorageErrors.NoSpaceErrno
+            ? $"No space left on device: {call} failed for '{what}'."
+            : $"{call} failed for '{what}': {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno}).";
+        throw new IOException(message, errno);
+    }
+
+    [LibraryImport("libc", EntryPoint = "fdatasync", SetLastError = true)]
+    private static partial int FDataSync(int fd);
+
+    [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
+    private static partial int FSync(int fd);
+
+    [LibraryImport("libc", EntryPoint = "fallocate", SetLastError = true)]
+    private static partial int FAllocate(int fd, int mode, long offset, long length);
+
+    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Open(string path, int flags);
+
+    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+    private static partial int Close(int fd);
+}

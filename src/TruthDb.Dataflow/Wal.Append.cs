@@ -1,0 +1,229 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Threading.Tasks.Dataflow;
+using TruthDb.Dataflow.Writing;
+
+namespace TruthDb.Dataflow;
+
+/// <summary>The append path: admission (backpressure), posting, and triggering batches.</summary>
+public sealed partial class Wal
+{
+    // Appends waiting for room, in call order. While any waits, new appends queue behind them, so
+    // appends issued one after another by one caller get increasing LSNs even when some had to wait.
+    private readonly LinkedList<PendingAppend> _waiters = new();
+    private int _waiterCount;
+    private long _pendingBytes;
+    private long _queued;
+    private int _writing;
+    private int _flushRequested;
+    private int _delayArmed;
+
+    /// <summary>
+    /// Appends a record and returns its LSN once it is acknowledged under the log's
+    /// <see cref="WalOptions.Durability"/>. The payload is copied before this returns, so the caller may
+    /// reuse its buffer at once. When <see cref="WalOptions.MaxPendingBytes"/> are pending, waits
+    /// asynchronously for room (in call order); <paramref name="ct"/> cancels only that wait: once the
+    /// record is handed to the writer it will be written.
+    /// </summary>
+    /// <exception cref="ArgumentException">The record is larger than a segment can hold.</exception>
+    /// <exception cref="ObjectDisposedException">The log is disposed.</exception>
+    /// <exception cref="WalFaultedException">The log has faulted (from the returned task).</exception>
+    /// <exception cref="WalFullException">No space for the segment the record needs (from the returned task).</exception>
+    public ValueTask<long> AppendAsync(ReadOnlyMemory<byte> payload, CancellationToken ct = default)
+    {
+        var size = Admit(payload.Length);
+        if (ct.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<long>(ct);
+        }
+
+        if (_writer.Fault is { } fault)
+        {
+            return ValueTask.FromException<long>(new WalFaultedException($"The write-ahead log in '{Directory}' has faulted; reopen it to recover.", fault));
+        }
+
+        if (Volatile.Read(ref _waiterCount) == 0 && TryReserve(size))
+        {
+            var item = PendingAppend.Rent(payload.Span);
+            Post(item);
+            return item.Task;
+        }
+
+        return EnqueueWaiter(payload.Span, ct);
+    }
+
+    /// <summary>
+    /// Appends a record if there is room right now: false (and nothing appended) when
+    /// <see cref="WalOptions.MaxPendingBytes"/> are pending or other appends are waiting for room.
+    /// When true, <paramref name="lsn"/> completes like <see cref="AppendAsync"/>'s result.
+    /// </summary>
+    /// <exception cref="ArgumentException">The record is larger than a segment can hold.</exception>
+    /// <exception cref="ObjectDisposedException">The log is disposed.</exception>
+    public bool TryAppend(ReadOnlyMemory<byte> payload, out ValueTask<long> lsn)
+    {
+        var size = Admit(payload.Length);
+        if (Volatile.Read(ref _waiterCount) != 0 || !TryReserve(size))
+        {
+            lsn = default;
+            return false;
+        }
+
+        var item = PendingAppend.Rent(payload.Span);
+        Post(item);
+        lsn = item.Task;
+        return true;
+    }
+
+    private long Admit(int length)
+    {
+        ObjectDisposedException.ThrowIf(_disposal is not null, this);
+        if (length > _maxPayload)
+        {
+            ThrowTooLarge(length, _maxPayload, _options.SegmentSize, "payload");
+        }
+
+        return length;
+    }
+
+    [DoesNotReturn]
+    private static void ThrowTooLarge(int length, long maxPayload, long segmentSize, string paramName) => throw new ArgumentException(
+        $"The record is {length} bytes; the largest record a segment of {segmentSize} bytes holds is {maxPayload} bytes (WalOptions.SegmentSize).",
+        paramName);
+
+    private bool TryReserve(long size)
+    {
+        var current = Volatile.Read(ref _pendingBytes);
+        while (true)
+        {
+            // One record may always go when nothing is pending, even if it is bigger than the bound.
+            if (current > 0 && current + size > _options.MaxPendingBytes)
+            {
+                return false;
+            }
+
+            var seen = Interlocked.CompareExchange(ref _pendingBytes, current + size, current);
+            if (seen == current)
+            {
+                return true;
+            }
+
+            current = seen;
+        }
+    }
+
+    private void Release(long bytes)
+    {
+        Interlocked.Add(ref _pendingBytes, -bytes);
+        if (Volatile.Read(ref _waiterCount) != 0)
+        {
+            AdmitWaiters(all: false);
+        }
+    }
+
+    private void Post(PendingAppend item)
+    {
+        if (!_batches.Post(item))
+        {
+            Interlocked.Add(ref _pendingBytes, -item.Length);
+            item.Fail(new ObjectDisposedException(nameof(Wal), $"The write-ahead log in '{Directory}' is disposed."));
+            return;
+        }
+
+        Interlocked.Increment(ref _queued);
+        if (Volatile.Read(ref _writing) == 0)
+        {
+            Trigger();
+        }
+    }
+
+    // Sends what is pending to the writer: at once, or after MaxBatchDelay when one is set.
+    private void Trigger()
+    {
+        if (_delayTimer is null)
+        {
+            _batches.TriggerBatch();
+        }
+        else if (Interlocked.Exchange(ref _delayArmed, 1) == 0)
+        {
+            _delayTimer.Change(_options.MaxBatchDelay, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private void DelayElapsed()
+    {
+        Volatile.Write(ref _delayArmed, 0);
+        _batches.TriggerBatch();
+    }
+
+    private ValueTask<long> EnqueueWaiter(ReadOnlySpan<byte> payload, CancellationToken ct)
+    {
+        var item = PendingAppend.Rent(payload);
+        lock (_waiters)
+        {
+            if (_disposal is not null)
+            {
+                item.Fail(new ObjectDisposedException(nameof(Wal), $"The write-ahead log in '{Directory}' is disposed."));
+                return item.Task;
+            }
+
+            var node = _waiters.AddLast(item);
+            Volatile.Write(ref _waiterCount, _waiters.Count);
+            if (ct.CanBeCanceled)
+            {
+                item.Registration = ct.UnsafeRegister(_ => CancelWaiter(node, ct), null);
+            }
+
+            // The writer may have released room before this append was queued: look again.
+            AdmitWaitersLocked(all: false);
+        }
+
+        return item.Task;
+    }
+
+    private void CancelWaiter(LinkedListNode<PendingAppend> node, CancellationToken ct)
+    {
+        lock (_waiters)
+        {
+            if (node.List is null)
+            {
+                return;
+            }
+
+            _waiters.Remove(node);
+            Volatile.Write(ref _waiterCount, _waiters.Count);
+        }
+
+        node.Value.Fail(new OperationCanceledException("The append was cancelled while it waited for room; it was not written.", ct));
+    }
+
+    private void AdmitWaiters(bool all)
+    {
+        lock (_waiters)
+        {
+            AdmitWaitersLocked(all);
+        }
+    }
+
+    private void AdmitAllWaiters() => AdmitWaiters(all: true);
+
+    private void AdmitWaitersLocked(bool all)
+    {
+        while (_waiters.First is { } first)
+        {
+            var item = first.Value;
+            if (all)
+            {
+                Interlocked.Add(ref _pendingBytes, item.Length);
+            }
+            else if (!TryReserve(item.Length))
+            {
+                return;
+            }
+
+            _waiters.RemoveFirst();
+            Volatile.Write(ref _waiterCount, _waiters.Count);
+            // Unregister, not Dispose: Dispose would wait for a cancel callback blocked on this lock.
+            item.Registration.Unregister();
+            Post(item);
+        }
+    }
+}

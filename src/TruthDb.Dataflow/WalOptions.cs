@@ -1,0 +1,92 @@
+using Microsoft.Extensions.Logging;
+using TruthDb.Dataflow.Storage;
+
+namespace TruthDb.Dataflow;
+
+/// <summary>
+/// Options of a <see cref="Wal"/>. Settable properties, so they bind from
+/// <c>Microsoft.Extensions.Configuration</c> (section <c>TruthDb:Wal</c>). They are copied and
+/// validated when the log opens (<see cref="Wal.OpenAsync"/>) and never read again afterwards;
+/// a bad value is reported with the option's name, the value and the accepted range.
+/// </summary>
+public sealed class WalOptions
+{
+    /// <summary>Smallest <see cref="SegmentSize"/>: 64 KiB.</summary>
+    public const long MinSegmentSize = 64 * 1024;
+
+    /// <summary>Largest <see cref="SegmentSize"/>: 16 GiB.</summary>
+    public const long MaxSegmentSize = 16L * 1024 * 1024 * 1024;
+
+    /// <summary><see cref="SegmentSize"/> must be a multiple of this: 4 KiB.</summary>
+    public const long SegmentSizeGranularity = 4096;
+
+    /// <summary>The log directory; created if missing. Required.</summary>
+    public string Directory { get; set; } = string.Empty;
+
+    /// <summary>Bytes per segment file (preallocated); default 64 MiB. A record never straddles two segments.</summary>
+    public long SegmentSize { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>When an append is acknowledged; default <see cref="Durability.Sync"/>.</summary>
+    public Durability Durability { get; set; } = Durability.Sync;
+
+    /// <summary>Most records the writer takes in one batch; default 4096.</summary>
+    public int MaxBatchRecords { get; set; } = 4096;
+
+    /// <summary>Most bytes (framed) in one positional write; default 1 MiB.</summary>
+    public long MaxBatchBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>
+    /// How long a batch may wait for more records once the writer is idle; default zero, so a lone
+    /// append goes out at once. A small delay trades latency for bigger batches.
+    /// </summary>
+    public TimeSpan MaxBatchDelay { get; set; } = TimeSpan.Zero;
+
+    /// <summary>
+    /// Most payload bytes accepted but not yet acknowledged; default 64 MiB. When reached,
+    /// <see cref="Wal.AppendAsync"/> waits and <see cref="Wal.TryAppend"/> returns false.
+    /// </summary>
+    public long MaxPendingBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>With <see cref="Durability.Written"/>: how often the background sync runs; default 50 ms.</summary>
+    public TimeSpan FlushInterval { get; set; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>Where lifecycle events (open, recovery, faults) are logged; none by default.</summary>
+    public ILogger? Logger { get; set; }
+
+    /// <summary>The storage the log uses; the file system at <see cref="Directory"/> when null (tests set a simulated one).</summary>
+    internal IWalStorage? Storage { get; set; }
+
+    /// <summary>A validated copy, or an <see cref="ArgumentException"/> naming the first bad option.</summary>
+    internal WalOptions ValidatedCopy()
+    {
+        if (Storage is null && string.IsNullOrWhiteSpace(Directory))
+        {
+            throw Bad(nameof(Directory), "(empty)", "a path to a directory (it is created if missing)");
+        }
+
+        Check(SegmentSize is >= MinSegmentSize and <= MaxSegmentSize && SegmentSize % SegmentSizeGranularity == 0,
+            nameof(SegmentSize), Bytes(SegmentSize), $"a multiple of {SegmentSizeGranularity} bytes from {Bytes(MinSegmentSize)} to {Bytes(MaxSegmentSize)}");
+        Check(Enum.IsDefined(Durability), nameof(Durability), Durability.ToString(), "Sync or Written");
+        Check(MaxBatchRecords is >= 1 and <= 1_048_576, nameof(MaxBatchRecords), MaxBatchRecords.ToString(System.Globalization.CultureInfo.InvariantCulture), "1 to 1048576");
+        Check(MaxBatchBytes is >= 4096 and <= 256L * 1024 * 1024, nameof(MaxBatchBytes), Bytes(MaxBatchBytes), "4096 bytes to 256 MiB");
+        Check(MaxBatchDelay >= TimeSpan.Zero && MaxBatchDelay <= TimeSpan.FromSeconds(1), nameof(MaxBatchDelay), MaxBatchDelay.ToString(), "00:00:00 to 00:00:01");
+        Check(MaxPendingBytes >= MaxBatchBytes && MaxPendingBytes <= 1L << 40,
+            nameof(MaxPendingBytes), Bytes(MaxPendingBytes), $"MaxBatchBytes ({Bytes(MaxBatchBytes)}) to 1 TiB");
+        Check(FlushInterval >= TimeSpan.FromMilliseconds(1) && FlushInterval <= TimeSpan.FromHours(1), nameof(FlushInterval), FlushInterval.ToString(), "1 ms to 1 hour");
+
+        return (WalOptions)MemberwiseClone();
+    }
+
+    private static void Check(bool valid, string name, string value, string range)
+    {
+        if (!valid)
+        {
+            throw Bad(name, value, range);
+        }
+    }
+
+    private static ArgumentException Bad(string name, string value, string range) =>
+        new($"WalOptions.{name} is {value}; it must be {range}.", name);
+
+    private static string Bytes(long value) => value.ToString("N0", System.Globalization.CultureInfo.InvariantCulture) + " bytes";
+}

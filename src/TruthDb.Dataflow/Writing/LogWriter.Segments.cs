@@ -1,0 +1,74 @@
+using TruthDb.Dataflow.Format;
+using TruthDb.Dataflow.Storage;
+
+namespace TruthDb.Dataflow.Writing;
+
+/// <summary>Sealing the full segment and activating the next one.</summary>
+internal sealed partial class LogWriter
+{
+    /// <summary>
+    /// Moves writing to a new segment: takes the prepared one (or reports the log full, changing
+    /// nothing), seals the current one, activates the new one, and starts preparing the one after.
+    /// </summary>
+    private WalFullException? Roll()
+    {
+        IStorageFile next;
+        try
+        {
+            next = _preparer.Take();
+        }
+        catch (IOException ex) when (StorageErrors.IsDiskFull(ex))
+        {
+            LogFull(_logger, ex, _storage.DirectoryPath);
+            return new WalFullException(
+                $"The write-ahead log in '{_storage.DirectoryPath}' is full: there is no space for the next segment ({_options.SegmentSize} bytes). The append was not written; records up to LSN {_writtenLsn} are safe and readable, and appends succeed again once space is freed.",
+                ex);
+        }
+
+        try
+        {
+            var sealedName = Segments[^1].Name;
+            if (!_activeSealed)
+            {
+                Seal();
+            }
+
+            _active!.Dispose();
+            _active = null;
+            var header = new SegmentHeader(_logId, _nextLsn, _options.SegmentSize, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+            SegmentPreparer.Activate(_storage, next, header);
+            _active = next;
+            _writeOffset = SegmentLayout.RecordsStart;
+            _activeSealed = false;
+            var segments = Segments;
+            var added = new SegmentInfo[segments.Length + 1];
+            segments.CopyTo(added, 0);
+            added[^1] = new SegmentInfo(_nextLsn, _options.SegmentSize);
+            Volatile.Write(ref _segments, added);
+            _statistics.RecordRoll();
+            LogRolled(_logger, sealedName, _nextLsn - 1, added[^1].Name);
+        }
+        catch
+        {
+            if (!ReferenceEquals(next, _active))
+            {
+                next.Dispose();
+            }
+
+            throw;
+        }
+
+        _preparer.StartNext();
+        return null;
+    }
+
+    /// <summary>Writes the seal trailer into the active segment and syncs it: every record in it is durable.</summary>
+    private void Seal()
+    {
+        Span<byte> trailer = stackalloc byte[FrameCodec.TrailerLength];
+        FrameCodec.EncodeTrailer(trailer, _seed, _nextLsn - 1, _writeOffset);
+        _active!.Write(SegmentLayout.RecordsEnd(Segments[^1].Size), trailer);
+        SyncActive();
+        _activeSealed = true;
+    }
+}

@@ -1,0 +1,251 @@
+using System.Buffers;
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using TruthDb.Dataflow.Format;
+using TruthDb.Dataflow.Recovery;
+using TruthDb.Dataflow.Storage;
+
+namespace TruthDb.Dataflow.Writing;
+
+/// <summary>
+/// The single writer: turns batches of appends into frames and writes them, on the dedicated writer
+/// thread only (everything here except <see cref="Segments"/> and the statistics is touched by that
+/// thread alone, so it takes no locks).
+/// </summary>
+/// <remarks>
+/// Order of operations for one batch, and what each crash point leaves behind:
+/// <list type="number">
+/// <item>Frames are encoded into one pooled buffer; each frame carries the durable LSN as of now
+/// (its "synced LSN"). Nothing is on disk yet: a crash loses the batch, none of it was acknowledged.</item>
+/// <item>One positional write of the buffer at the end of the active segment (more only when the
+/// batch is bigger than <see cref="WalOptions.MaxBatchBytes"/> or rolls to a new segment). Then
+/// <see cref="Watermarks.Written"/> moves. A process crash now keeps the batch (it is in the page
+/// cache); a power loss may drop or tear any part of it: recovery truncates that torn tail, and since
+/// no frame of it was acknowledged as durable, nothing acknowledged is lost.</item>
+/// <item><see cref="Durability.Sync"/>: fdatasync of the segment, then <see cref="Watermarks.Durable"/>
+/// moves, then the appends complete (continuations run on the thread pool, never here).
+/// <see cref="Durability.Written"/>: the appends complete after step 2; a flush request every
+/// <see cref="WalOptions.FlushInterval"/> runs the fdatasync and moves the durable watermark.</item>
+/// </list>
+/// Rolling: the seal trailer is written into the full segment and synced; the next segment (already
+/// prepared) gets its header, is synced, renamed to its name, and the directory is synced — all before
+/// any record is written into it. Fail-stop: the first failed write or sync faults the writer; the batch
+/// and everything after it fail with <see cref="WalFaultedException"/>, and no sync is ever retried
+/// (after a failed fsync the kernel may have dropped the dirty pages, so a retry could lie).
+/// </remarks>
+internal sealed partial class LogWriter : IDisposable
+{
+    private readonly IWalStorage _storage;
+    private readonly WalOptions _options;
+    private readonly ILogger _logger;
+    private readonly Watermarks _watermarks;
+    private readonly SegmentPreparer _preparer;
+    private readonly LogId _logId;
+    private readonly uint _seed;
+    private readonly WriterStatistics _statistics;
+
+    private SegmentInfo[] _segments;
+    private IStorageFile? _active;
+    private long _writeOffset;
+    private bool _activeSealed;
+    private long _nextLsn;
+    private long _writtenLsn;
+    private long _durableLsn;
+    private byte[] _buffer;
+    private Exception? _fault;
+
+    /// <summary>Takes over the recovered log.</summary>
+    public LogWriter(IWalStorage storage, WalOptions options, ILogger logger, RecoveredLog recovered, Watermarks watermarks, WriterStatistics statistics)
+    {
+        _storage = storage;
+        _options = options;
+        _logger = logger;
+        _watermarks = watermarks;
+        _statistics = statistics;
+        _logId = recovered.LogId;
+        _seed = _logId.Seed;
+        _segments = recovered.Segments;
+        _active = recovered.Active;
+        _writeOffset = recovered.WriteOffset;
+        _activeSealed = recovered.ActiveSealed;
+        _nextLsn = recovered.LastLsn + 1;
+        _writtenLsn = _durableLsn = recovered.LastLsn;
+        _buffer = ArrayPool<byte>.Shared.Rent((int)options.MaxBatchBytes);
+        _preparer = new SegmentPreparer(storage, options.SegmentSize);
+        _preparer.StartNext();
+    }
+
+    /// <summary>The log's identity (its checksum seed).</summary>
+    public LogId LogId => _logId;
+
+    /// <summary>The segments, oldest first; replaced (never mutated) when a segment is added. Any thread.</summary>
+    public SegmentInfo[] Segments => Volatile.Read(ref _segments);
+
+    /// <summary>The first IO error, once the writer has faulted. Any thread.</summary>
+    public Exception? Fault => Volatile.Read(ref _fault);
+
+    /// <summary>
+    /// Writes one batch and completes each append: with its LSN, with <see cref="WalFullException"/>
+    /// when no segment could be prepared for it, or with <see cref="WalFaultedException"/>.
+    /// </summary>
+    public void Write(PendingAppend[] batch)
+    {
+        if (Fault is { } fault)
+        {
+            FailAll(batch, 0, Faulted(fault));
+            return;
+        }
+
+        var firstLsn = _nextLsn;
+        var written = 0;
+        WalFullException? full = null;
+        try
+        {
+            var position = 0;
+            var recordsEnd = _active is null ? 0 : SegmentLayout.RecordsEnd(Segments[^1].Size);
+            for (; written < batch.Length; written++)
+            {
+                var item = batch[written];
+                var frameLength = (int)FrameCodec.FrameLength(item.Length);
+                if (_activeSealed || _writeOffset + position + frameLength > recordsEnd)
+                {
+                    WriteBuffer(ref position);
+                    if ((full = Roll()) is not null)
+                    {
+                        break;
+                    }
+
+                    recordsEnd = SegmentLayout.RecordsEnd(Segments[^1].Size);
+                }
+
+                if (position + frameLength > _buffer.Length)
+                {
+                    WriteBuffer(ref position);
+                    GrowBuffer(frameLength);
+                }
+
+                position += FrameCodec.Encode(_buffer.AsSpan(position), _seed, _nextLsn, _durableLsn, item.Payload);
+                _nextLsn++;
+            }
+
+            WriteBuffer(ref position);
+            if (_options.Durability == Durability.Sync && written > 0)
+            {
+                SyncActive();
+            }
+        }
+        catch (Exception ex)
+        {
+            FailAll(batch, 0, Faulted(SetFault(ex)));
+            return;
+        }
+
+        _statistics.RecordBatch(written);
+        for (var i = 0; i < written; i++)
+        {
+            batch[i].Succeed(firstLsn + i);
+        }
+
+        if (full is not null)
+        {
+            FailAll(batch, written, full);
+        }
+    }
+
+    /// <summary>With <see cref="Durability.Written"/>: syncs what was written since the last sync.</summary>
+    public void Flush()
+    {
+        if (Fault is null && _writtenLsn > _durableLsn)
+        {
+            try
+            {
+                SyncActive();
+            }
+            catch (Exception ex)
+            {
+                SetFault(ex);
+            }
+        }
+    }
+
+    /// <summary>Final flush and close, after the last batch (called once the writer thread is idle for good).</summary>
+    public void Dispose()
+    {
+        Flush();
+        _active?.Dispose();
+        _active = null;
+        _preparer.Dispose();
+        ArrayPool<byte>.Shared.Return(_buffer);
+        _buffer = [];
+        LogClosed(_logger, _storage.DirectoryPath, _durableLsn);
+    }
+
+    private void WriteBuffer(ref int position)
+    {
+        if (position == 0)
+        {
+            return;
+        }
+
+        _active!.Write(_writeOffset, _buffer.AsSpan(0, position));
+        _writeOffset += position;
+        _writtenLsn = _nextLsn - 1;
+        _statistics.RecordWrite(position);
+        _watermarks.PublishWritten(_writtenLsn);
+        position = 0;
+    }
+
+    private void SyncActive()
+    {
+        var started = Stopwatch.GetTimestamp();
+        _active!.DataSync();
+        _statistics.RecordSync(Stopwatch.GetElapsedTime(started));
+        _durableLsn = _writtenLsn;
+        _watermarks.PublishDurable(_durableLsn);
+    }
+
+    private void GrowBuffer(int frameLength)
+    {
+        if (frameLength > _buffer.Length)
+        {
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = ArrayPool<byte>.Shared.Rent(frameLength);
+        }
+    }
+
+    private Exception SetFault(Exception error)
+    {
+        if (Interlocked.CompareExchange(ref _fault, error, null) is null)
+        {
+            LogFaulted(_logger, error, _storage.DirectoryPath, _durableLsn);
+        }
+
+        return Fault!;
+    }
+
+    private WalFaultedException Faulted(Exception error) =>
+        new(StorageErrors.IsDiskFull(error)
+                ? $"The write-ahead log in '{_storage.DirectoryPath}' has faulted: the disk is full (a write or sync failed with ENOSPC). Nothing after LSN {_durableLsn} is acknowledged; reopen the log to recover."
+                : $"The write-ahead log in '{_storage.DirectoryPath}' has faulted: {error.Message} Nothing after LSN {_durableLsn} is acknowledged; reopen the log to recover.",
+            error);
+
+    private static void FailAll(PendingAppend[] batch, int from, Exception error)
+    {
+        for (var i = from; i < batch.Length; i++)
+        {
+            batch[i].Fail(error);
+        }
+    }
+
+    [LoggerMessage(EventId = 10, Level = LogLevel.Information, Message = "Sealed segment '{Segment}' at LSN {LastLsn}; new segment '{NewSegment}'.")]
+    private static partial void LogRolled(ILogger logger, string segment, long lastLsn, string newSegment);
+
+    [LoggerMessage(EventId = 11, Level = LogLevel.Warning, Message = "The log in '{Directory}' is full: no space for the next segment. Appends that need it are refused until space is freed.")]
+    private static partial void LogFull(ILogger logger, Exception error, string directory);
+
+    [LoggerMessage(EventId = 12, Level = LogLevel.Critical, Message = "The log in '{Directory}' has faulted; the durable watermark stays at LSN {DurableLsn}.")]
+    private static partial void LogFaulted(ILogger logger, Exception error, string directory, long durableLsn);
+
+    [LoggerMessage(EventId = 13, Level = LogLevel.Information, Message = "Closed the log in '{Directory}' at durable LSN {DurableLsn}.")]
+    private static partial void LogClosed(ILogger logger, string directory, long durableLsn);
+}

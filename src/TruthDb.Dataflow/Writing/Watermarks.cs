@@ -1,0 +1,69 @@
+namespace TruthDb.Dataflow.Writing;
+
+/// <summary>
+/// The two published positions (written and durable) and a signal that wakes readers waiting for
+/// either to move. Only the writer publishes, always after the data a position covers; readers
+/// never take a lock the writer needs: publishing swaps a completion source and completes it.
+/// </summary>
+internal sealed class Watermarks(long initial)
+{
+    private long _written = initial;
+    private long _durable = initial;
+    private TaskCompletionSource _changed = NewSignal();
+    private volatile bool _closed;
+
+    /// <summary>The last LSN whose write returned.</summary>
+    public long Written => Volatile.Read(ref _written);
+
+    /// <summary>The last LSN covered by a completed fdatasync.</summary>
+    public long Durable => Volatile.Read(ref _durable);
+
+    /// <summary>True once the log is disposed: waiting readers end.</summary>
+    public bool IsClosed => _closed;
+
+    /// <summary>Publishes the written position (never moves back).</summary>
+    public void PublishWritten(long lsn)
+    {
+        if (lsn > _written)
+        {
+            Volatile.Write(ref _written, lsn);
+            Signal();
+        }
+    }
+
+    /// <summary>Publishes the durable position (never moves back; also moves written up to it).</summary>
+    public void PublishDurable(long lsn)
+    {
+        if (lsn > _durable)
+        {
+            if (lsn > _written)
+            {
+                Volatile.Write(ref _written, lsn);
+            }
+
+            Volatile.Write(ref _durable, lsn);
+            Signal();
+        }
+    }
+
+    /// <summary>Wakes every waiting reader for good.</summary>
+    public void Close()
+    {
+        _closed = true;
+        Signal();
+    }
+
+    /// <summary>
+    /// A task that completes at the next publish (or close). Check the position after taking the task
+    /// and before awaiting it, so no publish is missed.
+    /// </summary>
+    public Task NextChange() => Volatile.Read(ref _changed).Task;
+
+    private void Signal()
+    {
+        var previous = Interlocked.Exchange(ref _changed, NewSignal());
+        previous.TrySetResult();
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+}

@@ -1,0 +1,144 @@
+using TruthDb.Dataflow.Storage;
+
+namespace TruthDb.Dataflow.Tests.Storage;
+
+/// <content>File handles: every call takes the storage lock and works on the handle's inode.</content>
+internal sealed partial class SimulatedStorage
+{
+    /// <summary>EFBIG on Linux.</summary>
+    private const int FileTooLargeErrno = 27;
+
+    /// <summary>The simulation keeps a file in one array.</summary>
+    private static readonly long MaxFileLength = Array.MaxLength;
+
+    private int ReadFile(SimulatedFile file, long offset, Span<byte> buffer)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        lock (_gate)
+        {
+            file.ThrowIfDisposed();
+            var failure = TakeFault(OperationKind.Read, file.Inode.Name);
+            if (failure is not null)
+            {
+                throw failure;
+            }
+
+            return file.Inode.Content.Read(offset, buffer);
+        }
+    }
+
+    private void WriteFile(SimulatedFile file, long offset, ReadOnlySpan<byte> data)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        var bytes = data.ToArray();
+        lock (_gate)
+        {
+            var inode = ThrowIfNotWritable(file);
+            var end = offset + bytes.Length;
+            ThrowIfTooLarge(inode, end);
+            var growth = bytes.Length == 0 ? 0 : Math.Max(0, end - inode.Content.Length);
+            Record(OperationKind.Write, inode.Name, inode.Id, null, offset, bytes.Length, bytes, growth);
+            Model.Write(inode, (int)offset, bytes);
+        }
+    }
+
+    private void AllocateFile(SimulatedFile file, long length)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        lock (_gate)
+        {
+            var inode = ThrowIfNotWritable(file);
+            ThrowIfTooLarge(inode, length);
+            var growth = Math.Max(0, length - inode.Content.Length);
+            Record(OperationKind.Allocate, inode.Name, inode.Id, null, 0, length, null, growth);
+            Model.Allocate(inode, (int)length);
+        }
+    }
+
+    private void SyncFile(SimulatedFile file, OperationKind kind)
+    {
+        lock (_gate)
+        {
+            file.ThrowIfDisposed();
+            var inode = file.Inode;
+            Record(kind, inode.Name, inode.Id, null, 0, 0, null, 0);
+            Model.Sync(inode);
+        }
+    }
+
+    private long FileLength(SimulatedFile file)
+    {
+        lock (_gate)
+        {
+            file.ThrowIfDisposed();
+            return file.Inode.Content.Length;
+        }
+    }
+
+    private void CloseFile(SimulatedFile file)
+    {
+        lock (_gate)
+        {
+            if (file.MarkDisposed())
+            {
+                _openFiles--;
+            }
+        }
+    }
+
+    private static Inode ThrowIfNotWritable(SimulatedFile file)
+    {
+        file.ThrowIfDisposed();
+        if (!file.Writable)
+        {
+            throw new UnauthorizedAccessException($"The file '{file.Name}' was opened read-only.");
+        }
+
+        return file.Inode;
+    }
+
+    private void ThrowIfTooLarge(Inode inode, long end)
+    {
+        if (end > MaxFileLength)
+        {
+            throw new IOException($"File too large ('{inode.Name}' in '{DirectoryPath}').", FileTooLargeErrno);
+        }
+    }
+
+    /// <summary>An open file: a handle on an inode, named by the name it was opened with.</summary>
+    private sealed class SimulatedFile(SimulatedStorage owner, Inode inode, string name, bool writable) : IStorageFile
+    {
+        private bool _disposed;
+
+        public string Name { get; } = name;
+
+        public Inode Inode { get; } = inode;
+
+        public bool Writable { get; } = writable;
+
+        public long Length => owner.FileLength(this);
+
+        public int Read(long offset, Span<byte> buffer) => owner.ReadFile(this, offset, buffer);
+
+        public void Write(long offset, ReadOnlySpan<byte> data) => owner.WriteFile(this, offset, data);
+
+        public void Allocate(long length) => owner.AllocateFile(this, length);
+
+        public void DataSync() => owner.SyncFile(this, OperationKind.DataSync);
+
+        public void FullSync() => owner.SyncFile(this, OperationKind.FullSync);
+
+        public void Dispose() => owner.CloseFile(this);
+
+        /// <summary>Marks the handle closed; true the first time. Call under the storage lock.</summary>
+        public bool MarkDisposed()
+        {
+            var first = !_disposed;
+            _disposed = true;
+            return first;
+        }
+
+        /// <summary>Throws when the handle is closed. Call under the storage lock.</summary>
+        public void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
+    }
+}

@@ -1,0 +1,181 @@
+namespace TruthDb.Dataflow.Tests.Storage;
+
+/// <content>What a power loss leaves of a model.</content>
+internal sealed partial class SimulatedStorage
+{
+    /// <summary>The unit a torn write lands in, when it tears by sectors.</summary>
+    private const int SectorSize = 512;
+
+    /// <summary>What the parts of a torn write that did not land contain.</summary>
+    private enum TearFill
+    {
+        /// <summary>The old (durable) bytes.</summary>
+        OldBytes,
+
+        /// <summary>Zeros.</summary>
+        Zeros,
+
+        /// <summary>Random bytes.</summary>
+        Garbage,
+    }
+
+    private sealed partial class Model
+    {
+        /// <summary>
+        /// The model after a power loss: the durable directory plus a prefix of the pending directory
+        /// changes, and for each surviving file its durable bytes plus the pending changes
+        /// <paramref name="mode"/> lets through. Everything in the result is durable. Does not
+        /// change this model; consumes <paramref name="random"/> in a fixed order.
+        /// </summary>
+        public Model PowerLoss(CrashMode mode, Random random)
+        {
+            var names = new Dictionary<string, Inode>(_durable, StringComparer.Ordinal);
+            var kept = mode switch
+            {
+                CrashMode.DropUnsynced => 0,
+                CrashMode.KeepUnsynced => _pendingDirectory.Count,
+                _ => random.Next(_pendingDirectory.Count + 1),
+            };
+            for (var i = 0; i < kept; i++)
+            {
+                ApplyDirectoryChange(names, _pendingDirectory[i]);
+            }
+
+            var sorted = new string[names.Count];
+            names.Keys.CopyTo(sorted, 0);
+            Array.Sort(sorted, StringComparer.Ordinal);
+
+            var image = new Model { NextInodeId = NextInodeId };
+            foreach (var name in sorted)
+            {
+                var inode = names[name];
+                var survivor = new Inode(inode.Id, name, Survive(inode, mode, random));
+                image._current[name] = survivor;
+                image._durable[name] = survivor;
+                image._byId[inode.Id] = survivor;
+            }
+
+            return image;
+        }
+
+        private static void ApplyDirectoryChange(Dictionary<string, Inode> names, DirectoryChange change)
+        {
+            switch (change.Kind)
+            {
+                case OperationKind.Create:
+                    names[change.Name] = change.Inode!;
+                    break;
+                case OperationKind.Rename:
+                    if (names.Remove(change.Name, out var inode))
+                    {
+                        names[change.NewName!] = inode;
+                    }
+
+                    break;
+                default:
+                    names.Remove(change.Name);
+                    break;
+            }
+        }
+
+        /// <summary>The bytes of <paramref name="inode"/> that survive: durable ones plus what <paramref name="mode"/> keeps.</summary>
+        private static Content Survive(Inode inode, CrashMode mode, Random random)
+        {
+            var content = inode.Content.Copy();
+            var pending = inode.Pending;
+            if (mode == CrashMode.KeepUnsynced || pending.Count == 0)
+            {
+                return content;
+            }
+
+            for (var i = pending.Count - 1; i >= 0; i--)
+            {
+                var change = pending[i];
+                if (change.PreImage is { Length: > 0 } preImage)
+                {
+                    content.Write(change.Offset, preImage);
+                }
+
+                content.Truncate(change.OldLength);
+            }
+
+            if (mode == CrashMode.TearUnsynced)
+            {
+                foreach (var change in pending)
+                {
+                    Tear(content, change, random);
+                }
+            }
+
+            return content;
+        }
+
+        private static void Tear(Content content, PendingChange change, Random random)
+        {
+            if (change.Data is not { } data)
+            {
+                if (random.Next(2) == 0)
+                {
+                    content.Extend(change.NewLength);
+                }
+
+                return;
+            }
+
+            switch (random.Next(3))
+            {
+                case 0:
+                    content.Write(change.Offset, data);
+                    return;
+                case 1:
+                    return;
+            }
+
+            var fill = (TearFill)random.Next(3);
+            var start = change.Offset;
+            var end = start + data.Length;
+            if (random.Next(2) == 0)
+            {
+                // A random subset of the (file-aligned) sectors lands.
+                while (start < end)
+                {
+                    var stop = (int)Math.Min(end, ((long)(start / SectorSize) + 1) * SectorSize);
+                    Land(content, change, start, stop, random.Next(2) == 0, fill, random);
+                    start = stop;
+                }
+            }
+            else
+            {
+                // A random prefix of the bytes lands.
+                var split = start + random.Next(data.Length + 1);
+                Land(content, change, start, split, landed: true, fill, random);
+                Land(content, change, split, end, landed: false, fill, random);
+            }
+        }
+
+        /// <summary>Puts the write's bytes in [start, stop) when <paramref name="landed"/>, else the <paramref name="fill"/>.</summary>
+        private static void Land(Content content, PendingChange change, int start, int stop, bool landed, TearFill fill, Random random)
+        {
+            var count = stop - start;
+            if (count <= 0)
+            {
+                return;
+            }
+
+            if (landed)
+            {
+                content.Write(start, change.Data.AsSpan(start - change.Offset, count));
+            }
+            else if (fill == TearFill.Zeros)
+            {
+                content.Zero(start, count);
+            }
+            else if (fill == TearFill.Garbage)
+            {
+                var garbage = new byte[count];
+                random.NextBytes(garbage);
+                content.Write(start, garbage);
+            }
+        }
+    }
+}
