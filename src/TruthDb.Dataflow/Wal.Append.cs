@@ -13,9 +13,8 @@ public sealed partial class Wal
     private int _waiterCount;
     private long _pendingBytes;
     private long _queued;
-    private int _writing;
+    private int _batchOutstanding;
     private int _flushRequested;
-    private int _delayArmed;
 
     /// <summary>
     /// Appends a record and returns its LSN once it is acknowledged under the log's
@@ -129,9 +128,26 @@ public sealed partial class Wal
         }
 
         Interlocked.Increment(ref _queued);
-        if (Volatile.Read(ref _writing) == 0)
+        TryTrigger();
+    }
+
+    // Sends what is pending to the writer unless a batch is already outstanding (triggered and not
+    // yet finished by the writer). Whoever sets _batchOutstanding triggers, and only when _queued says
+    // appends are waiting in the block: since only the holder triggers and the writer clears the flag
+    // after the batch, no other batch is in flight then, so the trigger cannot come out empty (an
+    // empty trigger would leave the flag set with nothing to clear it). Posts count themselves after
+    // posting, and the writer looks again after clearing the flag, so no append is left behind.
+    private void TryTrigger()
+    {
+        while (Volatile.Read(ref _queued) > 0 && Interlocked.CompareExchange(ref _batchOutstanding, 1, 0) == 0)
         {
-            Trigger();
+            if (Volatile.Read(ref _queued) > 0)
+            {
+                Trigger();
+                return;
+            }
+
+            Volatile.Write(ref _batchOutstanding, 0);
         }
     }
 
@@ -142,17 +158,13 @@ public sealed partial class Wal
         {
             _batches.TriggerBatch();
         }
-        else if (Interlocked.Exchange(ref _delayArmed, 1) == 0)
+        else
         {
             _delayTimer.Change(_options.MaxBatchDelay, Timeout.InfiniteTimeSpan);
         }
     }
 
-    private void DelayElapsed()
-    {
-        Volatile.Write(ref _delayArmed, 0);
-        _batches.TriggerBatch();
-    }
+    private void DelayElapsed() => _batches.TriggerBatch();
 
     private ValueTask<long> EnqueueWaiter(ReadOnlySpan<byte> payload, CancellationToken ct)
     {

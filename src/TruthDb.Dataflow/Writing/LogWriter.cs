@@ -88,7 +88,7 @@ internal sealed partial class LogWriter : IDisposable
     /// Writes one batch and completes each append: with its LSN, with <see cref="WalFullException"/>
     /// when no segment could be prepared for it, or with <see cref="WalFaultedException"/>.
     /// </summary>
-    public void Write(PendingAppend[] batch)
+    public void Write(ReadOnlySpan<PendingAppend> batch)
     {
         if (Fault is { } fault)
         {
@@ -229,7 +229,7 @@ internal sealed partial class LogWriter : IDisposable
                 : $"The write-ahead log in '{_storage.DirectoryPath}' has faulted: {error.Message} Nothing after LSN {_durableLsn} is acknowledged; reopen the log to recover.",
             error);
 
-    private static void FailAll(PendingAppend[] batch, int from, Exception error)
+    private static void FailAll(ReadOnlySpan<PendingAppend> batch, int from, Exception error)
     {
         for (var i = from; i < batch.Length; i++)
         {
