@@ -64,17 +64,17 @@ internal readonly record struct SegmentHeader(LogId LogId, long FirstLsn, long S
             return false;
         }
 
+        var version = BinaryPrimitives.ReadUInt32LittleEndian(source[8..]);
+        if (version != FormatVersion)
+        {
+            problem = $"the segment format version is {version}; this build reads version {FormatVersion} (or the header is damaged)";
+            return false;
+        }
+
         var stored = BinaryPrimitives.ReadUInt32LittleEndian(source[ChecksumOffset..]);
         if (stored != Crc32C.Compute(source[..ChecksumOffset]))
         {
             problem = "the segment header's checksum does not match (damaged header)";
-            return false;
-        }
-
-        var version = BinaryPrimitives.ReadUInt32LittleEndian(source[8..]);
-        if (version != FormatVersion)
-        {
-            problem = $"the segment format version is {version}; this build reads version {FormatVersion}";
             return false;
         }
 

@@ -4,7 +4,7 @@ namespace TruthDb.Dataflow.Format;
 
 /// <summary>
 /// File names in a log directory: segments are named by their first LSN as 20 zero-padded
-/// decimal digits plus <c>.wal</c>; segments being prepared ahead end in <c>.tmp</c>.
+/// decimal digits plus <c>.wal</c>; segments being prepared ahead are <c>prepare-N.tmp</c>.
 /// </summary>
 internal static class SegmentNames
 {
@@ -44,6 +44,13 @@ internal static class SegmentNames
         return long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out firstLsn) && firstLsn > 0;
     }
 
-    /// <summary>True for a file left behind by a segment preparation that did not finish.</summary>
-    public static bool IsTemporary(string name) => name.EndsWith(TemporaryExtension, StringComparison.Ordinal);
+    /// <summary>Prefix of the files segments are prepared in.</summary>
+    public const string PreparedPrefix = "prepare-";
+
+    /// <summary>The name of the <paramref name="id"/>-th file a segment is prepared in.</summary>
+    public static string ForPrepared(int id) => PreparedPrefix + id.ToString(CultureInfo.InvariantCulture) + TemporaryExtension;
+
+    /// <summary>True for a file a segment was being prepared in (never part of the log; other files are left alone).</summary>
+    public static bool IsPrepared(string name) =>
+        name.StartsWith(PreparedPrefix, StringComparison.Ordinal) && name.EndsWith(TemporaryExtension, StringComparison.Ordinal);
 }

@@ -11,7 +11,7 @@ namespace TruthDb.Dataflow.Recovery;
 /// <remarks>
 /// What a crash can leave, and what recovery does with it:
 /// <list type="bullet">
-/// <item><c>*.tmp</c> files: segments being prepared, never part of the log. Deleted.</item>
+/// <item><c>prepare-N.tmp</c> files: segments being prepared, never part of the log. Deleted.</item>
 /// <item>Sealed segments (all but the last): written and synced before the next segment was
 /// created. Their headers and seal trailers are validated, and consecutive segments must continue
 /// each other's LSNs; anything else is corruption and opening refuses.</item>
@@ -34,7 +34,7 @@ internal static partial class LogRecovery
         var segments = new List<SegmentInfo>();
         foreach (var name in storage.ListFiles())
         {
-            if (SegmentNames.IsTemporary(name))
+            if (SegmentNames.IsPrepared(name))
             {
                 storage.Delete(name);
             }
@@ -202,16 +202,15 @@ internal static partial class LogRecovery
                 $"the frame of LSN {missingLsn} is {Describe(status)}, but the valid frame of LSN {scan.CorruptionWitnessLsn} at offset {scan.CorruptionWitnessOffset} was written after LSN {missingLsn} was durable (mid-log corruption; repair is a separate, explicit action)");
         }
 
-        if (scan.LastNonZeroEnd <= offset)
+        var dirtyEnd = Math.Max(scan.LastNonZeroEnd, scan.LastFrameEnd);
+        if (dirtyEnd <= offset)
         {
             return;
         }
 
-        if (scan.LastFrameEnd > offset)
-        {
-            // Frames past the damage validate: zero them, or they could come back once their LSNs are reused.
-            Zero(file, offset, scan.LastFrameEnd);
-        }
+        // Zero the torn tail: frames past the damage that still validate could otherwise come back once
+        // their LSNs are reused, and a clean tail makes the next recovery find nothing to report.
+        Zero(file, offset, dirtyEnd);
 
         LogTornTail(logger, name, offset, scan.LastNonZeroEnd - offset, missingLsn,
             scan.MaxLsnSeen >= missingLsn ? scan.MaxLsnSeen : missingLsn, Describe(status));
@@ -247,6 +246,6 @@ internal static partial class LogRecovery
     [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Recovered the log in '{Directory}': {Segments} segment(s), LSNs {FirstLsn} to {LastLsn}.")]
     private static partial void LogRecovered(ILogger logger, string directory, int segments, long firstLsn, long lastLsn);
 
-    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "Recovery truncated the torn tail of segment '{Segment}' at offset {Offset}: dropped {Bytes} bytes holding LSNs {FromLsn} to {ToLsn} at most, none of them ever acknowledged as durable (the first bad frame was {Problem}).")]
+    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "Recovery truncated the torn tail of segment '{Segment}' at offset {Offset}: dropped {Bytes} bytes holding LSNs {FromLsn} to {ToLsn} at most; no later frame records any of them as durable (the first bad frame was {Problem}).")]
     private static partial void LogTornTail(ILogger logger, string segment, long offset, long bytes, long fromLsn, long toLsn, string problem);
 }

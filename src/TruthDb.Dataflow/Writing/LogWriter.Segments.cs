@@ -62,9 +62,19 @@ internal sealed partial class LogWriter
         return null;
     }
 
-    /// <summary>Writes the seal trailer into the active segment and syncs it: every record in it is durable.</summary>
+    /// <summary>
+    /// Makes every record of the active segment durable, then writes the seal trailer and syncs again.
+    /// The first sync matters: unsynced writes may persist in any order, and a trailer that reached the
+    /// disk ahead of the frames it vouches for would turn a torn tail into apparent corruption. So a
+    /// valid trailer always means every frame before it is durable.
+    /// </summary>
     private void Seal()
     {
+        if (_writtenLsn > _durableLsn)
+        {
+            SyncActive();
+        }
+
         Span<byte> trailer = stackalloc byte[FrameCodec.TrailerLength];
         FrameCodec.EncodeTrailer(trailer, _seed, _nextLsn - 1, _writeOffset);
         _active!.Write(SegmentLayout.RecordsEnd(Segments[^1].Size), trailer);

@@ -1,4 +1,3 @@
-using System.Globalization;
 using TruthDb.Dataflow.Format;
 using TruthDb.Dataflow.Storage;
 
@@ -13,7 +12,7 @@ namespace TruthDb.Dataflow.Writing;
 /// error instead of half-writing anything.
 /// </summary>
 /// <remarks>
-/// Crash points: a <c>.tmp</c> file is never part of the log (recovery deletes it). A prepared file
+/// Crash points: a <c>prepare-N.tmp</c> file is never part of the log (recovery deletes it). A prepared file
 /// becomes a segment in <see cref="Activate"/>: header written and synced, renamed to its segment
 /// name, directory synced — only then may a record be written into it.
 /// </remarks>
@@ -82,7 +81,7 @@ internal sealed class SegmentPreparer(IWalStorage storage, long segmentSize) : I
     /// <summary>Makes a fully written, synced, zero-filled file of <paramref name="size"/> bytes named <c>prepare-N.tmp</c>.</summary>
     public static IStorageFile Prepare(IWalStorage storage, long size, int id)
     {
-        var name = "prepare-" + id.ToString(CultureInfo.InvariantCulture) + SegmentNames.TemporaryExtension;
+        var name = SegmentNames.ForPrepared(id);
         storage.Delete(name);
         var file = storage.Create(name);
         try

@@ -1,0 +1,115 @@
+using System.Collections.Concurrent;
+using TruthDb.Dataflow.Tests.Storage;
+
+namespace TruthDb.Dataflow.Tests.Support;
+
+/// <summary>
+/// Runs a seeded random workload against a <see cref="SimulatedStorage"/> and remembers what was
+/// acknowledged, and what the watermarks were before every storage operation, so any crash point of
+/// the trace can be checked against what the log promised at that moment.
+/// </summary>
+internal sealed class SimulatedWorkload
+{
+    public const long SegmentSize = 64 * 1024;
+
+    private long _final;
+
+    private SimulatedWorkload(SimulatedStorage storage, WalOptions options)
+    {
+        Storage = storage;
+        Options = options;
+    }
+
+    public SimulatedStorage Storage { get; }
+
+    public WalOptions Options { get; }
+
+    /// <summary>LSN → payload of every acknowledged append.</summary>
+    public ConcurrentDictionary<long, byte[]> Acknowledged { get; } = new();
+
+    /// <summary>Every (producer, sequence) that was submitted, acknowledged or not.</summary>
+    public ConcurrentDictionary<(int Producer, int Sequence), byte[]> Submitted { get; } = new();
+
+    /// <summary>Appends that failed, with their exceptions.</summary>
+    public ConcurrentBag<Exception> Failures { get; } = new();
+
+    /// <summary>Runs the workload: <paramref name="records"/> appends from <paramref name="producers"/> producers, then dispose.</summary>
+    public static async Task<SimulatedWorkload> RunAsync(int seed, Durability durability, int producers, int records, int maxPayload = 2000, Action<SimulatedStorage>? arm = null)
+    {
+        var storage = new SimulatedStorage("sim://workload-" + seed);
+        arm?.Invoke(storage);
+        var workload = new SimulatedWorkload(storage, OptionsFor(storage, durability));
+        await workload.RunCoreAsync(seed, producers, records, maxPayload);
+        return workload;
+    }
+
+    /// <summary>Options for opening <paramref name="storage"/> with the workload's settings.</summary>
+    public static WalOptions OptionsFor(SimulatedStorage storage, Durability durability = Durability.Sync) => new()
+    {
+        Storage = storage,
+        SegmentSize = SegmentSize,
+        Durability = durability,
+        MaxBatchBytes = 16 * 1024,
+        MaxPendingBytes = 64 * 1024,
+        FlushInterval = TimeSpan.FromMilliseconds(2),
+    };
+
+    /// <summary>The written and durable watermarks as they were before trace entry <paramref name="operation"/> (or at the end).</summary>
+    public (long Written, long Durable) PromisedAt(int operation)
+    {
+        var trace = Storage.Trace;
+        long packed = 0;
+        for (var i = 0; i < Math.Min(operation + 1, trace.Count); i++)
+        {
+            packed = Math.Max(packed, trace[i].ProbeValue ?? 0);
+        }
+
+        if (operation >= trace.Count)
+        {
+            packed = Math.Max(packed, _final);
+        }
+
+        return (packed >> 32, packed & 0xFFFF_FFFF);
+    }
+
+    private async Task RunCoreAsync(int seed, int producers, int records, int maxPayload)
+    {
+        Wal? wal = null;
+        Storage.Probe = () => wal is null ? 0 : (wal.WrittenLsn << 32) | wal.DurableLsn;
+        wal = await Wal.OpenAsync(Options);
+        try
+        {
+            var tasks = new Task[producers];
+            for (var p = 0; p < producers; p++)
+            {
+                var producer = p;
+                var random = new Random(seed * 1000 + p);
+                tasks[p] = Task.Run(async () =>
+                {
+                    for (var sequence = producer; sequence < records; sequence += producers)
+                    {
+                        var payload = Payloads.Make(producer, sequence, random.Next(12, maxPayload));
+                        Submitted[(producer, sequence)] = payload;
+                        try
+                        {
+                            var lsn = await wal.AppendAsync(payload);
+                            Assert.True(Acknowledged.TryAdd(lsn, payload), $"LSN {lsn} acknowledged twice");
+                        }
+                        catch (Exception ex) when (ex is WalFaultedException or WalFullException)
+                        {
+                            Failures.Add(ex);
+                        }
+                    }
+                });
+            }
+
+            await Task.WhenAll(tasks).WaitAsync(Timeouts.Unexpected);
+        }
+        finally
+        {
+            await wal.DisposeAsync();
+            _final = (wal.WrittenLsn << 32) | wal.DurableLsn;
+            Storage.Probe = null;
+        }
+    }
+}
