@@ -16,10 +16,15 @@ public sealed partial class Wal
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="fromLsn"/> is negative.</exception>
     /// <exception cref="WalCorruptedException">A frame below the watermark is damaged (names segment and offset).</exception>
-    public async IAsyncEnumerable<WalRecord> ReadAsync(long fromLsn, ReadOptions? options = null, [EnumeratorCancellation] CancellationToken ct = default)
+    public IAsyncEnumerable<WalRecord> ReadAsync(long fromLsn, ReadOptions? options = null, CancellationToken ct = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(fromLsn);
         ObjectDisposedException.ThrowIf(_watermarks.IsClosed, this);
+        return ReadCoreAsync(fromLsn, options, ct);
+    }
+
+    private async IAsyncEnumerable<WalRecord> ReadCoreAsync(long fromLsn, ReadOptions? options, [EnumeratorCancellation] CancellationToken ct)
+    {
         var follow = options?.Follow ?? false;
         var useWritten = options?.Watermark == WalWatermark.Written;
         var limit = useWritten ? WrittenLsn : DurableLsn;
@@ -73,7 +78,7 @@ public sealed partial class Wal
         private readonly IStorageFile _file;
         private readonly FrameReader _frames;
         private readonly SegmentInfo _segment;
-        private readonly long _nextSegmentFirstLsn;
+        private long _nextSegmentFirstLsn;
 
         private SegmentCursor(IStorageFile file, SegmentInfo segment, long nextSegmentFirstLsn, uint seed)
         {
@@ -86,15 +91,22 @@ public sealed partial class Wal
         // Keeps the current cursor when it holds lsn; otherwise opens the segment that does.
         public static SegmentCursor For(SegmentCursor? current, IWalStorage storage, SegmentInfo[] segments, uint seed, long lsn)
         {
+            if (current is not null && current._nextSegmentFirstLsn == long.MaxValue)
+            {
+                // Opened as the last segment: the writer may have rolled since.
+                var index = Find(segments, current._segment.FirstLsn);
+                current._nextSegmentFirstLsn = index + 1 < segments.Length ? segments[index + 1].FirstLsn : long.MaxValue;
+            }
+
             if (current is not null && lsn >= current._segment.FirstLsn && lsn < current._nextSegmentFirstLsn)
             {
                 return current;
             }
 
             current?.Dispose();
-            var index = Find(segments, lsn);
-            var segment = segments[index];
-            var nextFirst = index + 1 < segments.Length ? segments[index + 1].FirstLsn : long.MaxValue;
+            var at = Find(segments, lsn);
+            var segment = segments[at];
+            var nextFirst = at + 1 < segments.Length ? segments[at + 1].FirstLsn : long.MaxValue;
             var file = storage.Open(segment.Name, writable: false);
             return new SegmentCursor(file, segment, nextFirst, seed);
         }

@@ -1,0 +1,75 @@
+using TruthDb.Dataflow.Storage;
+
+namespace TruthDb.Dataflow.Tests.Support;
+
+/// <summary>
+/// A storage whose segment syncs wait at a gate the test opens, so a test can hold the writer in
+/// the middle of a group commit and observe what producers see meanwhile.
+/// </summary>
+internal sealed class GatedStorage(IWalStorage inner) : IWalStorage
+{
+    private readonly SemaphoreSlim _gate = new(0);
+    private readonly SemaphoreSlim _entered = new(0);
+    private volatile bool _closed = true;
+
+    public string DirectoryPath => inner.DirectoryPath;
+
+    /// <summary>From now on, segment syncs wait until <see cref="Open()"/>.</summary>
+    public void Close() => _closed = false;
+
+    /// <summary>Lets every waiting and future sync through.</summary>
+    public void Open()
+    {
+        _closed = true;
+        _gate.Release(1000);
+    }
+
+    /// <summary>Waits until a sync is held at the gate.</summary>
+    public Task WaitForHeldSyncAsync(CancellationToken ct) => _entered.WaitAsync(ct);
+
+    public IDisposable AcquireWriterLock() => inner.AcquireWriterLock();
+
+    public IReadOnlyList<string> ListFiles() => inner.ListFiles();
+
+    public IStorageFile Create(string name) => new GatedFile(inner.Create(name), this);
+
+    public IStorageFile Open(string name, bool writable) => new GatedFile(inner.Open(name, writable), this);
+
+    public void Rename(string name, string newName) => inner.Rename(name, newName);
+
+    public void Delete(string name) => inner.Delete(name);
+
+    public void SyncDirectory() => inner.SyncDirectory();
+
+    private void Pass()
+    {
+        if (!_closed)
+        {
+            _entered.Release();
+            _gate.Wait();
+        }
+    }
+
+    private sealed class GatedFile(IStorageFile file, GatedStorage owner) : IStorageFile
+    {
+        public string Name => file.Name;
+
+        public long Length => file.Length;
+
+        public int Read(long offset, Span<byte> buffer) => file.Read(offset, buffer);
+
+        public void Write(long offset, ReadOnlySpan<byte> data) => file.Write(offset, data);
+
+        public void Allocate(long length) => file.Allocate(length);
+
+        public void DataSync()
+        {
+            owner.Pass();
+            file.DataSync();
+        }
+
+        public void FullSync() => file.FullSync();
+
+        public void Dispose() => file.Dispose();
+    }
+}
