@@ -1,8 +1,11 @@
 // A child process for the SIGKILL tests: appends with Sync durability from several producers and
 // prints "ack <lsn> <producer> <sequence> <length>" for every acknowledged append, flushed at once,
 // until it is killed. Usage: CrashChild <directory> <producers> <segmentSize>
+// Payloads come from the test project's Payloads.Make (the same source file is compiled into both),
+// so the tests check every record byte for byte against the very function that made it.
 using System.Globalization;
 using TruthDb.Dataflow;
+using TruthDb.Dataflow.Tests.Support;
 
 if (args.Length != 3)
 {
@@ -37,7 +40,7 @@ for (var p = 0; p < producers; p++)
         for (var sequence = 0; ; sequence++)
         {
             var length = 12 + ((producer * 31 + sequence * 17) % 700);
-            var lsn = await wal.AppendAsync(Payload(producer, sequence, length));
+            var lsn = await wal.AppendAsync(Payloads.Make(producer, sequence, length));
             lock (gate)
             {
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ack {lsn} {producer} {sequence} {length}"));
@@ -49,19 +52,3 @@ for (var p = 0; p < producers; p++)
 
 await Task.WhenAll(tasks);
 return 0;
-
-static byte[] Payload(int producer, int sequence, int length)
-{
-    var bytes = new byte[length];
-    BitConverter.TryWriteBytes(bytes, producer);
-    BitConverter.TryWriteBytes(bytes.AsSpan(4), sequence);
-    BitConverter.TryWriteBytes(bytes.AsSpan(8), length);
-    var state = (uint)(producer * 7919 + sequence * 104729 + 1);
-    for (var i = 12; i < bytes.Length; i++)
-    {
-        state = state * 1664525 + 1013904223;
-        bytes[i] = (byte)(state >> 24);
-    }
-
-    return bytes;
-}
