@@ -45,6 +45,20 @@ public sealed class LifecycleTests
     }
 
     [Fact]
+    public async Task SecondOpen_FromAnotherProcess_FailsNamingTheLock()
+    {
+        using var dir = new TestDirectory();
+        await using var wal = await Wal.OpenAsync(new WalOptions { Directory = dir.Path, SegmentSize = 64 * 1024 });
+        await using var child = CrashChild.Start(dir.Path, producers: 1, segmentSize: 64 * 1024, ackTarget: 1);
+
+        Assert.False(await child.Opened.WaitAsync(Timeouts.Unexpected), "a second process opened a log that is already open");
+        var end = await child.DescribeEndAsync(Timeouts.Token());
+
+        Assert.Contains("already open by another writer", end, StringComparison.Ordinal);
+        Assert.Equal(1, await wal.AppendAsync(new byte[10]));
+    }
+
+    [Fact]
     public async Task Reopen_AfterDispose_TakesTheLockAgain()
     {
         using var dir = new TestDirectory();
