@@ -1,0 +1,16 @@
+namespace TruthDb.Dataflow.Perf.Engines;
+
+/// <summary>The engines the harness knows, by name.</summary>
+internal static class EngineCatalog
+{
+    /// <summary>Every engine name, in the order runs use them (truthdb first: ratios are against it).</summary>
+    public static readonly string[] Names = [TruthDbEngine.EngineName, FileStreamEngine.EngineName];
+
+    /// <summary>Opens the engine called <paramref name="name"/>.</summary>
+    public static ValueTask<IAppendEngine> OpenAsync(string name, EngineSettings settings) => name switch
+    {
+        TruthDbEngine.EngineName => TruthDbEngine.OpenAsync(settings),
+        FileStreamEngine.EngineName => ValueTask.FromResult<IAppendEngine>(FileStreamEngine.Open(settings)),
+        _ => throw new ArgumentException($"Unknown engine '{name}'; known: {string.Join(", ", Names)}.", nameof(name)),
+    };
+}

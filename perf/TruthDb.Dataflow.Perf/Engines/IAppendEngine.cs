@@ -1,0 +1,21 @@
+namespace TruthDb.Dataflow.Perf.Engines;
+
+/// <summary>
+/// What the harness asks of a log engine: append one record and complete once the record is
+/// acknowledged under the engine's durability. Every engine is opened fresh in an empty directory
+/// for each run and disposed (drained) at its end.
+/// </summary>
+internal interface IAppendEngine : IAsyncDisposable
+{
+    /// <summary>The engine's name in tables and JSON (<c>truthdb</c>, <c>filestream</c>, later <c>fasterlog</c>).</summary>
+    string Name { get; }
+
+    /// <summary>
+    /// Appends <paramref name="payload"/>; completes with the record's position (LSN or offset) once it
+    /// is acknowledged. The caller does not touch the buffer until then.
+    /// </summary>
+    ValueTask<long> AppendAsync(ReadOnlyMemory<byte> payload);
+
+    /// <summary>The engine's cumulative writer counters, or null when it keeps none.</summary>
+    EngineCounters? ReadCounters();
+}

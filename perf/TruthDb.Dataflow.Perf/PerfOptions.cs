@@ -1,0 +1,190 @@
+using System.Globalization;
+using TruthDb.Dataflow.Perf.Engines;
+
+namespace TruthDb.Dataflow.Perf;
+
+/// <summary>The command line, parsed. Lists are comma-separated; every option has a default.</summary>
+internal sealed class PerfOptions
+{
+    public const string Usage = """
+        TruthDb.Dataflow.Perf: closed-loop append throughput and latency, engine by engine, on one disk.
+
+        usage: TruthDb.Dataflow.Perf [options]
+          --engine <list>        truthdb, filestream, or all                      (default all)
+          --durability <list>    sync, written                                    (default sync)
+          --record-size <list>   payload bytes                                    (default 128)
+          --producers <list>     concurrent producers, one append in flight each  (default 1,64)
+          --duration <seconds>   measured window per run                          (default 5)
+          --records <n>          measure n records per run instead of a duration
+          --warmup <seconds>     unmeasured appends before each window            (default 2)
+          --repeat <n>           runs per configuration; the median is reported   (default 3)
+          --segment-size <size>  truthdb segment size, e.g. 64MiB                 (default 64MiB)
+          --dir <path>           where runs create (and delete) their log directory
+                                 (default ./data/perf)
+          --json <path>          append one JSON line per run (and per summary row) to this file
+          --disk-probe           measure the disk itself (write + fdatasync latency, bandwidth) and exit
+          --probe-seconds <s>    seconds per disk probe                           (default 3)
+          --help
+        """;
+
+    public string[] Engines { get; private set; } = EngineCatalog.Names;
+
+    public Durability[] Durabilities { get; private set; } = [Durability.Sync];
+
+    public int[] RecordSizes { get; private set; } = [128];
+
+    public int[] Producers { get; private set; } = [1, 64];
+
+    public TimeSpan Duration { get; private set; } = TimeSpan.FromSeconds(5);
+
+    public long Records { get; private set; }
+
+    public TimeSpan Warmup { get; private set; } = TimeSpan.FromSeconds(2);
+
+    public int Repeat { get; private set; } = 3;
+
+    public long SegmentSize { get; private set; } = 64L * 1024 * 1024;
+
+    public string Directory { get; private set; } = Path.Combine(".", "data", "perf");
+
+    public string? JsonPath { get; private set; }
+
+    public bool DiskProbe { get; private set; }
+
+    public TimeSpan ProbeDuration { get; private set; } = TimeSpan.FromSeconds(3);
+
+    public bool Help { get; private set; }
+
+    /// <summary>Parses <paramref name="args"/>; throws <see cref="ArgumentException"/> with a message for the user.</summary>
+    public static PerfOptions Parse(string[] args)
+    {
+        var options = new PerfOptions();
+        for (var i = 0; i < args.Length; i++)
+        {
+            var name = args[i];
+            switch (name)
+            {
+                case "--help" or "-h" or "-?":
+                    options.Help = true;
+                    break;
+                case "--disk-probe":
+                    options.DiskProbe = true;
+                    break;
+                case "--engine":
+                    options.Engines = ParseEngines(Value(args, ref i));
+                    break;
+                case "--durability":
+                    options.Durabilities = List(Value(args, ref i), name, ParseDurability);
+                    break;
+                case "--record-size":
+                    options.RecordSizes = List(Value(args, ref i), name, v => (int)Positive(v, name));
+                    break;
+                case "--producers":
+                    options.Producers = List(Value(args, ref i), name, v => (int)Positive(v, name));
+                    break;
+                case "--duration":
+                    options.Duration = Seconds(Value(args, ref i), name);
+                    break;
+                case "--records":
+                    options.Records = Positive(Value(args, ref i), name);
+                    break;
+                case "--warmup":
+                    options.Warmup = Seconds(Value(args, ref i), name, allowZero: true);
+                    break;
+                case "--repeat":
+                    options.Repeat = (int)Positive(Value(args, ref i), name);
+                    break;
+                case "--segment-size":
+                    options.SegmentSize = Size(Value(args, ref i), name);
+                    break;
+                case "--dir":
+                    options.Directory = Value(args, ref i);
+                    break;
+                case "--json":
+                    options.JsonPath = Value(args, ref i);
+                    break;
+                case "--probe-seconds":
+                    options.ProbeDuration = Seconds(Value(args, ref i), name);
+                    break;
+                default:
+                    throw new ArgumentException($"Unknown option '{name}'.");
+            }
+        }
+
+        return options;
+    }
+
+    private static string Value(string[] args, ref int i)
+    {
+        if (i + 1 >= args.Length)
+        {
+            throw new ArgumentException($"Option '{args[i]}' needs a value.");
+        }
+
+        return args[++i];
+    }
+
+    private static T[] List<T>(string text, string name, Func<string, T> parse)
+    {
+        var parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (parts.Length == 0)
+        {
+            throw new ArgumentException($"Option '{name}' needs at least one value.");
+        }
+
+        var values = new T[parts.Length];
+        for (var i = 0; i < parts.Length; i++)
+        {
+            values[i] = parse(parts[i]);
+        }
+
+        return values;
+    }
+
+    private static string[] ParseEngines(string text)
+    {
+        if (text.Equals("all", StringComparison.OrdinalIgnoreCase))
+        {
+            return EngineCatalog.Names;
+        }
+
+        return List(text, "--engine", v =>
+        {
+            var engine = v.ToLowerInvariant();
+            return Array.IndexOf(EngineCatalog.Names, engine) >= 0
+                ? engine
+                : throw new ArgumentException($"Unknown engine '{v}'; known: {string.Join(", ", EngineCatalog.Names)}, all.");
+        });
+    }
+
+    private static Durability ParseDurability(string text) => text.ToLowerInvariant() switch
+    {
+        "sync" => Durability.Sync,
+        "written" => Durability.Written,
+        _ => throw new ArgumentException($"Unknown durability '{text}'; use sync or written."),
+    };
+
+    private static long Positive(string text, string name) =>
+        long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value > 0
+            ? value
+            : throw new ArgumentException($"Option '{name}' needs a positive whole number, not '{text}'.");
+
+    private static TimeSpan Seconds(string text, string name, bool allowZero = false) =>
+        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && (value > 0 || (allowZero && value == 0))
+            ? TimeSpan.FromSeconds(value)
+            : throw new ArgumentException($"Option '{name}' needs a number of seconds, not '{text}'.");
+
+    private static long Size(string text, string name)
+    {
+        var units = new (string Suffix, long Factor)[] { ("GiB", 1L << 30), ("MiB", 1L << 20), ("KiB", 1L << 10), ("B", 1) };
+        foreach (var (suffix, factor) in units)
+        {
+            if (text.EndsWith(suffix, StringComparison.OrdinalIgnoreCase))
+            {
+                return Positive(text[..^suffix.Length].Trim(), name) * factor;
+            }
+        }
+
+        return Positive(text, name);
+    }
+}

@@ -1,0 +1,151 @@
+// The performance harness: runs each engine on the same disk, configuration by configuration, with
+// the engines' runs interleaved (truthdb, filestream, truthdb, ...) so slow drift on a shared
+// machine hits them alike. Prints one line per run and a table of medians with ratios to truthdb;
+// --json appends machine-readable lines. See perf/README.md.
+using System.Globalization;
+using TruthDb.Dataflow;
+using TruthDb.Dataflow.Perf;
+using TruthDb.Dataflow.Perf.DiskProbe;
+using TruthDb.Dataflow.Perf.Reporting;
+using TruthDb.Dataflow.Perf.Workload;
+
+PerfOptions options;
+try
+{
+    options = PerfOptions.Parse(args);
+}
+catch (ArgumentException ex)
+{
+    Console.Error.WriteLine(ex.Message);
+    Console.Error.WriteLine(PerfOptions.Usage);
+    return 2;
+}
+
+if (options.Help)
+{
+    Console.WriteLine(PerfOptions.Usage);
+    return 0;
+}
+
+Directory.CreateDirectory(options.Directory);
+var machine = MachineInfo.Describe(options.Directory);
+var session = DateTimeOffset.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
+Console.WriteLine($"machine: {machine}");
+Console.WriteLine($"log directory root: {Path.GetFullPath(options.Directory)}");
+using var json = options.JsonPath is null ? null : new JsonLines(options.JsonPath, session, machine);
+
+if (options.DiskProbe)
+{
+    return RunDiskProbes(options, session, json);
+}
+
+var specs = new List<RunSpec>();
+foreach (var durability in options.Durabilities)
+{
+    foreach (var size in options.RecordSizes)
+    {
+        foreach (var producers in options.Producers)
+        {
+            for (var repeat = 1; repeat <= options.Repeat; repeat++)
+            {
+                foreach (var engine in options.Engines)
+                {
+                    specs.Add(new RunSpec(engine, durability, size, producers, options.Warmup, options.Duration, options.Records, repeat));
+                }
+            }
+        }
+    }
+}
+
+Console.WriteLine(string.Create(
+    CultureInfo.InvariantCulture,
+    $"{specs.Count} runs: {(options.Records > 0 ? $"{options.Records:N0} records" : $"{options.Duration.TotalSeconds:0.###} s")} measured after {options.Warmup.TotalSeconds:0.###} s warm-up, median of {options.Repeat}"));
+
+var results = new List<RunResult>();
+var failures = 0;
+for (var i = 0; i < specs.Count; i++)
+{
+    var spec = specs[i];
+    var directory = Path.Combine(options.Directory, $"run-{session}-{i + 1}-{spec.Engine}");
+    try
+    {
+        var run = AppendRun.ExecuteAsync(spec, directory, options.SegmentSize);
+        var limit = spec.Warmup + spec.Duration + TimeSpan.FromMinutes(options.Records > 0 ? 10 : 1);
+        if (await Task.WhenAny(run, Task.Delay(limit)) != run)
+        {
+            Console.Error.WriteLine($"  {spec.Engine}: run {spec.Repeat} did not finish within {limit.TotalSeconds:0} s; giving up (the engine may be hung).");
+            return 3;
+        }
+
+        var result = await run;
+        results.Add(result);
+        json?.Write(result);
+        Console.WriteLine(ConsoleTable.RunLine(result));
+    }
+    catch (Exception ex) when (ex is IOException or WalFaultedException or InvalidOperationException or ObjectDisposedException or ArgumentException or UnauthorizedAccessException)
+    {
+        failures++;
+        Console.Error.WriteLine($"  {spec.Engine}: run {spec.Repeat} failed: {ex}");
+    }
+    finally
+    {
+        TryDelete(directory);
+    }
+}
+
+var summaries = Summary.Of(results);
+Console.WriteLine();
+Console.WriteLine("medians of the repeats (latency: one append, awaited; x truthdb: records/s relative to truthdb in the same configuration)");
+Console.Write(ConsoleTable.Render(summaries));
+foreach (var summary in summaries)
+{
+    json?.Write(summary);
+}
+
+return failures == 0 ? 0 : 1;
+
+static int RunDiskProbes(PerfOptions options, string session, JsonLines? json)
+{
+    if (!OperatingSystem.IsLinux())
+    {
+        Console.Error.WriteLine("The disk probe uses fdatasync and runs on Linux only.");
+        return 2;
+    }
+
+    var directory = Path.Combine(options.Directory, $"probe-{session}");
+    Directory.CreateDirectory(directory);
+    try
+    {
+        Console.WriteLine("| probe | ops/s | MiB/s | p50 us | p99 us |");
+        Console.WriteLine("| --- | ---: | ---: | ---: | ---: |");
+        foreach (var probe in DiskProbes.All())
+        {
+            var result = probe(directory, options.ProbeDuration);
+            json?.Write(result);
+            Console.WriteLine(string.Create(
+                CultureInfo.InvariantCulture,
+                $"| {result.Name} | {result.OperationsPerSecond:N0} | {result.MegabytesPerSecond:N1} | {result.P50Micros:N0} | {result.P99Micros:N0} |"));
+        }
+    }
+    finally
+    {
+        TryDelete(directory);
+    }
+
+    return 0;
+}
+
+static void TryDelete(string directory)
+{
+    try
+    {
+        if (Directory.Exists(directory))
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+    catch (IOException ex)
+    {
+        Console.Error.WriteLine($"  could not delete {directory}: {ex.Message}");
+    }
+}

@@ -1,0 +1,118 @@
+using System.Text.Json;
+using TruthDb.Dataflow.Perf.Workload;
+
+namespace TruthDb.Dataflow.Perf.Reporting;
+
+/// <summary>
+/// One JSON object per line, appended to a file: <c>"kind":"run"</c> for every run,
+/// <c>"kind":"summary"</c> for every median row, <c>"kind":"probe"</c> for disk probes. Every line
+/// carries the session id and the machine facts, so lines from many sessions can share a file.
+/// </summary>
+internal sealed class JsonLines(string path, string session, MachineInfo machine) : IDisposable
+{
+    private readonly StreamWriter _output = new(path, append: true);
+
+    public void Write(RunResult r) => WriteLine(w =>
+    {
+        w.WriteString("kind", "run");
+        WriteSpec(w, r.Spec);
+        w.WriteNumber("repeat", r.Spec.Repeat);
+        w.WriteNumber("records", r.Records);
+        w.WriteNumber("seconds", r.Seconds);
+        w.WriteNumber("records_per_second", r.RecordsPerSecond);
+        w.WriteNumber("p50_us", r.P50Micros);
+        w.WriteNumber("p99_us", r.P99Micros);
+        w.WriteNumber("p999_us", r.P999Micros);
+        w.WriteNumber("max_us", r.MaxMicros);
+        w.WriteNumber("mean_us", r.MeanMicros);
+        w.WriteNumber("allocated_bytes_per_record", r.AllocatedBytesPerRecord);
+        w.WriteNumber("cpu_us_per_record", r.CpuMicrosPerRecord);
+        if (r.Counters is { } c)
+        {
+            w.WriteNumber("appends", c.Appends);
+            w.WriteNumber("batches", c.Batches);
+            w.WriteNumber("syncs", c.Syncs);
+            w.WriteNumber("sync_seconds", c.SyncTime.TotalSeconds);
+        }
+
+        Optional(w, "average_batch", r.AverageBatch);
+        Optional(w, "syncs_per_second", r.SyncsPerSecond);
+        Optional(w, "average_sync_us", r.AverageSyncMicros);
+    });
+
+    public void Write(Summary s) => WriteLine(w =>
+    {
+        w.WriteString("kind", "summary");
+        WriteSpec(w, s.Spec);
+        w.WriteNumber("runs", s.Runs);
+        w.WriteNumber("records_per_second", s.RecordsPerSecond);
+        Optional(w, "ratio_to_truthdb", s.RatioToTruthDb);
+        w.WriteNumber("p50_us", s.P50Micros);
+        w.WriteNumber("p99_us", s.P99Micros);
+        w.WriteNumber("p999_us", s.P999Micros);
+        Optional(w, "average_batch", s.AverageBatch);
+        Optional(w, "syncs_per_second", s.SyncsPerSecond);
+        Optional(w, "average_sync_us", s.AverageSyncMicros);
+        w.WriteNumber("allocated_bytes_per_record", s.AllocatedBytesPerRecord);
+        w.WriteNumber("cpu_us_per_record", s.CpuMicrosPerRecord);
+    });
+
+    public void Write(DiskProbe.ProbeResult p) => WriteLine(w =>
+    {
+        w.WriteString("kind", "probe");
+        w.WriteString("probe", p.Name);
+        w.WriteNumber("write_bytes", p.WriteBytes);
+        w.WriteNumber("operations", p.Operations);
+        w.WriteNumber("seconds", p.Seconds);
+        w.WriteNumber("operations_per_second", p.OperationsPerSecond);
+        w.WriteNumber("megabytes_per_second", p.MegabytesPerSecond);
+        w.WriteNumber("p50_us", p.P50Micros);
+        w.WriteNumber("p99_us", p.P99Micros);
+    });
+
+    public void Dispose() => _output.Dispose();
+
+    private static void WriteSpec(Utf8JsonWriter w, RunSpec spec)
+    {
+        w.WriteString("engine", spec.Engine);
+        w.WriteString("durability", ConsoleTable.Name(spec.Durability));
+        w.WriteNumber("record_size", spec.RecordSize);
+        w.WriteNumber("producers", spec.Producers);
+        w.WriteNumber("warmup_seconds", spec.Warmup.TotalSeconds);
+    }
+
+    private static void Optional(Utf8JsonWriter w, string name, double? value)
+    {
+        if (value is { } v)
+        {
+            w.WriteNumber(name, v);
+        }
+        else
+        {
+            w.WriteNull(name);
+        }
+    }
+
+    private void WriteLine(Action<Utf8JsonWriter> body)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("session", session);
+            w.WriteString("time", DateTimeOffset.UtcNow);
+            body(w);
+            w.WriteStartObject("machine");
+            w.WriteNumber("processors", machine.Processors);
+            w.WriteNumber("memory_bytes", machine.MemoryBytes);
+            w.WriteString("os", machine.OperatingSystem);
+            w.WriteString("runtime", machine.Runtime);
+            w.WriteString("filesystem", machine.FileSystem);
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+
+        _output.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length));
+        _output.Flush();
+    }
+}

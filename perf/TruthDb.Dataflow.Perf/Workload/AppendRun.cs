@@ -1,0 +1,147 @@
+using System.Diagnostics;
+using TruthDb.Dataflow.Perf.Engines;
+
+namespace TruthDb.Dataflow.Perf.Workload;
+
+/// <summary>
+/// Closed-loop append workload: each producer awaits one append at a time and records its latency
+/// (Stopwatch ticks) into its own histogram; nothing on that path allocates in the harness (the
+/// payload is allocated once per producer). Appends that complete inside the measured window count
+/// towards throughput and latency; the warm-up before it and the stragglers after it do not.
+/// </summary>
+internal sealed class AppendRun
+{
+    private readonly IAppendEngine _engine;
+    private readonly RunSpec _spec;
+    private long _measureStart = long.MaxValue;
+    private long _measureEnd = long.MaxValue;
+    private volatile bool _stop;
+
+    private AppendRun(IAppendEngine engine, RunSpec spec)
+    {
+        _engine = engine;
+        _spec = spec;
+    }
+
+    /// <summary>Runs <paramref name="spec"/> against a freshly opened engine in <paramref name="directory"/>.</summary>
+    public static async Task<RunResult> ExecuteAsync(RunSpec spec, string directory, long segmentSize)
+    {
+        var engine = await EngineCatalog.OpenAsync(spec.Engine, new EngineSettings(directory, spec.Durability, segmentSize));
+        try
+        {
+            return await new AppendRun(engine, spec).MeasureAsync();
+        }
+        finally
+        {
+            await engine.DisposeAsync();
+        }
+    }
+
+    private async Task<RunResult> MeasureAsync()
+    {
+        var quota = _spec.Records > 0 ? (_spec.Records + _spec.Producers - 1) / _spec.Producers : 0;
+        var producers = new Task<Producer>[_spec.Producers];
+        for (var i = 0; i < producers.Length; i++)
+        {
+            producers[i] = Task.Run(() => ProduceAsync(new Producer(_spec.RecordSize, quota)));
+        }
+
+        await Task.Delay(_spec.Warmup);
+        var countersBefore = _engine.ReadCounters();
+        var allocatedBefore = GC.GetTotalAllocatedBytes();
+        var cpuBefore = ProcessorTime();
+        var start = Stopwatch.GetTimestamp();
+        Volatile.Write(ref _measureStart, start);
+
+        long end;
+        if (quota == 0)
+        {
+            await Task.Delay(_spec.Duration);
+            end = Stopwatch.GetTimestamp();
+            Volatile.Write(ref _measureEnd, end);
+        }
+        else
+        {
+            await Task.WhenAll(producers);
+            end = 0;
+            foreach (var producer in producers)
+            {
+                end = Math.Max(end, producer.Result.Finished);
+            }
+        }
+
+        var countersAfter = _engine.ReadCounters();
+        var allocated = GC.GetTotalAllocatedBytes() - allocatedBefore;
+        var cpu = ProcessorTime() - cpuBefore;
+        _stop = true;
+        await Task.WhenAll(producers);
+
+        var latencies = new LatencyHistogram();
+        foreach (var producer in producers)
+        {
+            latencies.Add(producer.Result.Latencies);
+        }
+
+        var seconds = Stopwatch.GetElapsedTime(start, end).TotalSeconds;
+        return new RunResult(
+            _spec,
+            latencies.Count,
+            seconds,
+            latencies.QuantileMicroseconds(0.50),
+            latencies.QuantileMicroseconds(0.99),
+            latencies.QuantileMicroseconds(0.999),
+            latencies.MaxMicroseconds,
+            latencies.MeanMicroseconds,
+            countersAfter is { } after && countersBefore is { } before ? after.Since(before) : null,
+            latencies.Count > 0 ? (double)allocated / latencies.Count : 0,
+            latencies.Count > 0 ? cpu.TotalMicroseconds / latencies.Count : 0);
+    }
+
+    // User + system time of the whole process (every thread: producers, writer, thread pool, GC).
+    private static TimeSpan ProcessorTime()
+    {
+        using var process = Process.GetCurrentProcess();
+        return process.TotalProcessorTime;
+    }
+
+    private async Task<Producer> ProduceAsync(Producer producer)
+    {
+        var payload = producer.Payload;
+        var latencies = producer.Latencies;
+        while (!_stop)
+        {
+            var started = Stopwatch.GetTimestamp();
+            await _engine.AppendAsync(payload);
+            var completed = Stopwatch.GetTimestamp();
+            if (completed > Volatile.Read(ref _measureStart) && completed <= Volatile.Read(ref _measureEnd))
+            {
+                latencies.Record(completed - started);
+                if (producer.Quota > 0 && latencies.Count == producer.Quota)
+                {
+                    producer.Finished = completed;
+                    break;
+                }
+            }
+        }
+
+        return producer;
+    }
+
+    private sealed class Producer
+    {
+        public Producer(int recordSize, long quota)
+        {
+            Payload = new byte[recordSize];
+            Random.Shared.NextBytes(Payload);
+            Quota = quota;
+        }
+
+        public byte[] Payload { get; }
+
+        public long Quota { get; }
+
+        public LatencyHistogram Latencies { get; } = new();
+
+        public long Finished { get; set; }
+    }
+}
