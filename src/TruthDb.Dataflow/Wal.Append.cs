@@ -9,6 +9,9 @@ public sealed partial class Wal
 {
     // Appends waiting for room, in call order. While any waits, new appends queue behind them, so
     // appends issued one after another by one caller get increasing LSNs even when some had to wait.
+    // The counters below are handed between producers and the writer without locks in a
+    // "publish, then look" pattern on both sides; every publish is an Interlocked operation (a full
+    // fence), because a plain store may pass the following load and both sides would miss each other.
     private readonly LinkedList<PendingAppend> _waiters = new();
     private int _waiterCount;
     private long _pendingBytes;
@@ -147,7 +150,7 @@ public sealed partial class Wal
                 return;
             }
 
-            Volatile.Write(ref _batchOutstanding, 0);
+            Interlocked.Exchange(ref _batchOutstanding, 0);
         }
     }
 
@@ -178,7 +181,7 @@ public sealed partial class Wal
             }
 
             var node = _waiters.AddLast(item);
-            Volatile.Write(ref _waiterCount, _waiters.Count);
+            Interlocked.Exchange(ref _waiterCount, _waiters.Count);
             if (ct.CanBeCanceled)
             {
                 item.Registration = ct.UnsafeRegister(_ => CancelWaiter(node, ct), null);
@@ -201,7 +204,7 @@ public sealed partial class Wal
             }
 
             _waiters.Remove(node);
-            Volatile.Write(ref _waiterCount, _waiters.Count);
+            Interlocked.Exchange(ref _waiterCount, _waiters.Count);
         }
 
         node.Value.Fail(new OperationCanceledException("The append was cancelled while it waited for room; it was not written.", ct));
@@ -232,7 +235,7 @@ public sealed partial class Wal
             }
 
             _waiters.RemoveFirst();
-            Volatile.Write(ref _waiterCount, _waiters.Count);
+            Interlocked.Exchange(ref _waiterCount, _waiters.Count);
             // Unregister, not Dispose: Dispose would wait for a cancel callback blocked on this lock.
             item.Registration.Unregister();
             Post(item);

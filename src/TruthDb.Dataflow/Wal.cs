@@ -203,8 +203,11 @@ public sealed partial class Wal : IAsyncDisposable
 
         Linger(batch.Length, Stopwatch.GetElapsedTime(started));
 
-        // This batch is done: let the appends that gathered meanwhile go as the next one.
-        Volatile.Write(ref _batchOutstanding, 0);
+        // This batch is done: let the appends that gathered meanwhile go as the next one. The clear
+        // must be a full fence (not a plain release store): TryTrigger reads _queued next, and a
+        // producer increments _queued and then tries the flag. With a store that can pass the load,
+        // both could miss each other and leave an append in the block with nobody to trigger it.
+        Interlocked.Exchange(ref _batchOutstanding, 0);
         TryTrigger();
     }
 
