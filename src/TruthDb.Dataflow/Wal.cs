@@ -3,6 +3,7 @@ using System.Threading.Tasks.Dataflow;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using TruthDb.Dataflow.Format;
+using TruthDb.Dataflow.Reading;
 using TruthDb.Dataflow.Recovery;
 using TruthDb.Dataflow.Storage;
 using TruthDb.Dataflow.Threading;
@@ -40,6 +41,7 @@ public sealed partial class Wal : IAsyncDisposable
     private readonly Watermarks _watermarks;
     private readonly WriterStatistics _statistics = new();
     private readonly LogWriter _writer;
+    private readonly SegmentCatalog _catalog;
     private readonly DedicatedThreadScheduler _scheduler;
     private readonly BatchBlock<PendingAppend> _batches;
     private readonly ActionBlock<PendingAppend[]> _writes;
@@ -55,7 +57,8 @@ public sealed partial class Wal : IAsyncDisposable
         _lock = directoryLock;
         _maxPayload = Math.Min(SegmentLayout.MaxPayload(options.SegmentSize), int.MaxValue - 64);
         _watermarks = new Watermarks(recovered.LastLsn);
-        _writer = new LogWriter(storage, options, logger, recovered, _watermarks, _statistics);
+        _catalog = new SegmentCatalog(storage);
+        _writer = new LogWriter(storage, options, logger, recovered, _watermarks, _statistics, _catalog);
         _scheduler = new DedicatedThreadScheduler(WriterThreadName);
         // Batches leave the block only through TriggerBatch (its size bound is never reached).
         _batches = new BatchBlock<PendingAppend>(int.MaxValue);

@@ -11,7 +11,10 @@ namespace TruthDb.Dataflow.Recovery;
 /// <remarks>
 /// What a crash can leave, and what recovery does with it:
 /// <list type="bullet">
-/// <item><c>prepare-N.tmp</c> files: segments being prepared, never part of the log. Deleted.</item>
+/// <item><c>prepare-N.tmp</c> files: segments being prepared, never part of the log, and
+/// <c>*.new</c> files of interrupted atomic replacements. Deleted.</item>
+/// <item>Segments below the persisted retention point (<see cref="RetentionPoint"/>): left by a
+/// retention that was cut short. Deleted; the segment at the retention point must exist.</item>
 /// <item>Sealed segments (all but the last): written and synced before the next segment was
 /// created. Their headers and seal trailers are validated, and consecutive segments must continue
 /// each other's LSNs; anything else is corruption and opening refuses.</item>
@@ -31,26 +34,63 @@ internal static partial class LogRecovery
     /// <summary>Creates or recovers the log in <paramref name="storage"/>.</summary>
     public static RecoveredLog Recover(IWalStorage storage, WalOptions options, ILogger logger)
     {
+        var firstRetained = ReadRetentionPoint(storage);
         var segments = new List<SegmentInfo>();
         foreach (var name in storage.ListFiles())
         {
-            if (SegmentNames.IsPrepared(name))
+            if (SegmentNames.IsPrepared(name) || AtomicFile.IsLeftover(name))
             {
                 storage.Delete(name);
             }
             else if (SegmentNames.TryParseSegment(name, out var firstLsn))
             {
+                if (firstLsn < firstRetained)
+                {
+                    // Left behind by a retention that was cut short: it was already dropped.
+                    storage.Delete(name);
+                    continue;
+                }
+
                 segments.Add(new SegmentInfo(firstLsn, 0));
             }
         }
 
         if (segments.Count == 0)
         {
+            if (firstRetained > 0)
+            {
+                throw new WalCorruptedException(RetentionPoint.FileName, 0,
+                    $"retention kept the log from LSN {firstRetained}, but no segment is left (the directory was emptied by something else)");
+            }
+
             return Create(storage, options, logger);
         }
 
         segments.Sort((a, b) => a.FirstLsn.CompareTo(b.FirstLsn));
+        if (firstRetained > 0 && segments[0].FirstLsn != firstRetained)
+        {
+            throw new WalCorruptedException(SegmentNames.ForSegment(firstRetained), 0,
+                $"the log starts at LSN {firstRetained} (retention), but that segment is missing; the first segment present is '{segments[0].Name}'");
+        }
+
+        storage.SyncDirectory();
         return RecoverExisting(storage, segments, logger);
+    }
+
+    private static long ReadRetentionPoint(IWalStorage storage)
+    {
+        var bytes = AtomicFile.Read(storage, RetentionPoint.FileName);
+        if (bytes is null)
+        {
+            return 0;
+        }
+
+        if (!RetentionPoint.TryDecode(bytes, out var firstRetained))
+        {
+            throw new WalCorruptedException(RetentionPoint.FileName, 0, "the retention point file is damaged");
+        }
+
+        return firstRetained;
     }
 
     private static RecoveredLog Create(IWalStorage storage, WalOptions options, ILogger logger)

@@ -43,6 +43,7 @@ internal sealed partial class LogWriter : IDisposable
     private readonly LogId _logId;
     private readonly uint _seed;
     private readonly WriterStatistics _statistics;
+    private readonly Reading.SegmentCatalog _catalog;
 
     private SegmentInfo[] _segments;
     private IStorageFile? _active;
@@ -55,8 +56,9 @@ internal sealed partial class LogWriter : IDisposable
     private Exception? _fault;
 
     /// <summary>Takes over the recovered log.</summary>
-    public LogWriter(IWalStorage storage, WalOptions options, ILogger logger, RecoveredLog recovered, Watermarks watermarks, WriterStatistics statistics)
+    public LogWriter(IWalStorage storage, WalOptions options, ILogger logger, RecoveredLog recovered, Watermarks watermarks, WriterStatistics statistics, Reading.SegmentCatalog catalog)
     {
+        _catalog = catalog;
         _storage = storage;
         _options = options;
         _logger = logger;
