@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Threading.Tasks.Dataflow;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using TruthDb.Dataflow.Cursors;
 using TruthDb.Dataflow.Format;
 using TruthDb.Dataflow.Reading;
 using TruthDb.Dataflow.Recovery;
@@ -42,6 +43,7 @@ public sealed partial class Wal : IAsyncDisposable
     private readonly WriterStatistics _statistics = new();
     private readonly LogWriter _writer;
     private readonly SegmentCatalog _catalog;
+    private readonly CursorStore _cursors;
     private readonly DedicatedThreadScheduler _scheduler;
     private readonly BatchBlock<PendingAppend> _batches;
     private readonly ActionBlock<PendingAppend[]> _writes;
@@ -58,6 +60,7 @@ public sealed partial class Wal : IAsyncDisposable
         _maxPayload = Math.Min(SegmentLayout.MaxPayload(options.SegmentSize), int.MaxValue - 64);
         _watermarks = new Watermarks(recovered.LastLsn);
         _catalog = new SegmentCatalog(storage);
+        _cursors = CursorStore.Load(storage, recovered.LastLsn, logger);
         _writer = new LogWriter(storage, options, logger, recovered, _watermarks, _statistics, _catalog);
         _scheduler = new DedicatedThreadScheduler(WriterThreadName);
         // Batches leave the block only through TriggerBatch (its size bound is never reached).
@@ -175,6 +178,7 @@ public sealed partial class Wal : IAsyncDisposable
         // The final sync and close run on the writer thread too, like every other write-path IO.
         await Task.Factory.StartNew(_writer.Dispose, CancellationToken.None, TaskCreationOptions.None, _scheduler).ConfigureAwait(false);
         _scheduler.Dispose();
+        _cursors.Dispose();
         _watermarks.Close();
         _lock.Dispose();
     }

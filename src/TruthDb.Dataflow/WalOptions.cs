@@ -50,6 +50,12 @@ public sealed class WalOptions
     /// <summary>With <see cref="Durability.Written"/>: how often the background sync runs; default 50 ms.</summary>
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromMilliseconds(50);
 
+    /// <summary>
+    /// False (the default): <see cref="Wal.TruncateBeforeAsync"/> never removes a record that a durable
+    /// cursor has not committed yet. True: retention ignores cursors.
+    /// </summary>
+    public bool RetentionIgnoresCursors { get; set; }
+
     /// <summary>Where lifecycle events (open, recovery, faults) are logged; none by default.</summary>
     public ILogger? Logger { get; set; }
 
