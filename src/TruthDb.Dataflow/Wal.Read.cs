@@ -53,7 +53,7 @@ public sealed partial class Wal
                 {
                     ct.ThrowIfCancellationRequested();
                     ObjectDisposedException.ThrowIf(_watermarks.IsClosed, this);
-                    cursor = SegmentCursor.For(cursor, _catalog, _writer.Segments, _writer.LogId.Seed, next);
+                    cursor = SegmentCursor.For(cursor, _catalog, _writer, next);
                     var payload = cursor.Read(next);
                     yield return new WalRecord(next, payload);
                     next++;
@@ -96,6 +96,7 @@ public sealed partial class Wal
         private long _nextSegmentFirstLsn;
         private long _offset = SegmentLayout.RecordsStart;
         private long _expected;
+        private bool _seeked;
 
         private SegmentCursor(SegmentCatalog.SegmentLease lease, long nextSegmentFirstLsn, uint seed)
         {
@@ -106,9 +107,11 @@ public sealed partial class Wal
             _expected = lease.Segment.FirstLsn;
         }
 
-        // Keeps the current cursor when it holds lsn; otherwise leases the segment that does.
-        public static SegmentCursor For(SegmentCursor? current, SegmentCatalog catalog, SegmentInfo[] segments, uint seed, long lsn)
+        // Keeps the current cursor when it holds lsn; otherwise leases the segment that does and
+        // seeks with its sparse index.
+        public static SegmentCursor For(SegmentCursor? current, SegmentCatalog catalog, Writing.LogWriter writer, long lsn)
         {
+            var segments = writer.Segments;
             if (current is not null && current._nextSegmentFirstLsn == long.MaxValue)
             {
                 // Leased as the last segment: the writer may have rolled since.
@@ -130,7 +133,24 @@ public sealed partial class Wal
             }
 
             var nextFirst = at + 1 < segments.Length ? segments[at + 1].FirstLsn : long.MaxValue;
-            return new SegmentCursor(catalog.Acquire(segments[at]), nextFirst, seed);
+            var cursor = new SegmentCursor(catalog.Acquire(segments[at]), nextFirst, writer.LogId.Seed);
+            if (lsn > segments[at].FirstLsn)
+            {
+                cursor.Seek(catalog, writer.ActiveIndex, lsn);
+            }
+
+            return cursor;
+        }
+
+        // Starts decoding at the closest index entry at or below lsn: the writer's live index for the
+        // active segment, the segment's own (sidecar, or rebuilt by a scan) for a sealed one.
+        private void Seek(SegmentCatalog catalog, SparseIndex active, long lsn)
+        {
+            var index = active.FirstLsn == _lease.Segment.FirstLsn
+                ? active
+                : catalog.IndexOf(_lease, _nextSegmentFirstLsn == long.MaxValue ? long.MaxValue : _nextSegmentFirstLsn - 1);
+            (_expected, _offset) = index.Seek(lsn);
+            _seeked = _offset != SegmentLayout.RecordsStart;
         }
 
         // Decodes forward to lsn (at or below the watermark, so every frame on the way must be valid).
@@ -140,6 +160,14 @@ public sealed partial class Wal
             while (true)
             {
                 var status = FrameCodec.TryDecode(bytes.Span[(int)_offset..], _recordsEnd - _offset, _seed, _expected, out var frame);
+                if (status != FrameStatus.Success && _seeked)
+                {
+                    // The index led somewhere wrong (it is checksummed, so this is a bug, never data
+                    // loss): read the segment from its start instead.
+                    (_expected, _offset, _seeked) = (_lease.Segment.FirstLsn, SegmentLayout.RecordsStart, false);
+                    continue;
+                }
+
                 if (status != FrameStatus.Success)
                 {
                     throw new WalCorruptedException(_lease.Segment.Name, _offset,

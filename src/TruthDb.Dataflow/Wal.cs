@@ -59,7 +59,7 @@ public sealed partial class Wal : IAsyncDisposable
         _lock = directoryLock;
         _maxPayload = Math.Min(SegmentLayout.MaxPayload(options.SegmentSize), int.MaxValue - 64);
         _watermarks = new Watermarks(recovered.LastLsn);
-        _catalog = new SegmentCatalog(storage);
+        _catalog = new SegmentCatalog(storage, recovered.LogId.Seed);
         _cursors = CursorStore.Load(storage, recovered.LastLsn, logger);
         _writer = new LogWriter(storage, options, logger, recovered, _watermarks, _statistics, _catalog);
         _scheduler = new DedicatedThreadScheduler(WriterThreadName);

@@ -13,6 +13,7 @@ namespace TruthDb.Dataflow.Recovery;
 /// <list type="bullet">
 /// <item><c>prepare-N.tmp</c> files: segments being prepared, never part of the log, and
 /// <c>*.new</c> files of interrupted atomic replacements. Deleted.</item>
+/// <item>Sparse-index sidecars (<c>*.idx</c>) whose segment is gone. Deleted.</item>
 /// <item>Segments below the persisted retention point (<see cref="RetentionPoint"/>): left by a
 /// retention that was cut short. Deleted; the segment at the retention point must exist.</item>
 /// <item>Sealed segments (all but the last): written and synced before the next segment was
@@ -67,6 +68,7 @@ internal static partial class LogRecovery
         }
 
         segments.Sort((a, b) => a.FirstLsn.CompareTo(b.FirstLsn));
+        DeleteOrphanIndexes(storage, segments);
         if (firstRetained > 0 && segments[0].FirstLsn != firstRetained)
         {
             throw new WalCorruptedException(SegmentNames.ForSegment(firstRetained), 0,
@@ -75,6 +77,24 @@ internal static partial class LogRecovery
 
         storage.SyncDirectory();
         return RecoverExisting(storage, segments, logger);
+    }
+
+    // Sparse indexes are sidecars: one whose segment is gone was left by an interrupted retention.
+    private static void DeleteOrphanIndexes(IWalStorage storage, List<SegmentInfo> segments)
+    {
+        var present = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var segment in segments)
+        {
+            present.Add(SparseIndex.FileName(segment.FirstLsn));
+        }
+
+        foreach (var name in storage.ListFiles())
+        {
+            if (name.EndsWith(".idx", StringComparison.Ordinal) && !present.Contains(name))
+            {
+                storage.Delete(name);
+            }
+        }
     }
 
     private static long ReadRetentionPoint(IWalStorage storage)
@@ -108,7 +128,7 @@ internal static partial class LogRecovery
         }
 
         LogCreated(logger, storage.DirectoryPath, logId);
-        return new RecoveredLog(logId, [new SegmentInfo(1, options.SegmentSize)], file, SegmentLayout.RecordsStart, 0, false);
+        return new RecoveredLog(logId, [new SegmentInfo(1, options.SegmentSize)], file, SegmentLayout.RecordsStart, 0, false, SparseIndex.Empty(1));
     }
 
     private static RecoveredLog RecoverExisting(IWalStorage storage, List<SegmentInfo> found, ILogger logger)
@@ -204,10 +224,18 @@ internal static partial class LogRecovery
         var recordsEnd = SegmentLayout.RecordsEnd(header.SegmentSize);
         long offset, lastLsn;
         FrameStatus status;
+        var index = SparseIndex.Empty(header.FirstLsn);
         using (var reader = new FrameReader(file, seed, SegmentLayout.RecordsStart, recordsEnd, header.FirstLsn))
         {
+            var frameOffset = reader.Offset;
             while ((status = reader.Next()) == FrameStatus.Success)
             {
+                if (index.Wants(frameOffset))
+                {
+                    index = index.With(reader.Current.Lsn, frameOffset);
+                }
+
+                frameOffset = reader.Offset;
             }
 
             offset = reader.Offset;
@@ -230,7 +258,7 @@ internal static partial class LogRecovery
         // records durable before DurableLsn says they are.
         file.DataSync();
         LogRecovered(logger, storage.DirectoryPath, segments.Length, segments[0].FirstLsn, lastLsn);
-        return new RecoveredLog(header.LogId, segments, file, offset, lastLsn, sealedTrailer);
+        return new RecoveredLog(header.LogId, segments, file, offset, lastLsn, sealedTrailer, index);
     }
 
     private static void RepairTornTail(IStorageFile file, string name, uint seed, long offset, long recordsEnd, long missingLsn, FrameStatus status, ILogger logger)

@@ -31,6 +31,7 @@ internal sealed partial class LogWriter
             if (!_activeSealed)
             {
                 Seal();
+                _catalog.PersistIndex(Segments[^1], _activeIndex);
             }
 
             _active!.Dispose();
@@ -40,6 +41,7 @@ internal sealed partial class LogWriter
             _active = next;
             _writeOffset = SegmentLayout.RecordsStart;
             _activeSealed = false;
+            Volatile.Write(ref _activeIndex, SparseIndex.Empty(_nextLsn));
             var segments = Segments;
             var added = new SegmentInfo[segments.Length + 1];
             segments.CopyTo(added, 0);

@@ -54,6 +54,7 @@ internal sealed partial class LogWriter : IDisposable
     private long _durableLsn;
     private byte[] _buffer;
     private Exception? _fault;
+    private SparseIndex _activeIndex;
 
     /// <summary>Takes over the recovered log.</summary>
     public LogWriter(IWalStorage storage, WalOptions options, ILogger logger, RecoveredLog recovered, Watermarks watermarks, WriterStatistics statistics, Reading.SegmentCatalog catalog)
@@ -72,6 +73,7 @@ internal sealed partial class LogWriter : IDisposable
         _activeSealed = recovered.ActiveSealed;
         _nextLsn = recovered.LastLsn + 1;
         _writtenLsn = _durableLsn = recovered.LastLsn;
+        _activeIndex = recovered.ActiveIndex;
         _buffer = ArrayPool<byte>.Shared.Rent((int)options.MaxBatchBytes);
         _preparer = new SegmentPreparer(storage, options.SegmentSize);
         _preparer.StartNext();
@@ -82,6 +84,9 @@ internal sealed partial class LogWriter : IDisposable
 
     /// <summary>The segments, oldest first; replaced (never mutated) when a segment is added. Any thread.</summary>
     public SegmentInfo[] Segments => Volatile.Read(ref _segments);
+
+    /// <summary>The sparse index of the active segment so far (its <see cref="SparseIndex.FirstLsn"/> says which). Any thread.</summary>
+    public SparseIndex ActiveIndex => Volatile.Read(ref _activeIndex);
 
     /// <summary>The first IO error, once the writer has faulted. Any thread.</summary>
     public Exception? Fault => Volatile.Read(ref _fault);
@@ -124,6 +129,11 @@ internal sealed partial class LogWriter : IDisposable
                 {
                     WriteBuffer(ref position);
                     GrowBuffer(frameLength);
+                }
+
+                if (_activeIndex.Wants(_writeOffset + position))
+                {
+                    Volatile.Write(ref _activeIndex, _activeIndex.With(_nextLsn, _writeOffset + position));
                 }
 
                 position += FrameCodec.Encode(_buffer.AsSpan(position), _seed, _nextLsn, _durableLsn, item.Payload);
