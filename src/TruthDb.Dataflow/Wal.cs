@@ -61,7 +61,7 @@ public sealed partial class Wal : IAsyncDisposable
         _watermarks = new Watermarks(recovered.LastLsn);
         _catalog = new SegmentCatalog(storage, recovered.LogId.Seed);
         _cursors = CursorStore.Load(storage, recovered.LastLsn, logger);
-        _writer = new LogWriter(storage, options, logger, recovered, _watermarks, _statistics, _catalog);
+        _writer = new LogWriter(storage, options, logger, recovered, _watermarks, _statistics, _catalog, () => _cursors.Slowest);
         _scheduler = new DedicatedThreadScheduler(WriterThreadName);
         // Batches leave the block only through TriggerBatch (its size bound is never reached).
         _batches = new BatchBlock<PendingAppend>(int.MaxValue);

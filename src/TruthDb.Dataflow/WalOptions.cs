@@ -56,11 +56,27 @@ public sealed class WalOptions
     /// </summary>
     public bool RetentionIgnoresCursors { get; set; }
 
+    /// <summary>
+    /// Retention by size: when a segment is sealed, the oldest sealed segments are dropped while the
+    /// log's segments add up to more than this. 0 (the default) keeps everything. At least twice
+    /// <see cref="SegmentSize"/> otherwise.
+    /// </summary>
+    public long RetentionMaxBytes { get; set; }
+
+    /// <summary>
+    /// Retention by age: when a segment is sealed, sealed segments whose newest record is older than
+    /// this are dropped. Zero (the default) keeps everything; otherwise at least one second.
+    /// </summary>
+    public TimeSpan RetentionMaxAge { get; set; }
+
     /// <summary>Where lifecycle events (open, recovery, faults) are logged; none by default.</summary>
     public ILogger? Logger { get; set; }
 
     /// <summary>The storage the log uses; the file system at <see cref="Directory"/> when null (tests set a simulated one).</summary>
     internal IWalStorage? Storage { get; set; }
+
+    /// <summary>The clock for retention by age; the system clock when null (tests set a fake one).</summary>
+    internal TimeProvider? TimeProvider { get; set; }
 
     /// <summary>A validated copy, or an <see cref="ArgumentException"/> naming the first bad option.</summary>
     internal WalOptions ValidatedCopy()
@@ -79,6 +95,10 @@ public sealed class WalOptions
         Check(MaxPendingBytes >= MaxBatchBytes && MaxPendingBytes <= 1L << 40,
             nameof(MaxPendingBytes), Bytes(MaxPendingBytes), $"MaxBatchBytes ({Bytes(MaxBatchBytes)}) to 1 TiB");
         Check(FlushInterval >= TimeSpan.FromMilliseconds(1) && FlushInterval <= TimeSpan.FromHours(1), nameof(FlushInterval), FlushInterval.ToString(), "1 ms to 1 hour");
+        Check(RetentionMaxBytes == 0 || (RetentionMaxBytes >= 2 * SegmentSize && RetentionMaxBytes <= 1L << 50),
+            nameof(RetentionMaxBytes), Bytes(RetentionMaxBytes), $"0 (keep everything) or from twice SegmentSize ({Bytes(2 * SegmentSize)}) to 1 PiB");
+        Check(RetentionMaxAge == TimeSpan.Zero || (RetentionMaxAge >= TimeSpan.FromSeconds(1) && RetentionMaxAge <= TimeSpan.FromDays(36500)),
+            nameof(RetentionMaxAge), RetentionMaxAge.ToString(), "00:00:00 (keep everything) or from 1 second to 100 years");
 
         return (WalOptions)MemberwiseClone();
     }

@@ -116,10 +116,11 @@ internal static partial class LogRecovery
     private static RecoveredLog Create(IWalStorage storage, WalOptions options, ILogger logger)
     {
         var logId = LogId.NewId();
+        var created = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var file = SegmentPreparer.Prepare(storage, options.SegmentSize, 0);
         try
         {
-            SegmentPreparer.Activate(storage, file, new SegmentHeader(logId, 1, options.SegmentSize, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
+            SegmentPreparer.Activate(storage, file, new SegmentHeader(logId, 1, options.SegmentSize, created));
         }
         catch
         {
@@ -128,7 +129,7 @@ internal static partial class LogRecovery
         }
 
         LogCreated(logger, storage.DirectoryPath, logId);
-        return new RecoveredLog(logId, [new SegmentInfo(1, options.SegmentSize)], file, SegmentLayout.RecordsStart, 0, false, SparseIndex.Empty(1));
+        return new RecoveredLog(logId, [new SegmentInfo(1, options.SegmentSize, created)], file, SegmentLayout.RecordsStart, 0, false, SparseIndex.Empty(1));
     }
 
     private static RecoveredLog RecoverExisting(IWalStorage storage, List<SegmentInfo> found, ILogger logger)
@@ -145,7 +146,7 @@ internal static partial class LogRecovery
             {
                 var header = ReadHeader(file, name, found[i].FirstLsn, logId);
                 logId = header.LogId;
-                segments[i] = new SegmentInfo(header.FirstLsn, header.SegmentSize);
+                segments[i] = new SegmentInfo(header.FirstLsn, header.SegmentSize, header.CreatedUnixMs);
                 if (i > 0 && header.FirstLsn != expectedFirst)
                 {
                     throw new WalCorruptedException(name, 0,

@@ -44,6 +44,8 @@ internal sealed partial class LogWriter : IDisposable
     private readonly uint _seed;
     private readonly WriterStatistics _statistics;
     private readonly Reading.SegmentCatalog _catalog;
+    private readonly Func<long?> _slowestCursor;
+    private readonly TimeProvider _timeProvider;
 
     private SegmentInfo[] _segments;
     private IStorageFile? _active;
@@ -57,9 +59,11 @@ internal sealed partial class LogWriter : IDisposable
     private SparseIndex _activeIndex;
 
     /// <summary>Takes over the recovered log.</summary>
-    public LogWriter(IWalStorage storage, WalOptions options, ILogger logger, RecoveredLog recovered, Watermarks watermarks, WriterStatistics statistics, Reading.SegmentCatalog catalog)
+    public LogWriter(IWalStorage storage, WalOptions options, ILogger logger, RecoveredLog recovered, Watermarks watermarks, WriterStatistics statistics, Reading.SegmentCatalog catalog, Func<long?> slowestCursor)
     {
         _catalog = catalog;
+        _slowestCursor = slowestCursor;
+        _timeProvider = options.TimeProvider ?? TimeProvider.System;
         _storage = storage;
         _options = options;
         _logger = logger;
