@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using TruthDb.Dataflow.Storage;
 
@@ -53,11 +54,32 @@ public sealed class WalOptions
     /// <summary>Where lifecycle events (open, recovery, faults) are logged; none by default.</summary>
     public ILogger? Logger { get; set; }
 
+    /// <summary>
+    /// Where the log's <c>System.Diagnostics.Metrics</c> instruments are created: a meter named
+    /// <c>TruthDb.Dataflow</c> from this factory (the generic host registers one; it scopes the
+    /// instruments to that container). When null, a process-wide meter of that name is used. Either
+    /// way every measurement carries the tag <c>truthdb.wal.directory</c>.
+    /// </summary>
+    public IMeterFactory? MeterFactory { get; set; }
+
     /// <summary>The storage the log uses; the file system at <see cref="Directory"/> when null (tests set a simulated one).</summary>
     internal IWalStorage? Storage { get; set; }
 
     /// <summary>A validated copy, or an <see cref="ArgumentException"/> naming the first bad option.</summary>
     internal WalOptions ValidatedCopy()
+    {
+        Validate();
+        return (WalOptions)MemberwiseClone();
+    }
+
+    /// <summary>
+    /// Checks every option as <see cref="Wal.OpenAsync"/> does, without opening anything.
+    /// </summary>
+    /// <exception cref="ArgumentException">
+    /// The first bad option: the message names it, its value and the accepted range
+    /// (<c>WalOptions.SegmentSize is 1,000 bytes; it must be ...</c>); <see cref="ArgumentException.ParamName"/> is the option's name.
+    /// </exception>
+    public void Validate()
     {
         if (Storage is null && string.IsNullOrWhiteSpace(Directory))
         {
@@ -73,8 +95,6 @@ public sealed class WalOptions
         Check(MaxPendingBytes >= MaxBatchBytes && MaxPendingBytes <= 1L << 40,
             nameof(MaxPendingBytes), Bytes(MaxPendingBytes), $"MaxBatchBytes ({Bytes(MaxBatchBytes)}) to 1 TiB");
         Check(FlushInterval >= TimeSpan.FromMilliseconds(1) && FlushInterval <= TimeSpan.FromHours(1), nameof(FlushInterval), FlushInterval.ToString(), "1 ms to 1 hour");
-
-        return (WalOptions)MemberwiseClone();
     }
 
     private static void Check(bool valid, string name, string value, string range)

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using TruthDb.Dataflow.Diagnostics;
 using TruthDb.Dataflow.Format;
 using TruthDb.Dataflow.Recovery;
 using TruthDb.Dataflow.Storage;
@@ -43,6 +44,7 @@ internal sealed partial class LogWriter : IDisposable
     private readonly LogId _logId;
     private readonly uint _seed;
     private readonly WriterStatistics _statistics;
+    private readonly WalMetrics _metrics;
 
     private SegmentInfo[] _segments;
     private IStorageFile? _active;
@@ -55,13 +57,14 @@ internal sealed partial class LogWriter : IDisposable
     private Exception? _fault;
 
     /// <summary>Takes over the recovered log.</summary>
-    public LogWriter(IWalStorage storage, WalOptions options, ILogger logger, RecoveredLog recovered, Watermarks watermarks, WriterStatistics statistics)
+    public LogWriter(IWalStorage storage, WalOptions options, ILogger logger, RecoveredLog recovered, Watermarks watermarks, WriterStatistics statistics, WalMetrics metrics)
     {
         _storage = storage;
         _options = options;
         _logger = logger;
         _watermarks = watermarks;
         _statistics = statistics;
+        _metrics = metrics;
         _logId = recovered.LogId;
         _seed = _logId.Seed;
         _segments = recovered.Segments;
@@ -141,6 +144,7 @@ internal sealed partial class LogWriter : IDisposable
         }
 
         _statistics.RecordBatch(written);
+        _metrics.Appended(batch[..written]);
         for (var i = 0; i < written; i++)
         {
             batch[i].Succeed(firstLsn + i);
@@ -148,6 +152,7 @@ internal sealed partial class LogWriter : IDisposable
 
         if (full is not null)
         {
+            _metrics.Refused(batch.Length - written);
             FailAll(batch, written, full);
         }
     }
@@ -191,6 +196,7 @@ internal sealed partial class LogWriter : IDisposable
         _writeOffset += position;
         _writtenLsn = _nextLsn - 1;
         _statistics.RecordWrite(position);
+        _metrics.Written(position);
         _watermarks.PublishWritten(_writtenLsn);
         position = 0;
     }
@@ -199,7 +205,9 @@ internal sealed partial class LogWriter : IDisposable
     {
         var started = Stopwatch.GetTimestamp();
         _active!.DataSync();
-        _statistics.RecordSync(Stopwatch.GetElapsedTime(started));
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        _statistics.RecordSync(elapsed);
+        _metrics.Synced(elapsed);
         _durableLsn = _writtenLsn;
         _watermarks.PublishDurable(_durableLsn);
     }
@@ -218,6 +226,7 @@ internal sealed partial class LogWriter : IDisposable
         if (Interlocked.CompareExchange(ref _fault, error, null) is null)
         {
             LogFaulted(_logger, error, _storage.DirectoryPath, _durableLsn);
+            _metrics.Faulted(error);
         }
 
         return Fault!;
