@@ -17,10 +17,10 @@ public static class WalServiceCollectionExtensions
     /// Registers <see cref="WalOptions"/> bound from the section <see cref="WalConfiguration.SectionName"/>
     /// of <paramref name="configuration"/> (then <paramref name="configure"/>, if given), validated when
     /// the host starts (<c>ValidateOnStart</c>: a bad value fails the start with the message
-    /// <see cref="Wal.OpenAsync"/> would give), and a singleton <see cref="Wal"/> that is opened when the
-    /// host starts (before any hosted service's <c>StartAsync</c>) and disposed — drained, synced and
-    /// closed — when it stops (after every hosted service's <c>StopAsync</c>). Resolving <see cref="Wal"/>
-    /// before the host has started throws <see cref="InvalidOperationException"/>.
+    /// <see cref="Wal.OpenAsync"/> would give), and a singleton <see cref="Wal"/> that is opened when it
+    /// is first resolved or when the host starts, whichever comes first (so hosted services may take it
+    /// in their constructors and append from their <c>StartAsync</c>), and disposed — drained, synced and
+    /// closed — when the host stops (after every hosted service's <c>StopAsync</c>).
     /// Unless set otherwise, <see cref="WalOptions.Logger"/> logs to the category
     /// <see cref="LoggerCategory"/> and <see cref="WalOptions.MeterFactory"/> is the container's
     /// <see cref="IMeterFactory"/>. Options are read once, at start; later configuration changes do not

@@ -19,7 +19,6 @@ public sealed class WalServiceCollectionTests
         var logger = new TestLogger();
         using (var host = Build(logger, ("TruthDb:Wal:Directory", logDir), ("TruthDb:Wal:SegmentSize", "64KiB"), ("TruthDb:Wal:FlushInterval", "10ms")))
         {
-            Assert.Throws<InvalidOperationException>(() => host.Services.GetRequiredService<Wal>());
             await host.StartAsync(Timeouts.Token());
             var wal = host.Services.GetRequiredService<Wal>();
             Assert.Equal(Path.GetFullPath(logDir), wal.Directory);
@@ -110,6 +109,44 @@ public sealed class WalServiceCollectionTests
         await host.StopAsync(Timeouts.Token());
     }
 
+    [Fact]
+    public async Task Host_HostedServiceTakingWalInItsConstructor_AppendsAsItStartsAndStops()
+    {
+        using var dir = new TestDirectory();
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection([new("TruthDb:Wal:Directory", dir.Path)]);
+        builder.Services.AddHostedService<Producer>();
+        builder.Services.AddTruthDbWal(builder.Configuration);
+        using (var host = builder.Build())
+        {
+            await host.StartAsync(Timeouts.Token());
+            var wal = host.Services.GetRequiredService<Wal>();
+            Assert.Equal(1, wal.DurableLsn);
+            await host.StopAsync(Timeouts.Token());
+            Assert.Equal(2, wal.DurableLsn);
+        }
+
+        await using var reopened = await Wal.OpenAsync(new WalOptions { Directory = dir.Path });
+        Assert.Equal(2, reopened.DurableLsn);
+    }
+
+    [Fact]
+    public async Task Host_DisposedWithoutStop_StillClosesTheLog()
+    {
+        using var dir = new TestDirectory();
+        Wal wal;
+        using (var host = Build(null, ("TruthDb:Wal:Directory", dir.Path)))
+        {
+            await host.StartAsync(Timeouts.Token());
+            wal = host.Services.GetRequiredService<Wal>();
+            await wal.AppendAsync(new byte[] { 1 });
+        }
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await wal.AppendAsync(new byte[] { 2 }));
+        await using var reopened = await Wal.OpenAsync(new WalOptions { Directory = dir.Path });
+        Assert.Equal(1, reopened.DurableLsn);
+    }
+
     private static IHost Build(TestLogger? logger, params (string Key, string Value)[] settings)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
@@ -121,5 +158,12 @@ public sealed class WalServiceCollectionTests
 
         builder.Services.AddTruthDbWal(builder.Configuration);
         return builder.Build();
+    }
+
+    private sealed class Producer(Wal wal) : IHostedService
+    {
+        public async Task StartAsync(CancellationToken cancellationToken) => await wal.AppendAsync("started"u8.ToArray(), cancellationToken);
+
+        public async Task StopAsync(CancellationToken cancellationToken) => await wal.AppendAsync("stopping"u8.ToArray(), cancellationToken);
     }
 }
