@@ -6,7 +6,9 @@ namespace TruthDb.Dataflow;
 
 /// <summary>
 /// Options of a <see cref="Wal"/>. Settable properties, so they bind from
-/// <c>Microsoft.Extensions.Configuration</c> (section <c>TruthDb:Wal</c>). They are copied and
+/// <c>Microsoft.Extensions.Configuration</c> (section <c>TruthDb:Wal</c>; the TruthDb.Dataflow.Hosting
+/// package's binder also reads sizes such as <c>64MiB</c> and durations such as <c>250ms</c>, and
+/// reports unknown keys). They are copied and
 /// validated when the log opens (<see cref="Wal.OpenAsync"/>) and never read again afterwards;
 /// a bad value is reported with the option's name, the value and the accepted range.
 /// </summary>

@@ -53,6 +53,23 @@ public sealed class WalConfigurationTests
     }
 
     [Fact]
+    public void Load_JsonNull_LeavesTheDefault()
+    {
+        var options = WalConfiguration.Load(Json("""{ "TruthDb": { "Wal": { "SegmentSize": null, "Directory": "d" } } }"""));
+
+        Assert.Equal(new WalOptions().SegmentSize, options.SegmentSize);
+        Assert.Equal("d", options.Directory);
+    }
+
+    [Fact]
+    public void Load_JsonArrayForAValue_IsReported()
+    {
+        var error = Assert.Throws<WalConfigurationException>(() => WalConfiguration.Load(Json("""{ "TruthDb": { "Wal": { "Directory": ["a", "b"] } } }""")));
+
+        Assert.Contains("'TruthDb:Wal:Directory' must be a single value, not a section", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Load_KeysInAnyCase_AndTimeSpanStrings_Bind()
     {
         var options = WalConfiguration.Load(Memory(("truthdb:wal:segmentsize", "4096"), ("TRUTHDB:WAL:FLUSHINTERVAL", "00:00:02"), ("TruthDb:Wal:MaxBatchDelay", "0")));
