@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using TruthDb.Dataflow.Storage;
 
@@ -5,7 +6,9 @@ namespace TruthDb.Dataflow;
 
 /// <summary>
 /// Options of a <see cref="Wal"/>. Settable properties, so they bind from
-/// <c>Microsoft.Extensions.Configuration</c> (section <c>TruthDb:Wal</c>). They are copied and
+/// <c>Microsoft.Extensions.Configuration</c> (section <c>TruthDb:Wal</c>; the TruthDb.Dataflow.Hosting
+/// package's binder also reads sizes such as <c>64MiB</c> and durations such as <c>250ms</c>, and
+/// reports unknown keys). They are copied and
 /// validated when the log opens (<see cref="Wal.OpenAsync"/>) and never read again afterwards;
 /// a bad value is reported with the option's name, the value and the accepted range.
 /// </summary>
@@ -72,6 +75,14 @@ public sealed class WalOptions
     /// <summary>Where lifecycle events (open, recovery, faults) are logged; none by default.</summary>
     public ILogger? Logger { get; set; }
 
+    /// <summary>
+    /// Where the log's <c>System.Diagnostics.Metrics</c> instruments are created: a meter named
+    /// <c>TruthDb.Dataflow</c> from this factory (the generic host registers one; it scopes the
+    /// instruments to that container). When null, a process-wide meter of that name is used. Either
+    /// way every measurement carries the tag <c>truthdb.wal.directory</c>.
+    /// </summary>
+    public IMeterFactory? MeterFactory { get; set; }
+
     /// <summary>The storage the log uses; the file system at <see cref="Directory"/> when null (tests set a simulated one).</summary>
     internal IWalStorage? Storage { get; set; }
 
@@ -80,6 +91,19 @@ public sealed class WalOptions
 
     /// <summary>A validated copy, or an <see cref="ArgumentException"/> naming the first bad option.</summary>
     internal WalOptions ValidatedCopy()
+    {
+        Validate();
+        return (WalOptions)MemberwiseClone();
+    }
+
+    /// <summary>
+    /// Checks every option as <see cref="Wal.OpenAsync"/> does, without opening anything.
+    /// </summary>
+    /// <exception cref="ArgumentException">
+    /// The first bad option: the message names it, its value and the accepted range
+    /// (<c>WalOptions.SegmentSize is 1,000 bytes; it must be ...</c>); <see cref="ArgumentException.ParamName"/> is the option's name.
+    /// </exception>
+    public void Validate()
     {
         if (Storage is null && string.IsNullOrWhiteSpace(Directory))
         {
@@ -99,8 +123,6 @@ public sealed class WalOptions
             nameof(RetentionMaxBytes), Bytes(RetentionMaxBytes), $"0 (keep everything) or from twice SegmentSize ({Bytes(2 * SegmentSize)}) to 1 PiB");
         Check(RetentionMaxAge == TimeSpan.Zero || (RetentionMaxAge >= TimeSpan.FromSeconds(1) && RetentionMaxAge <= TimeSpan.FromDays(36500)),
             nameof(RetentionMaxAge), RetentionMaxAge.ToString(), "00:00:00 (keep everything) or from 1 second to 100 years");
-
-        return (WalOptions)MemberwiseClone();
     }
 
     private static void Check(bool valid, string name, string value, string range)

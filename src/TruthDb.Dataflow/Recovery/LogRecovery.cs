@@ -250,19 +250,21 @@ internal static partial class LogRecovery
                 $"the segment is sealed at LSN {trailerLast} (records end at offset {trailerEnd}), but its records end at LSN {lastLsn}, offset {offset}: frame is {Describe(status)}");
         }
 
+        long truncated = 0;
         if (!sealedTrailer && offset < recordsEnd)
         {
-            RepairTornTail(file, name, seed, offset, recordsEnd, lastLsn + 1, status, logger);
+            truncated = RepairTornTail(file, name, seed, offset, recordsEnd, lastLsn + 1, status, logger);
         }
 
         // Whatever the previous process wrote may still be only in the page cache: make the recovered
         // records durable before DurableLsn says they are.
         file.DataSync();
         LogRecovered(logger, storage.DirectoryPath, segments.Length, segments[0].FirstLsn, lastLsn);
-        return new RecoveredLog(header.LogId, segments, file, offset, lastLsn, sealedTrailer, index);
+        return new RecoveredLog(header.LogId, segments, file, offset, lastLsn, sealedTrailer, index) { TruncatedBytes = truncated };
     }
 
-    private static void RepairTornTail(IStorageFile file, string name, uint seed, long offset, long recordsEnd, long missingLsn, FrameStatus status, ILogger logger)
+    // Returns the bytes of torn tail dropped.
+    private static long RepairTornTail(IStorageFile file, string name, uint seed, long offset, long recordsEnd, long missingLsn, FrameStatus status, ILogger logger)
     {
         var scan = TailScan.Run(file, seed, offset, recordsEnd, missingLsn);
         if (scan.ProvesCorruption)
@@ -274,7 +276,7 @@ internal static partial class LogRecovery
         var dirtyEnd = Math.Max(scan.LastNonZeroEnd, scan.LastFrameEnd);
         if (dirtyEnd <= offset)
         {
-            return;
+            return 0;
         }
 
         // Zero the torn tail: frames past the damage that still validate could otherwise come back once
@@ -283,6 +285,7 @@ internal static partial class LogRecovery
 
         LogTornTail(logger, name, offset, scan.LastNonZeroEnd - offset, missingLsn,
             scan.MaxLsnSeen >= missingLsn ? scan.MaxLsnSeen : missingLsn, Describe(status));
+        return scan.LastNonZeroEnd - offset;
     }
 
     private static bool TryReadTrailer(IStorageFile file, SegmentHeader header, out long lastLsn, out long recordsEnd)

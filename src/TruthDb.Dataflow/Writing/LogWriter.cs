@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using TruthDb.Dataflow.Diagnostics;
 using TruthDb.Dataflow.Format;
 using TruthDb.Dataflow.Recovery;
 using TruthDb.Dataflow.Storage;
@@ -46,6 +47,7 @@ internal sealed partial class LogWriter : IDisposable
     private readonly Reading.SegmentCatalog _catalog;
     private readonly Func<long?> _slowestCursor;
     private readonly TimeProvider _timeProvider;
+    private readonly WalMetrics _metrics;
 
     private SegmentInfo[] _segments;
     private IStorageFile? _active;
@@ -59,7 +61,7 @@ internal sealed partial class LogWriter : IDisposable
     private SparseIndex _activeIndex;
 
     /// <summary>Takes over the recovered log.</summary>
-    public LogWriter(IWalStorage storage, WalOptions options, ILogger logger, RecoveredLog recovered, Watermarks watermarks, WriterStatistics statistics, Reading.SegmentCatalog catalog, Func<long?> slowestCursor)
+    public LogWriter(IWalStorage storage, WalOptions options, ILogger logger, RecoveredLog recovered, Watermarks watermarks, WriterStatistics statistics, Reading.SegmentCatalog catalog, Func<long?> slowestCursor, WalMetrics metrics)
     {
         _catalog = catalog;
         _slowestCursor = slowestCursor;
@@ -69,6 +71,7 @@ internal sealed partial class LogWriter : IDisposable
         _logger = logger;
         _watermarks = watermarks;
         _statistics = statistics;
+        _metrics = metrics;
         _logId = recovered.LogId;
         _seed = _logId.Seed;
         _segments = recovered.Segments;
@@ -157,6 +160,7 @@ internal sealed partial class LogWriter : IDisposable
         }
 
         _statistics.RecordBatch(written);
+        _metrics.Appended(batch[..written]);
         for (var i = 0; i < written; i++)
         {
             batch[i].Succeed(firstLsn + i);
@@ -164,6 +168,7 @@ internal sealed partial class LogWriter : IDisposable
 
         if (full is not null)
         {
+            _metrics.Refused(batch.Length - written);
             FailAll(batch, written, full);
         }
     }
@@ -207,6 +212,7 @@ internal sealed partial class LogWriter : IDisposable
         _writeOffset += position;
         _writtenLsn = _nextLsn - 1;
         _statistics.RecordWrite(position);
+        _metrics.Written(position);
         _watermarks.PublishWritten(_writtenLsn);
         position = 0;
     }
@@ -215,7 +221,9 @@ internal sealed partial class LogWriter : IDisposable
     {
         var started = Stopwatch.GetTimestamp();
         _active!.DataSync();
-        _statistics.RecordSync(Stopwatch.GetElapsedTime(started));
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        _statistics.RecordSync(elapsed);
+        _metrics.Synced(elapsed);
         _durableLsn = _writtenLsn;
         _watermarks.PublishDurable(_durableLsn);
     }
@@ -234,6 +242,7 @@ internal sealed partial class LogWriter : IDisposable
         if (Interlocked.CompareExchange(ref _fault, error, null) is null)
         {
             LogFaulted(_logger, error, _storage.DirectoryPath, _durableLsn);
+            _metrics.Faulted(error);
         }
 
         return Fault!;
