@@ -43,9 +43,16 @@ internal static class BenchCommand
         };
         records.Validators.Add(result =>
         {
-            if (result.GetValueOrDefault<long?>() is < 1)
+            try
             {
-                result.AddError("--records must be at least 1.");
+                if (result.GetValueOrDefault<long?>() is < 1)
+                {
+                    result.AddError("--records must be at least 1.");
+                }
+            }
+            catch (InvalidOperationException)
+            {
+                // Not a number: the parser reports that error itself.
             }
         });
         var durability = CommonOptions.Durability();

@@ -35,7 +35,17 @@ internal static class CommonOptions
     {
         option.Validators.Add(result =>
         {
-            var value = result.GetValueOrDefault<T>();
+            T value;
+            try
+            {
+                value = result.GetValueOrDefault<T>();
+            }
+            catch (InvalidOperationException)
+            {
+                // Not a number at all: the parser reports that error itself.
+                return;
+            }
+
             if (value.CompareTo(minimum) < 0)
             {
                 result.AddError($"{option.Name} must be at least {minimum} (got {value}).");

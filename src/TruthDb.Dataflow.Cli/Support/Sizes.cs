@@ -10,7 +10,7 @@ internal static class Sizes
     /// <summary>A <c>--segment-size</c> option (default 64 MiB).</summary>
     public static Option<long> SegmentSizeOption() => new("--segment-size")
     {
-        Description = "Size of new segment files: bytes, or with KiB/MiB/GiB (64KiB to 16GiB, a multiple of 4KiB). Default 64MiB.",
+        Description = "Size of new segment files: bytes, or with KiB/MiB/GiB (64KiB to 16GiB, a multiple of 4KiB).",
         DefaultValueFactory = _ => 64L * 1024 * 1024,
         CustomParser = Parse,
         HelpName = "size",
