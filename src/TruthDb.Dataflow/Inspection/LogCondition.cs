@@ -26,7 +26,10 @@ public enum LogCondition
     /// </summary>
     MidLogCorruption,
 
-    /// <summary>A segment whose header carries another log's id: a file copied from another log.</summary>
+    /// <summary>
+    /// A segment whose header carries another log's id: a file copied from another log (the log's id is
+    /// the one most segment headers carry). None of its frames validate as this log's.
+    /// </summary>
     ForeignFrame,
 
     /// <summary>

@@ -13,7 +13,7 @@ public static partial class LogInspector
     {
         var names = ListSegments(storage);
         var segments = new List<SegmentSummary>(names.Count);
-        var context = new ScanContext(findings ?? [], readSealedFrames);
+        var context = new ScanContext(findings ?? [], readSealedFrames) { LogId = MajorityLogId(storage, names) };
         for (var i = 0; i < names.Count; i++)
         {
             var firstLsn = SegmentNames.TryParseSegment(names[i], out var parsed) ? parsed : 0;
@@ -25,6 +25,31 @@ public static partial class LogInspector
         }
 
         return segments;
+    }
+
+    // The log id most segment headers carry (the first segment's on a tie, as the engine takes it), so
+    // that a foreign file is reported as foreign even when it replaced the first segment.
+    private static LogId? MajorityLogId(FileSystemStorage storage, List<string> names)
+    {
+        var counts = new Dictionary<LogId, int>();
+        LogId? best = null;
+        Span<byte> bytes = stackalloc byte[SegmentHeader.Length];
+        foreach (var name in names)
+        {
+            using var file = storage.Open(name, writable: false);
+            if (!SegmentHeader.TryRead(bytes[..file.ReadFully(0, bytes)], out var header, out _))
+            {
+                continue;
+            }
+
+            var count = counts[header.LogId] = counts.GetValueOrDefault(header.LogId) + 1;
+            if (best is null || count > counts[best.Value])
+            {
+                best = header.LogId;
+            }
+        }
+
+        return best;
     }
 
     // Returns the first LSN the next segment must have, or 0 when it cannot be known.

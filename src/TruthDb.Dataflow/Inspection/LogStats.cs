@@ -14,7 +14,7 @@ public sealed class LogStats
             Records += segment.Records;
             if (segment.RecordsEnd > 0)
             {
-                RecordBytes += segment.RecordsEnd - 4096;
+                RecordBytes += segment.RecordsEnd - Format.SegmentLayout.RecordsStart;
             }
 
             KnownDurableLsn = Math.Max(KnownDurableLsn, segment.KnownDurableLsn);

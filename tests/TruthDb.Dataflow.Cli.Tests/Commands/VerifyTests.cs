@@ -100,6 +100,21 @@ public sealed class VerifyTests : IDisposable
     }
 
     [Fact]
+    public async Task Verify_FirstSegmentCopiedFromAnotherLog_ReportsThatSegmentAsForeign()
+    {
+        using var other = new LogDirectory();
+        await _log.AppendAsync(150);
+        await other.AppendAsync(150);
+        var segments = _log.Segments();
+        File.Copy(Path.Combine(other.Dir, segments[0]), Path.Combine(_log.Dir, segments[0]), overwrite: true);
+
+        var result = await VerifyAsync();
+        Assert.True(result.ExitCode == 4, result.ToString());
+        Assert.Contains($"frame from another log: segment {segments[0]}, offset 16", result.Stdout);
+        Assert.Single(result.Stdout.Split('\n'), l => l.StartsWith("frame from another log:", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Verify_FrameOfThisLogAtTheWrongPlace_ReportsOutOfSequence()
     {
         await _log.AppendAsync(150);
