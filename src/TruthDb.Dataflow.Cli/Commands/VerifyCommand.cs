@@ -62,8 +62,8 @@ internal static class VerifyCommand
         }
 
         Console.WriteLine(report.IsRecoverable
-            ? $"verify: {Verb.Describe(report.Condition)}: {report.Findings.Count} problem(s); opening the log truncates the damaged tail (no durable record lost)"
-            : $"verify: {Verb.Describe(report.Condition)}: {report.Findings.Count} problem(s); the log is corrupted");
+            ? $"verify: {Verb.Describe(report.Condition)}: {report.Findings.Count} problem(s), {report.Records} valid record(s); opening the log truncates the damaged tail (no durable record lost)"
+            : $"verify: {Verb.Describe(report.Condition)}: {report.Findings.Count} problem(s), {report.Records} valid record(s); the log is corrupted");
         return report.IsRecoverable ? ExitCodes.TailDamage : ExitCodes.Corruption;
     }
 }

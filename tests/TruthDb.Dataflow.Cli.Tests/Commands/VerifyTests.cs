@@ -39,6 +39,38 @@ public sealed class VerifyTests : IDisposable
     }
 
     [Fact]
+    public async Task Verify_LastFrameCutOff_ReportsTornTail()
+    {
+        // A write that reached the disk only in part: the frame's first half, zeros after it.
+        await _log.AppendAsync(10);
+        var last = _log.Frame(10);
+        var half = last.FrameLength / 2;
+        _log.Write(last.Segment, last.Offset + half, new byte[last.FrameLength - half]);
+
+        var result = await VerifyAsync();
+        Assert.True(result.ExitCode == 3, result.ToString());
+        Assert.Contains($"torn tail: segment {last.Segment}, offset {last.Offset}, LSN 10", result.Stdout);
+        Assert.Contains("9 valid record(s)", result.Stdout);
+    }
+
+    [Fact]
+    public async Task Verify_SegmentFileTruncated_ReportsDamagedSegment()
+    {
+        await _log.AppendAsync(10);
+        var segment = _log.Segments()[0];
+        var last = _log.Frame(10);
+        using (var file = File.OpenHandle(Path.Combine(_log.Dir, segment), FileMode.Open, FileAccess.ReadWrite))
+        {
+            RandomAccess.SetLength(file, last.Offset + 100);
+        }
+
+        var result = await VerifyAsync();
+        Assert.True(result.ExitCode == 4, result.ToString());
+        Assert.Contains($"damaged segment: segment {segment}, offset {last.Offset + 100}", result.Stdout);
+        Assert.Contains("shorter than its segment size", result.Stdout);
+    }
+
+    [Fact]
     public async Task Verify_ZeroedLastFrameWithStaleBytesAfter_ReportsZeroFilledTail()
     {
         await _log.AppendAsync(10);
