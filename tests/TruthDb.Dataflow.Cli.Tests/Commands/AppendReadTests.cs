@@ -63,6 +63,28 @@ public sealed class AppendReadTests : IDisposable
     }
 
     [Fact]
+    public async Task Append_EmptyInput_AppendsNothing()
+    {
+        var append = await Truthdb.RunAsync(["append", "-d", _log.Dir, "--segment-size", "64KiB"], [], Timeouts.Token());
+        Assert.Equal(0, append.ExitCode);
+        Assert.Contains("appended 0 records", append.Stdout);
+        var read = await Truthdb.RunAsync(["read", "-d", _log.Dir], [], Timeouts.Token());
+        Assert.Equal(0, read.ExitCode);
+        Assert.Equal(string.Empty, read.Stdout);
+    }
+
+    [Fact]
+    public async Task Read_JsonOfBinaryPayload_OmitsTextKeepsBase64()
+    {
+        byte[] input = [2, 0, 0, 0, 0xC3, 0x28];
+        await Truthdb.RunAsync(["append", "-d", _log.Dir, "--binary", "--segment-size", "64KiB"], input, Timeouts.Token());
+        var json = await Truthdb.RunAsync(["read", "-d", _log.Dir, "-f", "json"], [], Timeouts.Token());
+        using var doc = JsonDocument.Parse(json.Stdout.Trim());
+        Assert.False(doc.RootElement.TryGetProperty("text", out _));
+        Assert.Equal(new byte[] { 0xC3, 0x28 }, doc.RootElement.GetProperty("base64").GetBytesFromBase64());
+    }
+
+    [Fact]
     public async Task Append_BinaryInputCutShort_FailsWithMessage()
     {
         byte[] input = [5, 0, 0, 0, (byte)'a', (byte)'b'];
