@@ -13,6 +13,7 @@ var root = new RootCommand(
     DumpCommand.Create(),
     VerifyCommand.Create(),
     StatsCommand.Create(),
+    TruncateCommand.Create(),
     BenchCommand.Create(),
 };
 
