@@ -33,6 +33,11 @@ internal static class StatsCommand
         Console.WriteLine(string.Create(inv, $"durable LSN:       at least {stats.KnownDurableLsn} (proven by seal trailers and synced-LSN fields)"));
         Console.WriteLine(string.Create(inv, $"bytes on disk:     {stats.TotalBytes} ({Show.Bytes(stats.TotalBytes)})"));
         Console.WriteLine(string.Create(inv, $"bytes in records:  {stats.RecordBytes} ({Show.Bytes(stats.RecordBytes)})"));
+        Console.WriteLine(string.Create(inv, $"cursors:           {stats.Cursors.Count}"));
+        foreach (var (name, lsn) in stats.Cursors)
+        {
+            Console.WriteLine(string.Create(inv, $"  cursor {name}: committed LSN {lsn}"));
+        }
 
         var table = new Table().Title("Segments").Border(Terminal.Interactive ? TableBorder.Rounded : TableBorder.Ascii);
         table.AddColumns("segment", "first LSN", "last LSN", "records", "size", "used", "sealed", "created (UTC)");

@@ -38,7 +38,16 @@ public static partial class LogInspector
     {
         var storage = OpenStorage(directory);
         var segments = Scan(storage, readSealedFrames: false, findings: null);
-        return new LogStats(storage.DirectoryPath, segments);
+        var cursors = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        foreach (var name in storage.ListFiles())
+        {
+            if (Cursors.CursorFile.TryParseFileName(name, out var cursor) && Cursors.CursorFile.TryDecode(AtomicFile.Read(storage, name) ?? [], out var lsn))
+            {
+                cursors[cursor] = lsn;
+            }
+        }
+
+        return new LogStats(storage.DirectoryPath, segments, cursors);
     }
 
     /// <summary>

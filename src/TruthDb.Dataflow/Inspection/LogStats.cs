@@ -3,10 +3,11 @@ namespace TruthDb.Dataflow.Inspection;
 /// <summary>The shape of a log directory as <see cref="LogInspector.GetStats"/> read it.</summary>
 public sealed class LogStats
 {
-    internal LogStats(string directory, IReadOnlyList<SegmentSummary> segments)
+    internal LogStats(string directory, IReadOnlyList<SegmentSummary> segments, IReadOnlyDictionary<string, long> cursors)
     {
         Directory = directory;
         Segments = segments;
+        Cursors = cursors;
         foreach (var segment in segments)
         {
             LogId ??= segment.LogId;
@@ -50,4 +51,7 @@ public sealed class LogStats
 
     /// <summary>Bytes of record frames (headers and padding included).</summary>
     public long RecordBytes { get; }
+
+    /// <summary>The durable named cursors and their committed LSNs (a damaged cursor file is left out).</summary>
+    public IReadOnlyDictionary<string, long> Cursors { get; }
 }

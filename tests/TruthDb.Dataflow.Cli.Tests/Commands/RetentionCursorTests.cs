@@ -42,6 +42,8 @@ public sealed class RetentionCursorTests : IDisposable
         await Truthdb.RunAsync(["append", "-d", _log.Dir], "d\n", Timeouts.Token());
         var second = await Truthdb.RunAsync(["read", "-d", _log.Dir, "--cursor", "job"], [], Timeouts.Token());
         Assert.Equal("4\td\n", second.Stdout);
+        var stats = await Truthdb.RunAsync(["stats", "-d", _log.Dir], [], Timeouts.Token());
+        Assert.Contains("cursor job: committed LSN 3", stats.Stdout);
 
         var bad = await Truthdb.RunAsync(["read", "-d", _log.Dir, "--cursor", "job", "--from", "2"], [], Timeouts.Token());
         Assert.Equal(2, bad.ExitCode);

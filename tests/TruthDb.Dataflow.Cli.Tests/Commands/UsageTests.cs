@@ -40,7 +40,7 @@ public sealed class UsageTests : IDisposable
     [InlineData(new[] { "read" }, "--dir")]
     [InlineData(new[] { "frobnicate" }, "frobnicate")]
     [InlineData(new[] { "read", "--dir", "x", "--format", "xml" }, "xml")]
-    [InlineData(new[] { "read", "--dir", "x", "--from", "0" }, "--from must be at least 1")]
+    [InlineData(new[] { "read", "--dir", "x", "--from", "-1" }, "--from must be at least 0")]
     [InlineData(new[] { "read", "--dir", "x", "--from", "abc" }, "abc")]
     [InlineData(new[] { "bench", "--dir", "x", "--records", "many" }, "many")]
     [InlineData(new[] { "append", "--dir", "x", "--durability", "maybe" }, "maybe")]
