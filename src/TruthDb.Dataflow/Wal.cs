@@ -46,6 +46,7 @@ public sealed partial class Wal : IAsyncDisposable
     private readonly LogWriter _writer;
     private readonly SegmentCatalog _catalog;
     private readonly CursorStore _cursors;
+    private readonly WalReadSource _readSource;
     private readonly DedicatedThreadScheduler _scheduler;
     private readonly BatchBlock<PendingAppend> _batches;
     private readonly ActionBlock<PendingAppend[]> _writes;
@@ -62,9 +63,14 @@ public sealed partial class Wal : IAsyncDisposable
         _lock = directoryLock;
         _maxPayload = Math.Min(SegmentLayout.MaxPayload(options.SegmentSize), int.MaxValue - 64);
         _watermarks = new Watermarks(recovered.LastLsn);
+        if (storage.CreateWatermarkMirror(recovered.LogId, recovered.LastLsn) is { } mirror)
+        {
+            _watermarks.MirrorTo(mirror);
+        }
         _catalog = new SegmentCatalog(storage, recovered.LogId.Seed);
         _cursors = CursorStore.Load(storage, recovered.LastLsn, logger);
         _writer = new LogWriter(storage, options, logger, recovered, _watermarks, _statistics, _catalog, () => _cursors.Slowest, metrics);
+        _readSource = new WalReadSource(_writer, _watermarks);
         _scheduler = new DedicatedThreadScheduler(WriterThreadName);
         // Batches leave the block only through TriggerBatch (its size bound is never reached).
         _batches = new BatchBlock<PendingAppend>(int.MaxValue);

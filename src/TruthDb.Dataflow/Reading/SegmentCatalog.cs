@@ -9,9 +9,9 @@ namespace TruthDb.Dataflow.Reading;
 /// segment: its file is deleted at once when nobody reads it, otherwise when the last lease is
 /// released, so retention never pulls a mapping out from under a live reader. The lock here is
 /// taken only when a reader moves to another segment and by retention — never by the writer's
-/// append path.
+/// append path. A read-only catalog (a reader in another process) never writes or deletes a file.
 /// </summary>
-internal sealed class SegmentCatalog(IWalStorage storage, uint seed)
+internal sealed class SegmentCatalog(IWalStorage storage, uint seed, bool readOnly = false)
 {
     private readonly Lock _gate = new();
     private readonly Lock _sidecars = new();
@@ -72,7 +72,10 @@ internal sealed class SegmentCatalog(IWalStorage storage, uint seed)
         if (bytes is null || !SparseIndex.TryDecode(bytes, segment.FirstLsn, segment.Size, out index))
         {
             index = SparseIndex.Build(entry.Map.Bytes.Span, seed, segment.FirstLsn, lastLsn);
-            WriteIndex(segment, index);
+            if (!readOnly)
+            {
+                WriteIndex(segment, index);
+            }
         }
 
         entry.Index = index;

@@ -77,6 +77,9 @@ internal sealed class FileSystemStorage : IWalStorage
     /// <inheritdoc />
     public IMappedFile MapReadOnly(string name) => MappedFile.Open(PathOf(name));
 
+    /// <inheritdoc />
+    public IWatermarkMirror? CreateWatermarkMirror(Format.LogId logId, long lastLsn) => SharedWatermarks.Create(_directory, logId, lastLsn);
+
     private string PathOf(string name) => Path.Combine(_directory, name);
 
     private RealFile OpenFile(string name, FileMode mode, bool writable)

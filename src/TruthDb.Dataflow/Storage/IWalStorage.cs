@@ -48,6 +48,23 @@ internal interface IWalStorage
     /// page cache is shared), stays valid after the file is renamed or deleted, and ends on dispose.
     /// </summary>
     IMappedFile MapReadOnly(string name);
+
+    /// <summary>
+    /// Creates the shared watermark mirror for readers in other processes
+    /// (<see cref="Format.WatermarkMirror"/>), or returns null where there are no other processes
+    /// (a simulated storage).
+    /// </summary>
+    IWatermarkMirror? CreateWatermarkMirror(Format.LogId logId, long lastLsn);
+}
+
+/// <summary>The writer's side of the shared watermark mirror.</summary>
+internal interface IWatermarkMirror : IDisposable
+{
+    /// <summary>Mirrors the written watermark.</summary>
+    void Written(long lsn);
+
+    /// <summary>Mirrors the durable watermark (after the written one).</summary>
+    void Durable(long lsn);
 }
 
 /// <summary>A read-only mapping of a whole file (at most 2 GiB).</summary>

@@ -11,6 +11,7 @@ internal sealed class Watermarks(long initial)
     private long _durable = initial;
     private TaskCompletionSource _changed = NewSignal();
     private volatile bool _closed;
+    private Storage.IWatermarkMirror? _mirror;
 
     /// <summary>The last LSN whose write returned.</summary>
     public long Written => Volatile.Read(ref _written);
@@ -21,12 +22,16 @@ internal sealed class Watermarks(long initial)
     /// <summary>True once the log is disposed: waiting readers end.</summary>
     public bool IsClosed => _closed;
 
+    /// <summary>Mirrors every publish into <paramref name="mirror"/> too, for readers in other processes.</summary>
+    public void MirrorTo(Storage.IWatermarkMirror mirror) => _mirror = mirror;
+
     /// <summary>Publishes the written position (never moves back).</summary>
     public void PublishWritten(long lsn)
     {
         if (lsn > _written)
         {
             Volatile.Write(ref _written, lsn);
+            _mirror?.Written(lsn);
             Signal();
         }
     }
@@ -39,18 +44,21 @@ internal sealed class Watermarks(long initial)
             if (lsn > _written)
             {
                 Volatile.Write(ref _written, lsn);
+                _mirror?.Written(lsn);
             }
 
             Volatile.Write(ref _durable, lsn);
+            _mirror?.Durable(lsn);
             Signal();
         }
     }
 
-    /// <summary>Wakes every waiting reader for good.</summary>
+    /// <summary>Wakes every waiting reader for good (and marks the mirror closed).</summary>
     public void Close()
     {
         _closed = true;
         Signal();
+        Interlocked.Exchange(ref _mirror, null)?.Dispose();
     }
 
     /// <summary>

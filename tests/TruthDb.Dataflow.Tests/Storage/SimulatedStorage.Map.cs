@@ -22,6 +22,10 @@ internal sealed partial class SimulatedStorage
         }
     }
 
+    /// <inheritdoc/>
+    /// <remarks>No other process can read a simulated directory: no mirror.</remarks>
+    public IWatermarkMirror? CreateWatermarkMirror(TruthDb.Dataflow.Format.LogId logId, long lastLsn) => null;
+
     /// <summary>
     /// A live view of a file's current bytes, like a shared mapping of the page cache: what is written
     /// later shows through. Not traced (mapping changes nothing on disk).

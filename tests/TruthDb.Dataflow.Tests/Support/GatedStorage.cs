@@ -43,6 +43,8 @@ internal sealed class GatedStorage(IWalStorage inner) : IWalStorage
 
     public IMappedFile MapReadOnly(string name) => inner.MapReadOnly(name);
 
+    public IWatermarkMirror? CreateWatermarkMirror(TruthDb.Dataflow.Format.LogId logId, long lastLsn) => inner.CreateWatermarkMirror(logId, lastLsn);
+
     private void Pass()
     {
         if (!_closed)

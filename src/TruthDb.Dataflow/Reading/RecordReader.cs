@@ -1,0 +1,53 @@
+using System.Runtime.CompilerServices;
+
+namespace TruthDb.Dataflow.Reading;
+
+/// <summary>The read loop shared by in-process and cross-process readers.</summary>
+internal static class RecordReader
+{
+    /// <summary>Reads records from <paramref name="next"/> up to the chosen watermark, following when asked.</summary>
+    public static async IAsyncEnumerable<WalRecord> ReadAsync(IReadSource source, SegmentCatalog catalog, long next, ReadOptions? options, [EnumeratorCancellation] CancellationToken ct)
+    {
+        var follow = options?.Follow ?? false;
+        var which = options?.Watermark ?? WalWatermark.Durable;
+        var limit = source.Watermark(which);
+        SegmentCursor? cursor = null;
+        try
+        {
+            while (true)
+            {
+                while (next <= limit)
+                {
+                    ct.ThrowIfCancellationRequested();
+                    if (source.IsClosed)
+                    {
+                        throw new ObjectDisposedException(nameof(Wal), "The log was closed during the read.");
+                    }
+
+                    cursor = SegmentCursor.For(cursor, catalog, source, next);
+                    var payload = cursor.Read(next);
+                    yield return new WalRecord(next, payload);
+                    next++;
+                }
+
+                if (!follow || source.IsClosed)
+                {
+                    yield break;
+                }
+
+                await source.WaitForChangeAsync(limit, which, ct).ConfigureAwait(false);
+                limit = source.Watermark(which);
+            }
+        }
+        finally
+        {
+            cursor?.Dispose();
+        }
+    }
+
+    /// <summary>The error for an LSN that retention removed.</summary>
+    public static ArgumentOutOfRangeException BelowFirst(long lsn, long first, string paramName) => new(
+        paramName,
+        lsn,
+        $"LSN {lsn} is no longer in the log: retention removed the records below LSN {first} (FirstLsn). Read from FirstLsn, or set ReadOptions.StartAtFirstAvailable.");
+}
