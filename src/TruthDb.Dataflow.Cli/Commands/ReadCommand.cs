@@ -5,8 +5,10 @@ namespace TruthDb.Dataflow.Cli.Commands;
 
 /// <summary>
 /// <c>truthdb read</c> and <c>truthdb tail</c>: records from an LSN, as text, hex or JSON; <c>tail</c>
-/// follows the log (<see cref="ReadOptions.Follow"/>) until Ctrl+C. Both open the log through
-/// <see cref="Wal.OpenAsync"/>, so they take the writer lock and run recovery.
+/// follows the log (<see cref="ReadOptions.Follow"/>) until Ctrl+C. Both read through
+/// <see cref="WalReader"/> (no writer lock: they work while another process appends); with
+/// <c>--cursor</c>, or on a log no writer of this version has opened, they open the log through
+/// <see cref="Wal.OpenAsync"/> (writer lock, recovery).
 /// </summary>
 internal static class ReadCommand
 {
@@ -39,8 +41,8 @@ internal static class ReadCommand
             Description = "Read up to the written watermark instead of the durable one (records that survive a process crash but maybe not a power loss).",
         };
         var command = follow
-            ? new Command("tail", "Print the log's records from an LSN and keep printing new ones as they are appended, until Ctrl+C. Opens the log (takes the writer lock).")
-            : new Command("read", "Print the log's records from an LSN up to the end of the log. Opens the log (takes the writer lock, recovers a torn tail).");
+            ? new Command("tail", "Print the log's records from an LSN and keep printing new ones as they are appended, until Ctrl+C. Works while another process writes (no lock), except with --cursor.")
+            : new Command("read", "Print the log's records from an LSN up to the end of the log. Works while another process writes (no lock), except with --cursor.");
         command.Add(directory);
         command.Add(from);
         command.Add(format);
@@ -67,13 +69,35 @@ internal static class ReadCommand
     private static async Task<int> RunAsync(string directory, long from, string? cursor, bool commit, string format, bool written, bool follow, CancellationToken ct)
     {
         CommonOptions.RequireExistingLog(directory);
-        await using var wal = await Wal.OpenAsync(new WalOptions { Directory = directory }, ct);
         var options = new ReadOptions { Follow = follow, Watermark = written ? WalWatermark.Written : WalWatermark.Durable };
+
+        // Plain reads go through WalReader: no writer lock, so they work while another process
+        // appends. Cursors are the writer's state: with --cursor the log is opened for writing.
+        if (cursor is null && File.Exists(Path.Combine(directory, "truthdb.watermarks")))
+        {
+            using var reader = WalReader.Open(directory);
+            await PrintAsync(reader.ReadAsync(from, options, ct), format, follow, ct);
+            return ExitCodes.Ok;
+        }
+
+        await using var wal = await Wal.OpenAsync(new WalOptions { Directory = directory }, ct);
+        var last = await PrintAsync(cursor is null ? wal.ReadAsync(from, options, ct) : wal.ReadFromCursorAsync(cursor, options, ct), format, follow, ct);
+        if (commit && cursor is not null && last > 0)
+        {
+            await wal.CommitCursorAsync(cursor, last, CancellationToken.None);
+            Console.Error.WriteLine($"committed cursor '{cursor}' at LSN {last}");
+        }
+
+        return ExitCodes.Ok;
+    }
+
+    // Prints records until the read ends (or Ctrl+C ends a tail); returns the last LSN printed.
+    private static async Task<long> PrintAsync(IAsyncEnumerable<WalRecord> source, string format, bool follow, CancellationToken ct)
+    {
         using var output = new RecordWriter(Console.OpenStandardOutput(), format);
         long last = 0;
         try
         {
-            var source = cursor is null ? wal.ReadAsync(from, options, ct) : wal.ReadFromCursorAsync(cursor, options, ct);
             await using var records = source.GetAsyncEnumerator(ct);
             while (true)
             {
@@ -100,12 +124,6 @@ internal static class ReadCommand
         }
 
         output.Flush(force: true);
-        if (commit && cursor is not null && last > 0)
-        {
-            await wal.CommitCursorAsync(cursor, last, CancellationToken.None);
-            Console.Error.WriteLine($"committed cursor '{cursor}' at LSN {last}");
-        }
-
-        return ExitCodes.Ok;
+        return last;
     }
 }
