@@ -10,7 +10,7 @@ internal sealed class PerfOptions
         TruthDb.Dataflow.Perf: closed-loop append throughput and latency, engine by engine, on one disk.
 
         usage: TruthDb.Dataflow.Perf [options]
-          --engine <list>        truthdb, filestream, or all                      (default all)
+          --engine <list>        truthdb, fasterlog, fasterlog-fast, filestream, or all (default all)
           --durability <list>    sync, written                                    (default sync)
           --record-size <list>   payload bytes                                    (default 128)
           --producers <list>     concurrent producers, one append in flight each  (default 1,64)
