@@ -22,6 +22,13 @@ internal sealed class PerfOptions
           --dir <path>           where runs create (and delete) their log directory
                                  (default ./data/perf)
           --json <path>          append one JSON line per run (and per summary row) to this file
+          --workload <list>      append, tail, scan, recovery, or all             (default append)
+          --suite standard       the standard set (see perf/README.md): every engine, durable and
+                                 written appends over sizes and producer counts, median of 3, then
+                                 tail, scan and recovery; a few minutes
+          --tail-records <n>     records per tail-latency run                     (default 200000)
+          --scan-mib <n>         MiB of payload in the scanned log                (default 256)
+          --recovery-mib <list>  MiB of payload in the recovered log              (default 64,512)
           --disk-probe           measure the disk itself (write + fdatasync latency, bandwidth) and exit
           --probe-seconds <s>    seconds per disk probe                           (default 3)
           --help
@@ -55,6 +62,24 @@ internal sealed class PerfOptions
 
     public bool Help { get; private set; }
 
+    /// <summary>The (durability, size, producers) configurations of the append workload, in run order.</summary>
+    public List<(Durability Durability, int RecordSize, int Producers)> Configurations { get; } = [];
+
+    public string? Suite { get; private set; }
+
+    public string[] Workloads { get; private set; } = ["append"];
+
+    public long TailRecords { get; private set; } = 200_000;
+
+    public long ScanMebibytes { get; private set; } = 256;
+
+    public long[] RecoveryMebibytes { get; private set; } = [64, 512];
+
+    /// <summary>Internal: the recovery workload's child process (directory, MiB, record size, segment size).</summary>
+    public string[]? FillAndExit { get; private set; }
+
+    public bool Runs(string workload) => Array.IndexOf(Workloads, workload) >= 0;
+
     /// <summary>Parses <paramref name="args"/>; throws <see cref="ArgumentException"/> with a message for the user.</summary>
     public static PerfOptions Parse(string[] args)
     {
@@ -69,6 +94,29 @@ internal sealed class PerfOptions
                     break;
                 case "--disk-probe":
                     options.DiskProbe = true;
+                    break;
+                case "--suite":
+                    options.Suite = Value(args, ref i);
+                    if (options.Suite != "standard")
+                    {
+                        throw new ArgumentException($"Unknown suite '{options.Suite}'; known: standard.");
+                    }
+
+                    break;
+                case "--workload":
+                    options.Workloads = ParseWorkloads(Value(args, ref i));
+                    break;
+                case "--tail-records":
+                    options.TailRecords = Positive(Value(args, ref i), name);
+                    break;
+                case "--scan-mib":
+                    options.ScanMebibytes = Positive(Value(args, ref i), name);
+                    break;
+                case "--recovery-mib":
+                    options.RecoveryMebibytes = List(Value(args, ref i), name, v => Positive(v, name));
+                    break;
+                case "--fill-and-exit":
+                    options.FillAndExit = [Value(args, ref i), Value(args, ref i), Value(args, ref i), Value(args, ref i)];
                     break;
                 case "--engine":
                     options.Engines = ParseEngines(Value(args, ref i));
@@ -111,7 +159,70 @@ internal sealed class PerfOptions
             }
         }
 
+        if (options.Suite == "standard")
+        {
+            options.ApplyStandardSuite(args);
+        }
+        else
+        {
+            foreach (var durability in options.Durabilities)
+            {
+                foreach (var size in options.RecordSizes)
+                {
+                    foreach (var producers in options.Producers)
+                    {
+                        options.Configurations.Add((durability, size, producers));
+                    }
+                }
+            }
+        }
+
         return options;
+    }
+
+    // The standard suite: the configurations issue 4 asks about, sized to run in a few minutes on a
+    // small machine. The full sweep (every size x every producer count x both durabilities) is
+    // available with explicit lists.
+    private void ApplyStandardSuite(string[] args)
+    {
+        Configurations.Clear();
+        foreach (var producers in new[] { 1, 4, 64, 256 })
+        {
+            Configurations.Add((Durability.Sync, 128, producers));
+        }
+
+        Configurations.Add((Durability.Sync, 1024, 64));
+        Configurations.Add((Durability.Sync, 4096, 1));
+        Configurations.Add((Durability.Sync, 4096, 64));
+        Configurations.Add((Durability.Written, 128, 64));
+        Configurations.Add((Durability.Written, 4096, 64));
+        if (Array.IndexOf(args, "--workload") < 0)
+        {
+            Workloads = ["append", "tail", "scan", "recovery"];
+        }
+
+        if (Array.IndexOf(args, "--duration") < 0)
+        {
+            Duration = TimeSpan.FromSeconds(2);
+        }
+
+        if (Array.IndexOf(args, "--warmup") < 0)
+        {
+            Warmup = TimeSpan.FromSeconds(1.5);
+        }
+    }
+
+    private static string[] ParseWorkloads(string text)
+    {
+        string[] known = ["append", "tail", "scan", "recovery"];
+        if (text.Equals("all", StringComparison.OrdinalIgnoreCase))
+        {
+            return known;
+        }
+
+        return List(text, "--workload", v => Array.IndexOf(known, v.ToLowerInvariant()) >= 0
+            ? v.ToLowerInvariant()
+            : throw new ArgumentException($"Unknown workload '{v}'; known: {string.Join(", ", known)}, all."));
     }
 
     private static string Value(string[] args, ref int i)

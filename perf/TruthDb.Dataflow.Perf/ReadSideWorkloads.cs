@@ -1,0 +1,148 @@
+using System.Globalization;
+using TruthDb.Dataflow.Perf.Reporting;
+using TruthDb.Dataflow.Perf.Workload;
+
+namespace TruthDb.Dataflow.Perf;
+
+/// <summary>
+/// The truthdb-only workloads after the append comparison: tail latency, sealed-segment scan and
+/// recovery time. Each prints a table; each run is repeated <c>--repeat</c> times and the median
+/// row is printed (the JSON lines carry every run).
+/// </summary>
+internal static class ReadSideWorkloads
+{
+    /// <summary>Runs the selected workloads; returns the number of failed runs.</summary>
+    public static async Task<int> RunAsync(PerfOptions options, string session, JsonLines? json)
+    {
+        var failures = 0;
+        if (options.Runs("tail"))
+        {
+            Console.WriteLine();
+            Console.WriteLine("tail latency (truthdb, Sync appends, one follower on the durable watermark; medians of the repeats)");
+            Console.WriteLine("| size B | producers | records | append rec/s | ack->follower p50 us | p99 us | p99.9 us | call->follower p50 us | p99 us | follower first |");
+            Console.WriteLine("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+            var sizes = options.Suite is null ? options.RecordSizes : [128];
+            var producerCounts = options.Suite is null ? options.Producers : [1, 64];
+            foreach (var size in sizes)
+            {
+                foreach (var producers in producerCounts)
+                {
+                    var runs = new List<TailResult>();
+                    for (var r = 0; r < options.Repeat; r++)
+                    {
+                        var directory = Path.Combine(options.Directory, $"tail-{session}-{size}-{producers}-{r}");
+                        try
+                        {
+                            var records = Math.Min(options.TailRecords, producers == 1 ? options.TailRecords / 20 : options.TailRecords);
+                            var result = await TailRun.ExecuteAsync(directory, size, producers, Math.Max(records, producers), options.SegmentSize);
+                            json?.Write(result);
+                            runs.Add(result);
+                        }
+                        catch (Exception ex) when (ex is IOException or InvalidOperationException or WalFaultedException)
+                        {
+                            failures++;
+                            Console.Error.WriteLine($"  tail run failed: {ex}");
+                        }
+                        finally
+                        {
+                            TryDelete(directory);
+                        }
+                    }
+
+                    if (runs.Count > 0)
+                    {
+                        Console.WriteLine(Invariant(
+                            $"| {size:N0} | {producers} | {runs[0].Records:N0} | {Median(runs, x => x.RecordsPerSecond):N0} | {Median(runs, x => x.AckToFollowerP50Micros):N0} | {Median(runs, x => x.AckToFollowerP99Micros):N0} | {Median(runs, x => x.AckToFollowerP999Micros):N0} | {Median(runs, x => x.CallToFollowerP50Micros):N0} | {Median(runs, x => x.CallToFollowerP99Micros):N0} | {Median(runs, x => x.FollowerFirstFraction):P0} |"));
+                    }
+                }
+            }
+        }
+
+        if (options.Runs("scan"))
+        {
+            Console.WriteLine();
+            Console.WriteLine(Invariant($"sealed-segment scan (truthdb, {options.ScanMebibytes} MiB of payload, {options.SegmentSize / (1024 * 1024)} MiB segments, page cache hot; median of 3 timed passes)"));
+            Console.WriteLine("| size B | records | seconds | records/s | payload GB/s |");
+            Console.WriteLine("| ---: | ---: | ---: | ---: | ---: |");
+            var sizes = options.Suite is null ? options.RecordSizes : [128, 4096];
+            foreach (var size in sizes)
+            {
+                var directory = Path.Combine(options.Directory, $"scan-{session}-{size}");
+                try
+                {
+                    var result = await ScanRun.ExecuteAsync(directory, size, options.ScanMebibytes, options.SegmentSize, passes: 3);
+                    json?.Write(result);
+                    Console.WriteLine(Invariant($"| {size:N0} | {result.Records:N0} | {result.Seconds:N3} | {result.RecordsPerSecond:N0} | {result.PayloadGigabytesPerSecond:N2} |"));
+                }
+                catch (Exception ex) when (ex is IOException or InvalidOperationException or WalFaultedException)
+                {
+                    failures++;
+                    Console.Error.WriteLine($"  scan run failed: {ex}");
+                }
+                finally
+                {
+                    TryDelete(directory);
+                }
+            }
+        }
+
+        if (options.Runs("recovery"))
+        {
+            Console.WriteLine();
+            Console.WriteLine(Invariant($"recovery (truthdb, Wal.OpenAsync after the writing process exited without disposing, then after a clean close; {options.SegmentSize / (1024 * 1024)} MiB segments, page cache hot)"));
+            Console.WriteLine("| payload MiB | size B | segments | records | open after unclean exit ms | open after clean close ms |");
+            Console.WriteLine("| ---: | ---: | ---: | ---: | ---: | ---: |");
+            var size = options.Suite is null ? options.RecordSizes[0] : 128;
+            foreach (var mebibytes in options.RecoveryMebibytes)
+            {
+                var directory = Path.Combine(options.Directory, $"recovery-{session}-{mebibytes}");
+                try
+                {
+                    var result = await RecoveryRun.ExecuteAsync(directory, size, mebibytes, options.SegmentSize);
+                    json?.Write(result);
+                    Console.WriteLine(Invariant($"| {mebibytes:N0} | {size:N0} | {result.Segments} | {result.LastLsn:N0} | {result.UncleanOpenMillis:N1} | {result.CleanOpenMillis:N1} |"));
+                }
+                catch (Exception ex) when (ex is IOException or InvalidOperationException or WalFaultedException or WalCorruptedException)
+                {
+                    failures++;
+                    Console.Error.WriteLine($"  recovery run failed: {ex}");
+                }
+                finally
+                {
+                    TryDelete(directory);
+                }
+            }
+        }
+
+        return failures;
+    }
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+    private static double Median<T>(List<T> runs, Func<T, double> metric)
+    {
+        var values = new double[runs.Count];
+        for (var i = 0; i < values.Length; i++)
+        {
+            values[i] = metric(runs[i]);
+        }
+
+        Array.Sort(values);
+        return values[values.Length / 2];
+    }
+
+    private static void TryDelete(string directory)
+    {
+        try
+        {
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
+        catch (IOException ex)
+        {
+            Console.Error.WriteLine($"  could not delete {directory}: {ex.Message}");
+        }
+    }
+}
