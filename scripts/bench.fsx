@@ -74,5 +74,5 @@ let run () =
     }
 
 let code = run().GetAwaiter().GetResult()
-if dir.StartsWith(IO.Path.Combine(".", "data", "scripts")) then IO.Directory.Delete(dir, true)
+if arg "dir" "" = "" then IO.Directory.Delete(dir, true)
 exit code
