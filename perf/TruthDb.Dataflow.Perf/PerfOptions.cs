@@ -75,7 +75,7 @@ internal sealed class PerfOptions
 
     public long[] RecoveryMebibytes { get; private set; } = [64, 512];
 
-    /// <summary>Internal: the recovery workload's child process (directory, MiB, record size, segment size).</summary>
+    /// <summary>Internal: the recovery workload's child process (engine, directory, MiB, record size, segment size).</summary>
     public string[]? FillAndExit { get; private set; }
 
     public bool Runs(string workload) => Array.IndexOf(Workloads, workload) >= 0;
@@ -116,7 +116,7 @@ internal sealed class PerfOptions
                     options.RecoveryMebibytes = List(Value(args, ref i), name, v => Positive(v, name));
                     break;
                 case "--fill-and-exit":
-                    options.FillAndExit = [Value(args, ref i), Value(args, ref i), Value(args, ref i), Value(args, ref i)];
+                    options.FillAndExit = [Value(args, ref i), Value(args, ref i), Value(args, ref i), Value(args, ref i), Value(args, ref i)];
                     break;
                 case "--engine":
                     options.Engines = ParseEngines(Value(args, ref i));

@@ -31,9 +31,10 @@ if (options.FillAndExit is { } fill)
 {
     return await RecoveryRun.FillAndExitAsync(
         fill[0],
-        long.Parse(fill[1], CultureInfo.InvariantCulture),
-        int.Parse(fill[2], CultureInfo.InvariantCulture),
-        long.Parse(fill[3], CultureInfo.InvariantCulture));
+        fill[1],
+        long.Parse(fill[2], CultureInfo.InvariantCulture),
+        int.Parse(fill[3], CultureInfo.InvariantCulture),
+        long.Parse(fill[4], CultureInfo.InvariantCulture));
 }
 
 Directory.CreateDirectory(options.Directory);

@@ -61,18 +61,20 @@ internal static class ReadSideWorkloads
         if (options.Runs("scan"))
         {
             Console.WriteLine();
-            Console.WriteLine(Invariant($"sealed-segment scan (truthdb, {options.ScanMebibytes} MiB of payload, {options.SegmentSize / (1024 * 1024)} MiB segments, page cache hot; median of 3 timed passes)"));
-            Console.WriteLine("| size B | records | seconds | records/s | payload GB/s |");
-            Console.WriteLine("| ---: | ---: | ---: | ---: | ---: |");
+            Console.WriteLine(Invariant($"scan of a closed log ({options.ScanMebibytes} MiB of payload; truthdb {options.SegmentSize / (1024 * 1024)} MiB segments, all but the last sealed; page cache hot; median of 3 timed passes)"));
+            Console.WriteLine("| engine | size B | records | seconds | records/s | payload GB/s |");
+            Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: |");
             var sizes = options.Suite is null ? options.RecordSizes : [128, 4096];
-            foreach (var size in sizes)
+            foreach (var (engine, size) in ReadEngines(options, sizes))
             {
-                var directory = Path.Combine(options.Directory, $"scan-{session}-{size}");
+                var directory = Path.Combine(options.Directory, $"scan-{session}-{engine}-{size}");
                 try
                 {
-                    var result = await ScanRun.ExecuteAsync(directory, size, options.ScanMebibytes, options.SegmentSize, passes: 3);
-                    json?.Write(result);
-                    Console.WriteLine(Invariant($"| {size:N0} | {result.Records:N0} | {result.Seconds:N3} | {result.RecordsPerSecond:N0} | {result.PayloadGigabytesPerSecond:N2} |"));
+                    var result = engine == "truthdb"
+                        ? await ScanRun.ExecuteAsync(directory, size, options.ScanMebibytes, options.SegmentSize, passes: 3)
+                        : await FasterLogReadSide.ScanAsync(directory, size, options.ScanMebibytes, passes: 3);
+                    json?.Write(result, engine);
+                    Console.WriteLine(Invariant($"| {engine} | {size:N0} | {result.Records:N0} | {result.Seconds:N3} | {result.RecordsPerSecond:N0} | {result.PayloadGigabytesPerSecond:N2} |"));
                 }
                 catch (Exception ex) when (ex is IOException or InvalidOperationException or WalFaultedException)
                 {
@@ -89,32 +91,55 @@ internal static class ReadSideWorkloads
         if (options.Runs("recovery"))
         {
             Console.WriteLine();
-            Console.WriteLine(Invariant($"recovery (truthdb, Wal.OpenAsync after the writing process exited without disposing, then after a clean close; {options.SegmentSize / (1024 * 1024)} MiB segments, page cache hot)"));
-            Console.WriteLine("| payload MiB | size B | segments | records | open after unclean exit ms | open after clean close ms |");
-            Console.WriteLine("| ---: | ---: | ---: | ---: | ---: | ---: |");
+            Console.WriteLine(Invariant($"recovery (open after the writing process exited without closing the log, then after a clean close; truthdb {options.SegmentSize / (1024 * 1024)} MiB segments; page cache hot)"));
+            Console.WriteLine("| engine | payload MiB | size B | segment files | last LSN / tail address | open after unclean exit ms | open after clean close ms |");
+            Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
             var size = options.Suite is null ? options.RecordSizes[0] : 128;
             foreach (var mebibytes in options.RecoveryMebibytes)
             {
-                var directory = Path.Combine(options.Directory, $"recovery-{session}-{mebibytes}");
-                try
+                foreach (var (engine, _) in ReadEngines(options, [size]))
                 {
-                    var result = await RecoveryRun.ExecuteAsync(directory, size, mebibytes, options.SegmentSize);
-                    json?.Write(result);
-                    Console.WriteLine(Invariant($"| {mebibytes:N0} | {size:N0} | {result.Segments} | {result.LastLsn:N0} | {result.UncleanOpenMillis:N1} | {result.CleanOpenMillis:N1} |"));
-                }
-                catch (Exception ex) when (ex is IOException or InvalidOperationException or WalFaultedException or WalCorruptedException)
-                {
-                    failures++;
-                    Console.Error.WriteLine($"  recovery run failed: {ex}");
-                }
-                finally
-                {
-                    TryDelete(directory);
+                    var directory = Path.Combine(options.Directory, $"recovery-{session}-{engine}-{mebibytes}");
+                    try
+                    {
+                        var result = engine == "truthdb"
+                            ? await RecoveryRun.ExecuteAsync(directory, size, mebibytes, options.SegmentSize)
+                            : await FasterLogReadSide.RecoverAsync(directory, size, mebibytes);
+                        json?.Write(result, engine);
+                        Console.WriteLine(Invariant($"| {engine} | {mebibytes:N0} | {size:N0} | {result.Segments} | {result.LastLsn:N0} | {result.UncleanOpenMillis:N1} | {result.CleanOpenMillis:N1} |"));
+                    }
+                    catch (Exception ex) when (ex is IOException or InvalidOperationException or WalFaultedException or WalCorruptedException)
+                    {
+                        failures++;
+                        Console.Error.WriteLine($"  recovery run failed: {ex}");
+                    }
+                    finally
+                    {
+                        TryDelete(directory);
+                    }
                 }
             }
         }
 
         return failures;
+    }
+
+    // truthdb always; FasterLog (stock settings) when a FasterLog engine is selected.
+    private static List<(string Engine, int Size)> ReadEngines(PerfOptions options, int[] sizes)
+    {
+        var withFaster = Array.IndexOf(options.Engines, Engines.FasterLogEngine.StockName) >= 0
+            || Array.IndexOf(options.Engines, Engines.FasterLogEngine.FastName) >= 0;
+        var list = new List<(string, int)>();
+        foreach (var size in sizes)
+        {
+            list.Add(("truthdb", size));
+            if (withFaster)
+            {
+                list.Add((Engines.FasterLogEngine.StockName, size));
+            }
+        }
+
+        return list;
     }
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);

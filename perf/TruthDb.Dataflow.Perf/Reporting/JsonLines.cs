@@ -86,10 +86,10 @@ internal sealed class JsonLines(string path, string session, MachineInfo machine
         w.WriteNumber("follower_first_fraction", t.FollowerFirstFraction);
     });
 
-    public void Write(ScanResult s) => WriteLine(w =>
+    public void Write(ScanResult s, string engine) => WriteLine(w =>
     {
         w.WriteString("kind", "scan");
-        w.WriteString("engine", "truthdb");
+        w.WriteString("engine", engine);
         w.WriteNumber("record_size", s.RecordSize);
         w.WriteNumber("records", s.Records);
         w.WriteNumber("payload_bytes", s.PayloadBytes);
@@ -98,10 +98,10 @@ internal sealed class JsonLines(string path, string session, MachineInfo machine
         w.WriteNumber("payload_gigabytes_per_second", s.PayloadGigabytesPerSecond);
     });
 
-    public void Write(RecoveryResult r) => WriteLine(w =>
+    public void Write(RecoveryResult r, string engine) => WriteLine(w =>
     {
         w.WriteString("kind", "recovery");
-        w.WriteString("engine", "truthdb");
+        w.WriteString("engine", engine);
         w.WriteNumber("record_size", r.RecordSize);
         w.WriteNumber("payload_mebibytes", r.Mebibytes);
         w.WriteNumber("segments", r.Segments);

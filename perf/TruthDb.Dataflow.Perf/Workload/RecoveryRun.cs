@@ -14,22 +14,7 @@ internal static class RecoveryRun
 {
     public static async Task<RecoveryResult> ExecuteAsync(string directory, int recordSize, long mebibytes, long segmentSize)
     {
-        var child = Environment.ProcessPath ?? throw new InvalidOperationException("Cannot find this program's path to start the fill process.");
-        var start = new ProcessStartInfo(child) { UseShellExecute = false };
-        foreach (var arg in new[] { "--fill-and-exit", directory, mebibytes.ToString(System.Globalization.CultureInfo.InvariantCulture), recordSize.ToString(System.Globalization.CultureInfo.InvariantCulture), segmentSize.ToString(System.Globalization.CultureInfo.InvariantCulture) })
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using (var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the fill process."))
-        {
-            await process.WaitForExitAsync();
-            if (process.ExitCode != 0)
-            {
-                throw new InvalidOperationException($"The fill process failed with exit code {process.ExitCode}.");
-            }
-        }
-
+        await RunFillChildAsync("truthdb", directory, recordSize, mebibytes, segmentSize);
         var segments = Directory.GetFiles(directory, "*.wal").Length;
         var unclean = Stopwatch.GetTimestamp();
         var wal = await Wal.OpenAsync(new WalOptions { Directory = directory, SegmentSize = segmentSize });
@@ -45,10 +30,39 @@ internal static class RecoveryRun
         }
     }
 
-    /// <summary>The child's side: fill, wait for the writes to reach the OS, exit without disposing.</summary>
-    public static async Task<int> FillAndExitAsync(string directory, long mebibytes, int recordSize, long segmentSize)
+    /// <summary>Runs this program as a child that fills a log of <paramref name="engine"/> and exits without closing it.</summary>
+    public static async Task RunFillChildAsync(string engine, string directory, int recordSize, long mebibytes, long segmentSize)
     {
-        await LogFill.FillAsync(directory, recordSize, mebibytes, segmentSize, dispose: false);
+        var child = Environment.ProcessPath ?? throw new InvalidOperationException("Cannot find this program's path to start the fill process.");
+        var start = new ProcessStartInfo(child) { UseShellExecute = false };
+        foreach (var arg in new[] { "--fill-and-exit", engine, directory, mebibytes.ToString(System.Globalization.CultureInfo.InvariantCulture), recordSize.ToString(System.Globalization.CultureInfo.InvariantCulture), segmentSize.ToString(System.Globalization.CultureInfo.InvariantCulture) })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the fill process.");
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"The fill process failed with exit code {process.ExitCode}.");
+        }
+    }
+
+    /// <summary>
+    /// The child's side: fill, then exit without disposing. truthdb: every append acknowledged as
+    /// Written (the OS has it). FasterLog: every entry enqueued and one commit completed.
+    /// </summary>
+    public static async Task<int> FillAndExitAsync(string engine, string directory, long mebibytes, int recordSize, long segmentSize)
+    {
+        if (engine == "fasterlog")
+        {
+            await FasterLogReadSide.FillAsync(directory, recordSize, mebibytes, dispose: false);
+        }
+        else
+        {
+            await LogFill.FillAsync(directory, recordSize, mebibytes, segmentSize, dispose: false);
+        }
+
         Environment.Exit(0);
         return 0;
     }
