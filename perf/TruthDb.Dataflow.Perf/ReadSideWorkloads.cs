@@ -5,9 +5,10 @@ using TruthDb.Dataflow.Perf.Workload;
 namespace TruthDb.Dataflow.Perf;
 
 /// <summary>
-/// The truthdb-only workloads after the append comparison: tail latency, sealed-segment scan and
-/// recovery time. Each prints a table; each run is repeated <c>--repeat</c> times and the median
-/// row is printed (the JSON lines carry every run).
+/// The workloads after the append comparison: tail latency (truthdb), scan of a closed log and
+/// recovery time (truthdb, and FasterLog with stock settings when a FasterLog engine is selected).
+/// Each prints a table; tail runs are repeated <c>--repeat</c> times and the median row is printed
+/// (the JSON lines carry every run); a scan reports the median of its timed passes.
 /// </summary>
 internal static class ReadSideWorkloads
 {
