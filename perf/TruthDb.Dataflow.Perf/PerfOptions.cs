@@ -22,6 +22,7 @@ internal sealed class PerfOptions
           --dir <path>           where runs create (and delete) their log directory
                                  (default ./data/perf)
           --json <path>          append one JSON line per run (and per summary row) to this file
+          --html <path>          write a page with records/s-vs-producers charts and the medians
           --workload <list>      append, tail, scan, recovery, or all             (default append)
           --suite standard       the standard set (see perf/README.md): every engine, durable and
                                  written appends over sizes and producer counts, median of 3, then
@@ -55,6 +56,8 @@ internal sealed class PerfOptions
     public string Directory { get; private set; } = Path.Combine(".", "data", "perf");
 
     public string? JsonPath { get; private set; }
+
+    public string? HtmlPath { get; private set; }
 
     public bool DiskProbe { get; private set; }
 
@@ -150,6 +153,9 @@ internal sealed class PerfOptions
                     break;
                 case "--json":
                     options.JsonPath = Value(args, ref i);
+                    break;
+                case "--html":
+                    options.HtmlPath = Value(args, ref i);
                     break;
                 case "--probe-seconds":
                     options.ProbeDuration = Seconds(Value(args, ref i), name);

@@ -110,6 +110,12 @@ if (specs.Count > 0)
     {
         json?.Write(summary);
     }
+
+    if (options.HtmlPath is { } html)
+    {
+        HtmlReport.Write(html, summaries, machine, session);
+        Console.WriteLine($"chart: {html}");
+    }
 }
 
 failures += await ReadSideWorkloads.RunAsync(options, session, json);
