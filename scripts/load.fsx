@@ -6,7 +6,7 @@
 // dependency (Microsoft.Extensions.Logging.Abstractions, not part of the .NET shared framework)
 // comes in by `#r "nuget: ..."` at the version Directory.Packages.props pins. TPL Dataflow and
 // System.Threading.Channels are in the shared framework.
-#r "nuget: Microsoft.Extensions.Logging.Abstractions, 10.0.0"
+#r "nuget: Microsoft.Extensions.Logging.Abstractions, 10.0.15"
 #r "../src/TruthDb.Dataflow/bin/Release/net10.0/TruthDb.Dataflow.dll"
 
 open System

@@ -21,4 +21,10 @@ public sealed class ReadOptions
 
     /// <summary>The watermark the read never passes; <see cref="WalWatermark.Durable"/> by default.</summary>
     public WalWatermark Watermark { get; set; } = WalWatermark.Durable;
+
+    /// <summary>
+    /// False (the default): asking for an LSN that retention has already removed is an error.
+    /// True: the read starts at <see cref="Wal.FirstLsn"/> instead.
+    /// </summary>
+    public bool StartAtFirstAvailable { get; set; }
 }

@@ -45,7 +45,7 @@ public sealed partial class Wal
 
         if (Volatile.Read(ref _waiterCount) == 0 && TryReserve(size))
         {
-            var item = PendingAppend.Rent(payload.Span);
+            var item = PendingAppend.Rent(payload.Span, _metrics.AppendStarted());
             Post(item);
             return item.Task;
         }
@@ -69,7 +69,7 @@ public sealed partial class Wal
             return false;
         }
 
-        var item = PendingAppend.Rent(payload.Span);
+        var item = PendingAppend.Rent(payload.Span, _metrics.AppendStarted());
         Post(item);
         lsn = item.Task;
         return true;
@@ -171,7 +171,7 @@ public sealed partial class Wal
 
     private ValueTask<long> EnqueueWaiter(ReadOnlySpan<byte> payload, CancellationToken ct)
     {
-        var item = PendingAppend.Rent(payload);
+        var item = PendingAppend.Rent(payload, _metrics.AppendStarted());
         lock (_waiters)
         {
             if (_disposal is not null)

@@ -2,7 +2,10 @@ using System.Diagnostics;
 using System.Threading.Tasks.Dataflow;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using TruthDb.Dataflow.Cursors;
+using TruthDb.Dataflow.Diagnostics;
 using TruthDb.Dataflow.Format;
+using TruthDb.Dataflow.Reading;
 using TruthDb.Dataflow.Recovery;
 using TruthDb.Dataflow.Storage;
 using TruthDb.Dataflow.Threading;
@@ -39,7 +42,10 @@ public sealed partial class Wal : IAsyncDisposable
     private readonly IDisposable _lock;
     private readonly Watermarks _watermarks;
     private readonly WriterStatistics _statistics = new();
+    private readonly WalMetrics _metrics;
     private readonly LogWriter _writer;
+    private readonly SegmentCatalog _catalog;
+    private readonly CursorStore _cursors;
     private readonly DedicatedThreadScheduler _scheduler;
     private readonly BatchBlock<PendingAppend> _batches;
     private readonly ActionBlock<PendingAppend[]> _writes;
@@ -48,14 +54,17 @@ public sealed partial class Wal : IAsyncDisposable
     private readonly long _maxPayload;
     private Task? _disposal;
 
-    private Wal(WalOptions options, IWalStorage storage, IDisposable directoryLock, ILogger logger, RecoveredLog recovered)
+    private Wal(WalOptions options, IWalStorage storage, IDisposable directoryLock, ILogger logger, RecoveredLog recovered, WalMetrics metrics)
     {
         _options = options;
+        _metrics = metrics;
         _storage = storage;
         _lock = directoryLock;
         _maxPayload = Math.Min(SegmentLayout.MaxPayload(options.SegmentSize), int.MaxValue - 64);
         _watermarks = new Watermarks(recovered.LastLsn);
-        _writer = new LogWriter(storage, options, logger, recovered, _watermarks, _statistics);
+        _catalog = new SegmentCatalog(storage, recovered.LogId.Seed);
+        _cursors = CursorStore.Load(storage, recovered.LastLsn, logger);
+        _writer = new LogWriter(storage, options, logger, recovered, _watermarks, _statistics, _catalog, () => _cursors.Slowest, metrics);
         _scheduler = new DedicatedThreadScheduler(WriterThreadName);
         // Batches leave the block only through TriggerBatch (its size bound is never reached).
         _batches = new BatchBlock<PendingAppend>(int.MaxValue);
@@ -133,13 +142,31 @@ public sealed partial class Wal : IAsyncDisposable
     {
         var logger = options.Logger ?? NullLogger.Instance;
         var storage = options.Storage ?? new FileSystemStorage(options.Directory);
+        try
+        {
+            var metrics = new WalMetrics(options, storage.DirectoryPath);
+            var wal = Open(options, storage, logger, metrics, out var truncatedBytes);
+            metrics.Opened(wal, truncatedBytes);
+            WalEvents.Opened(logger, wal, options);
+            return wal;
+        }
+        catch (Exception ex)
+        {
+            WalEvents.OpenFailed(logger, ex, storage.DirectoryPath);
+            throw;
+        }
+    }
+
+    private static Wal Open(WalOptions options, IWalStorage storage, ILogger logger, WalMetrics metrics, out long truncatedBytes)
+    {
         var directoryLock = storage.AcquireWriterLock();
         try
         {
             var recovered = LogRecovery.Recover(storage, options, logger);
+            truncatedBytes = recovered.TruncatedBytes;
             try
             {
-                return new Wal(options, storage, directoryLock, logger, recovered);
+                return new Wal(options, storage, directoryLock, logger, recovered, metrics);
             }
             catch
             {
@@ -172,6 +199,8 @@ public sealed partial class Wal : IAsyncDisposable
         // The final sync and close run on the writer thread too, like every other write-path IO.
         await Task.Factory.StartNew(_writer.Dispose, CancellationToken.None, TaskCreationOptions.None, _scheduler).ConfigureAwait(false);
         _scheduler.Dispose();
+        _cursors.Dispose();
+        _metrics.Closed();
         _watermarks.Close();
         _lock.Dispose();
     }

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using TruthDb.Dataflow.Storage;
 
@@ -5,7 +6,9 @@ namespace TruthDb.Dataflow;
 
 /// <summary>
 /// Options of a <see cref="Wal"/>. Settable properties, so they bind from
-/// <c>Microsoft.Extensions.Configuration</c> (section <c>TruthDb:Wal</c>). They are copied and
+/// <c>Microsoft.Extensions.Configuration</c> (section <c>TruthDb:Wal</c>; the TruthDb.Dataflow.Hosting
+/// package's binder also reads sizes such as <c>64MiB</c> and durations such as <c>250ms</c>, and
+/// reports unknown keys). They are copied and
 /// validated when the log opens (<see cref="Wal.OpenAsync"/>) and never read again afterwards;
 /// a bad value is reported with the option's name, the value and the accepted range.
 /// </summary>
@@ -50,14 +53,57 @@ public sealed class WalOptions
     /// <summary>With <see cref="Durability.Written"/>: how often the background sync runs; default 50 ms.</summary>
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromMilliseconds(50);
 
+    /// <summary>
+    /// False (the default): <see cref="Wal.TruncateBeforeAsync"/> never removes a record that a durable
+    /// cursor has not committed yet. True: retention ignores cursors.
+    /// </summary>
+    public bool RetentionIgnoresCursors { get; set; }
+
+    /// <summary>
+    /// Retention by size: when a segment is sealed, the oldest sealed segments are dropped while the
+    /// log's segments add up to more than this. 0 (the default) keeps everything. At least twice
+    /// <see cref="SegmentSize"/> otherwise.
+    /// </summary>
+    public long RetentionMaxBytes { get; set; }
+
+    /// <summary>
+    /// Retention by age: when a segment is sealed, sealed segments whose newest record is older than
+    /// this are dropped. Zero (the default) keeps everything; otherwise at least one second.
+    /// </summary>
+    public TimeSpan RetentionMaxAge { get; set; }
+
     /// <summary>Where lifecycle events (open, recovery, faults) are logged; none by default.</summary>
     public ILogger? Logger { get; set; }
+
+    /// <summary>
+    /// Where the log's <c>System.Diagnostics.Metrics</c> instruments are created: a meter named
+    /// <c>TruthDb.Dataflow</c> from this factory (the generic host registers one; it scopes the
+    /// instruments to that container). When null, a process-wide meter of that name is used. Either
+    /// way every measurement carries the tag <c>truthdb.wal.directory</c>.
+    /// </summary>
+    public IMeterFactory? MeterFactory { get; set; }
 
     /// <summary>The storage the log uses; the file system at <see cref="Directory"/> when null (tests set a simulated one).</summary>
     internal IWalStorage? Storage { get; set; }
 
+    /// <summary>The clock for retention by age; the system clock when null (tests set a fake one).</summary>
+    internal TimeProvider? TimeProvider { get; set; }
+
     /// <summary>A validated copy, or an <see cref="ArgumentException"/> naming the first bad option.</summary>
     internal WalOptions ValidatedCopy()
+    {
+        Validate();
+        return (WalOptions)MemberwiseClone();
+    }
+
+    /// <summary>
+    /// Checks every option as <see cref="Wal.OpenAsync"/> does, without opening anything.
+    /// </summary>
+    /// <exception cref="ArgumentException">
+    /// The first bad option: the message names it, its value and the accepted range
+    /// (<c>WalOptions.SegmentSize is 1,000 bytes; it must be ...</c>); <see cref="ArgumentException.ParamName"/> is the option's name.
+    /// </exception>
+    public void Validate()
     {
         if (Storage is null && string.IsNullOrWhiteSpace(Directory))
         {
@@ -73,8 +119,10 @@ public sealed class WalOptions
         Check(MaxPendingBytes >= MaxBatchBytes && MaxPendingBytes <= 1L << 40,
             nameof(MaxPendingBytes), Bytes(MaxPendingBytes), $"MaxBatchBytes ({Bytes(MaxBatchBytes)}) to 1 TiB");
         Check(FlushInterval >= TimeSpan.FromMilliseconds(1) && FlushInterval <= TimeSpan.FromHours(1), nameof(FlushInterval), FlushInterval.ToString(), "1 ms to 1 hour");
-
-        return (WalOptions)MemberwiseClone();
+        Check(RetentionMaxBytes == 0 || (RetentionMaxBytes >= 2 * SegmentSize && RetentionMaxBytes <= 1L << 50),
+            nameof(RetentionMaxBytes), Bytes(RetentionMaxBytes), $"0 (keep everything) or from twice SegmentSize ({Bytes(2 * SegmentSize)}) to 1 PiB");
+        Check(RetentionMaxAge == TimeSpan.Zero || (RetentionMaxAge >= TimeSpan.FromSeconds(1) && RetentionMaxAge <= TimeSpan.FromDays(36500)),
+            nameof(RetentionMaxAge), RetentionMaxAge.ToString(), "00:00:00 (keep everything) or from 1 second to 100 years");
     }
 
     private static void Check(bool valid, string name, string value, string range)

@@ -11,7 +11,11 @@ namespace TruthDb.Dataflow.Recovery;
 /// <remarks>
 /// What a crash can leave, and what recovery does with it:
 /// <list type="bullet">
-/// <item><c>prepare-N.tmp</c> files: segments being prepared, never part of the log. Deleted.</item>
+/// <item><c>prepare-N.tmp</c> files: segments being prepared, never part of the log, and
+/// <c>*.new</c> files of interrupted atomic replacements. Deleted.</item>
+/// <item>Sparse-index sidecars (<c>*.idx</c>) whose segment is gone. Deleted.</item>
+/// <item>Segments below the persisted retention point (<see cref="RetentionPoint"/>): left by a
+/// retention that was cut short. Deleted; the segment at the retention point must exist.</item>
 /// <item>Sealed segments (all but the last): written and synced before the next segment was
 /// created. Their headers and seal trailers are validated, and consecutive segments must continue
 /// each other's LSNs; anything else is corruption and opening refuses.</item>
@@ -31,35 +35,92 @@ internal static partial class LogRecovery
     /// <summary>Creates or recovers the log in <paramref name="storage"/>.</summary>
     public static RecoveredLog Recover(IWalStorage storage, WalOptions options, ILogger logger)
     {
+        var firstRetained = ReadRetentionPoint(storage);
         var segments = new List<SegmentInfo>();
         foreach (var name in storage.ListFiles())
         {
-            if (SegmentNames.IsPrepared(name))
+            if (SegmentNames.IsPrepared(name) || AtomicFile.IsLeftover(name))
             {
                 storage.Delete(name);
             }
             else if (SegmentNames.TryParseSegment(name, out var firstLsn))
             {
+                if (firstLsn < firstRetained)
+                {
+                    // Left behind by a retention that was cut short: it was already dropped.
+                    storage.Delete(name);
+                    continue;
+                }
+
                 segments.Add(new SegmentInfo(firstLsn, 0));
             }
         }
 
         if (segments.Count == 0)
         {
+            if (firstRetained > 0)
+            {
+                throw new WalCorruptedException(RetentionPoint.FileName, 0,
+                    $"retention kept the log from LSN {firstRetained}, but no segment is left (the directory was emptied by something else)");
+            }
+
             return Create(storage, options, logger);
         }
 
         segments.Sort((a, b) => a.FirstLsn.CompareTo(b.FirstLsn));
+        DeleteOrphanIndexes(storage, segments);
+        if (firstRetained > 0 && segments[0].FirstLsn != firstRetained)
+        {
+            throw new WalCorruptedException(SegmentNames.ForSegment(firstRetained), 0,
+                $"the log starts at LSN {firstRetained} (retention), but that segment is missing; the first segment present is '{segments[0].Name}'");
+        }
+
+        storage.SyncDirectory();
         return RecoverExisting(storage, segments, logger);
+    }
+
+    // Sparse indexes are sidecars: one whose segment is gone was left by an interrupted retention.
+    private static void DeleteOrphanIndexes(IWalStorage storage, List<SegmentInfo> segments)
+    {
+        var present = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var segment in segments)
+        {
+            present.Add(SparseIndex.FileName(segment.FirstLsn));
+        }
+
+        foreach (var name in storage.ListFiles())
+        {
+            if (name.EndsWith(".idx", StringComparison.Ordinal) && !present.Contains(name))
+            {
+                storage.Delete(name);
+            }
+        }
+    }
+
+    private static long ReadRetentionPoint(IWalStorage storage)
+    {
+        var bytes = AtomicFile.Read(storage, RetentionPoint.FileName);
+        if (bytes is null)
+        {
+            return 0;
+        }
+
+        if (!RetentionPoint.TryDecode(bytes, out var firstRetained))
+        {
+            throw new WalCorruptedException(RetentionPoint.FileName, 0, "the retention point file is damaged");
+        }
+
+        return firstRetained;
     }
 
     private static RecoveredLog Create(IWalStorage storage, WalOptions options, ILogger logger)
     {
         var logId = LogId.NewId();
+        var created = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var file = SegmentPreparer.Prepare(storage, options.SegmentSize, 0);
         try
         {
-            SegmentPreparer.Activate(storage, file, new SegmentHeader(logId, 1, options.SegmentSize, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
+            SegmentPreparer.Activate(storage, file, new SegmentHeader(logId, 1, options.SegmentSize, created));
         }
         catch
         {
@@ -68,7 +129,7 @@ internal static partial class LogRecovery
         }
 
         LogCreated(logger, storage.DirectoryPath, logId);
-        return new RecoveredLog(logId, [new SegmentInfo(1, options.SegmentSize)], file, SegmentLayout.RecordsStart, 0, false);
+        return new RecoveredLog(logId, [new SegmentInfo(1, options.SegmentSize, created)], file, SegmentLayout.RecordsStart, 0, false, SparseIndex.Empty(1));
     }
 
     private static RecoveredLog RecoverExisting(IWalStorage storage, List<SegmentInfo> found, ILogger logger)
@@ -85,7 +146,7 @@ internal static partial class LogRecovery
             {
                 var header = ReadHeader(file, name, found[i].FirstLsn, logId);
                 logId = header.LogId;
-                segments[i] = new SegmentInfo(header.FirstLsn, header.SegmentSize);
+                segments[i] = new SegmentInfo(header.FirstLsn, header.SegmentSize, header.CreatedUnixMs);
                 if (i > 0 && header.FirstLsn != expectedFirst)
                 {
                     throw new WalCorruptedException(name, 0,
@@ -164,10 +225,18 @@ internal static partial class LogRecovery
         var recordsEnd = SegmentLayout.RecordsEnd(header.SegmentSize);
         long offset, lastLsn;
         FrameStatus status;
+        var index = SparseIndex.Empty(header.FirstLsn);
         using (var reader = new FrameReader(file, seed, SegmentLayout.RecordsStart, recordsEnd, header.FirstLsn))
         {
+            var frameOffset = reader.Offset;
             while ((status = reader.Next()) == FrameStatus.Success)
             {
+                if (index.Wants(frameOffset))
+                {
+                    index = index.With(reader.Current.Lsn, frameOffset);
+                }
+
+                frameOffset = reader.Offset;
             }
 
             offset = reader.Offset;
@@ -181,19 +250,21 @@ internal static partial class LogRecovery
                 $"the segment is sealed at LSN {trailerLast} (records end at offset {trailerEnd}), but its records end at LSN {lastLsn}, offset {offset}: frame is {Describe(status)}");
         }
 
+        long truncated = 0;
         if (!sealedTrailer && offset < recordsEnd)
         {
-            RepairTornTail(file, name, seed, offset, recordsEnd, lastLsn + 1, status, logger);
+            truncated = RepairTornTail(file, name, seed, offset, recordsEnd, lastLsn + 1, status, logger);
         }
 
         // Whatever the previous process wrote may still be only in the page cache: make the recovered
         // records durable before DurableLsn says they are.
         file.DataSync();
         LogRecovered(logger, storage.DirectoryPath, segments.Length, segments[0].FirstLsn, lastLsn);
-        return new RecoveredLog(header.LogId, segments, file, offset, lastLsn, sealedTrailer);
+        return new RecoveredLog(header.LogId, segments, file, offset, lastLsn, sealedTrailer, index) { TruncatedBytes = truncated };
     }
 
-    private static void RepairTornTail(IStorageFile file, string name, uint seed, long offset, long recordsEnd, long missingLsn, FrameStatus status, ILogger logger)
+    // Returns the bytes of torn tail dropped.
+    private static long RepairTornTail(IStorageFile file, string name, uint seed, long offset, long recordsEnd, long missingLsn, FrameStatus status, ILogger logger)
     {
         var scan = TailScan.Run(file, seed, offset, recordsEnd, missingLsn);
         if (scan.ProvesCorruption)
@@ -205,7 +276,7 @@ internal static partial class LogRecovery
         var dirtyEnd = Math.Max(scan.LastNonZeroEnd, scan.LastFrameEnd);
         if (dirtyEnd <= offset)
         {
-            return;
+            return 0;
         }
 
         // Zero the torn tail: frames past the damage that still validate could otherwise come back once
@@ -214,6 +285,7 @@ internal static partial class LogRecovery
 
         LogTornTail(logger, name, offset, scan.LastNonZeroEnd - offset, missingLsn,
             scan.MaxLsnSeen >= missingLsn ? scan.MaxLsnSeen : missingLsn, Describe(status));
+        return scan.LastNonZeroEnd - offset;
     }
 
     private static bool TryReadTrailer(IStorageFile file, SegmentHeader header, out long lastLsn, out long recordsEnd)

@@ -74,6 +74,9 @@ internal sealed class FileSystemStorage : IWalStorage
         }
     }
 
+    /// <inheritdoc />
+    public IMappedFile MapReadOnly(string name) => MappedFile.Open(PathOf(name));
+
     private string PathOf(string name) => Path.Combine(_directory, name);
 
     private RealFile OpenFile(string name, FileMode mode, bool writable)

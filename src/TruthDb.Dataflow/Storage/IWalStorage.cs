@@ -42,6 +42,19 @@ internal interface IWalStorage
 
     /// <summary>Makes the directory's entries (creates, renames, deletes) durable.</summary>
     void SyncDirectory();
+
+    /// <summary>
+    /// Maps a whole file read-only. The mapping shows what is written to the file later too (the
+    /// page cache is shared), stays valid after the file is renamed or deleted, and ends on dispose.
+    /// </summary>
+    IMappedFile MapReadOnly(string name);
+}
+
+/// <summary>A read-only mapping of a whole file (at most 2 GiB).</summary>
+internal interface IMappedFile : IDisposable
+{
+    /// <summary>The mapped bytes; slices of it stay valid until the mapping is disposed.</summary>
+    ReadOnlyMemory<byte> Bytes { get; }
 }
 
 /// <summary>An open file of an <see cref="IWalStorage"/>.</summary>

@@ -31,19 +31,21 @@ internal sealed partial class LogWriter
             if (!_activeSealed)
             {
                 Seal();
+                _catalog.PersistIndex(Segments[^1], _activeIndex);
             }
 
             _active!.Dispose();
             _active = null;
-            var header = new SegmentHeader(_logId, _nextLsn, _options.SegmentSize, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+            var header = new SegmentHeader(_logId, _nextLsn, _options.SegmentSize, _timeProvider.GetUtcNow().ToUnixTimeMilliseconds());
             SegmentPreparer.Activate(_storage, next, header);
             _active = next;
             _writeOffset = SegmentLayout.RecordsStart;
             _activeSealed = false;
+            Volatile.Write(ref _activeIndex, SparseIndex.Empty(_nextLsn));
             var segments = Segments;
             var added = new SegmentInfo[segments.Length + 1];
             segments.CopyTo(added, 0);
-            added[^1] = new SegmentInfo(_nextLsn, _options.SegmentSize);
+            added[^1] = new SegmentInfo(_nextLsn, _options.SegmentSize, header.CreatedUnixMs);
             Volatile.Write(ref _segments, added);
             _statistics.RecordRoll();
             LogRolled(_logger, sealedName, _nextLsn - 1, added[^1].Name);
@@ -59,6 +61,7 @@ internal sealed partial class LogWriter
         }
 
         _preparer.StartNext();
+        ApplyRetentionPolicy();
         return null;
     }
 

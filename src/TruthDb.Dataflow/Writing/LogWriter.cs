@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using TruthDb.Dataflow.Diagnostics;
 using TruthDb.Dataflow.Format;
 using TruthDb.Dataflow.Recovery;
 using TruthDb.Dataflow.Storage;
@@ -43,6 +44,10 @@ internal sealed partial class LogWriter : IDisposable
     private readonly LogId _logId;
     private readonly uint _seed;
     private readonly WriterStatistics _statistics;
+    private readonly Reading.SegmentCatalog _catalog;
+    private readonly Func<long?> _slowestCursor;
+    private readonly TimeProvider _timeProvider;
+    private readonly WalMetrics _metrics;
 
     private SegmentInfo[] _segments;
     private IStorageFile? _active;
@@ -53,15 +58,20 @@ internal sealed partial class LogWriter : IDisposable
     private long _durableLsn;
     private byte[] _buffer;
     private Exception? _fault;
+    private SparseIndex _activeIndex;
 
     /// <summary>Takes over the recovered log.</summary>
-    public LogWriter(IWalStorage storage, WalOptions options, ILogger logger, RecoveredLog recovered, Watermarks watermarks, WriterStatistics statistics)
+    public LogWriter(IWalStorage storage, WalOptions options, ILogger logger, RecoveredLog recovered, Watermarks watermarks, WriterStatistics statistics, Reading.SegmentCatalog catalog, Func<long?> slowestCursor, WalMetrics metrics)
     {
+        _catalog = catalog;
+        _slowestCursor = slowestCursor;
+        _timeProvider = options.TimeProvider ?? TimeProvider.System;
         _storage = storage;
         _options = options;
         _logger = logger;
         _watermarks = watermarks;
         _statistics = statistics;
+        _metrics = metrics;
         _logId = recovered.LogId;
         _seed = _logId.Seed;
         _segments = recovered.Segments;
@@ -70,6 +80,7 @@ internal sealed partial class LogWriter : IDisposable
         _activeSealed = recovered.ActiveSealed;
         _nextLsn = recovered.LastLsn + 1;
         _writtenLsn = _durableLsn = recovered.LastLsn;
+        _activeIndex = recovered.ActiveIndex;
         _buffer = ArrayPool<byte>.Shared.Rent((int)options.MaxBatchBytes);
         _preparer = new SegmentPreparer(storage, options.SegmentSize);
         _preparer.StartNext();
@@ -80,6 +91,9 @@ internal sealed partial class LogWriter : IDisposable
 
     /// <summary>The segments, oldest first; replaced (never mutated) when a segment is added. Any thread.</summary>
     public SegmentInfo[] Segments => Volatile.Read(ref _segments);
+
+    /// <summary>The sparse index of the active segment so far (its <see cref="SparseIndex.FirstLsn"/> says which). Any thread.</summary>
+    public SparseIndex ActiveIndex => Volatile.Read(ref _activeIndex);
 
     /// <summary>The first IO error, once the writer has faulted. Any thread.</summary>
     public Exception? Fault => Volatile.Read(ref _fault);
@@ -124,6 +138,11 @@ internal sealed partial class LogWriter : IDisposable
                     GrowBuffer(frameLength);
                 }
 
+                if (_activeIndex.Wants(_writeOffset + position))
+                {
+                    Volatile.Write(ref _activeIndex, _activeIndex.With(_nextLsn, _writeOffset + position));
+                }
+
                 position += FrameCodec.Encode(_buffer.AsSpan(position), _seed, _nextLsn, _durableLsn, item.Payload);
                 _nextLsn++;
             }
@@ -141,6 +160,7 @@ internal sealed partial class LogWriter : IDisposable
         }
 
         _statistics.RecordBatch(written);
+        _metrics.Appended(batch[..written]);
         for (var i = 0; i < written; i++)
         {
             batch[i].Succeed(firstLsn + i);
@@ -148,6 +168,7 @@ internal sealed partial class LogWriter : IDisposable
 
         if (full is not null)
         {
+            _metrics.Refused(batch.Length - written);
             FailAll(batch, written, full);
         }
     }
@@ -191,6 +212,7 @@ internal sealed partial class LogWriter : IDisposable
         _writeOffset += position;
         _writtenLsn = _nextLsn - 1;
         _statistics.RecordWrite(position);
+        _metrics.Written(position);
         _watermarks.PublishWritten(_writtenLsn);
         position = 0;
     }
@@ -199,7 +221,9 @@ internal sealed partial class LogWriter : IDisposable
     {
         var started = Stopwatch.GetTimestamp();
         _active!.DataSync();
-        _statistics.RecordSync(Stopwatch.GetElapsedTime(started));
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        _statistics.RecordSync(elapsed);
+        _metrics.Synced(elapsed);
         _durableLsn = _writtenLsn;
         _watermarks.PublishDurable(_durableLsn);
     }
@@ -218,6 +242,7 @@ internal sealed partial class LogWriter : IDisposable
         if (Interlocked.CompareExchange(ref _fault, error, null) is null)
         {
             LogFaulted(_logger, error, _storage.DirectoryPath, _durableLsn);
+            _metrics.Faulted(error);
         }
 
         return Fault!;

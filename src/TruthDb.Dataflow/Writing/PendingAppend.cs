@@ -32,11 +32,14 @@ internal sealed class PendingAppend : IValueTaskSource<long>
     /// <summary>Cancellation registration while the append waits for room.</summary>
     public CancellationTokenRegistration Registration { get; set; }
 
+    /// <summary>When the append was called (a <see cref="System.Diagnostics.Stopwatch"/> timestamp), or 0 when not measured.</summary>
+    public long StartedAt { get; private set; }
+
     /// <summary>The ValueTask the caller awaits.</summary>
     public ValueTask<long> Task => new(this, _core.Version);
 
-    /// <summary>Takes a pooled instance (or a new one) holding a copy of <paramref name="payload"/>.</summary>
-    public static PendingAppend Rent(ReadOnlySpan<byte> payload)
+    /// <summary>Takes a pooled instance (or a new one) holding a copy of <paramref name="payload"/>, started at <paramref name="startedAt"/>.</summary>
+    public static PendingAppend Rent(ReadOnlySpan<byte> payload, long startedAt)
     {
         if (Pool.TryDequeue(out var item))
         {
@@ -48,6 +51,7 @@ internal sealed class PendingAppend : IValueTaskSource<long>
         }
 
         item.SetPayload(payload);
+        item.StartedAt = startedAt;
         return item;
     }
 

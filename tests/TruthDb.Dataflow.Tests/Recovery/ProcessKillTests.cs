@@ -237,6 +237,8 @@ public sealed class ProcessKillTests(ITestOutputHelper output)
     /// </summary>
     private static void TakeSnapshot(string log, string snapshot)
     {
+        // A child killed early in start-up may not have created the directory yet: an empty log.
+        Directory.CreateDirectory(log);
         if (Directory.Exists(snapshot))
         {
             Directory.Delete(snapshot, recursive: true);

@@ -41,6 +41,8 @@ internal sealed class GatedStorage(IWalStorage inner) : IWalStorage
 
     public void SyncDirectory() => inner.SyncDirectory();
 
+    public IMappedFile MapReadOnly(string name) => inner.MapReadOnly(name);
+
     private void Pass()
     {
         if (!_closed)

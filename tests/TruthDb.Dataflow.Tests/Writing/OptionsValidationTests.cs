@@ -32,6 +32,21 @@ public sealed class OptionsValidationTests
         Assert.False(Directory.Exists(options.Directory), "a rejected open must not create anything");
     }
 
+    [Theory]
+    [MemberData(nameof(BadOptions))]
+    public async Task Validate_BadOption_ThrowsWhatOpenAsyncThrows(string option, Action<WalOptions> spoil, string range)
+    {
+        var options = new WalOptions { Directory = Path.Combine(Path.GetTempPath(), "truthdb-never-created") };
+        spoil(options);
+
+        var fromValidate = Assert.Throws<ArgumentException>(options.Validate);
+        var fromOpen = await Assert.ThrowsAsync<ArgumentException>(async () => await Wal.OpenAsync(options));
+
+        Assert.Equal(option, fromValidate.ParamName);
+        Assert.Contains(range, fromValidate.Message, StringComparison.Ordinal);
+        Assert.Equal(fromOpen.Message, fromValidate.Message);
+    }
+
     [Fact]
     public async Task OpenAsync_OptionsChangedAfterOpen_AreNotReadAgain()
     {

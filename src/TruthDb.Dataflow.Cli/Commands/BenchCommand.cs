@@ -1,0 +1,118 @@
+using System.CommandLine;
+using Spectre.Console;
+using TruthDb.Dataflow.Cli.Bench;
+using TruthDb.Dataflow.Cli.Support;
+
+namespace TruthDb.Dataflow.Cli.Commands;
+
+/// <summary>
+/// <c>truthdb bench</c>: a group-commit append benchmark. N producers each append one record at a
+/// time and await its acknowledgement (a closed loop), so with <see cref="Durability.Sync"/> every
+/// fdatasync covers the records that arrived while the previous one ran. Latency is measured per
+/// append; batch sizes and syncs come from <see cref="Wal.GetStatistics"/>. A live progress bar is
+/// drawn on a terminal only; the result table always prints.
+/// </summary>
+internal static class BenchCommand
+{
+    public static Command Create()
+    {
+        var directory = CommonOptions.Directory();
+        var producers = new Option<int>("--producers", "-p")
+        {
+            Description = "Concurrent producers, each appending in a loop (default 8).",
+            DefaultValueFactory = _ => 8,
+            HelpName = "n",
+        }.AtLeast(1);
+        var recordSize = new Option<int>("--record-size")
+        {
+            Description = "Payload bytes per record (default 256).",
+            DefaultValueFactory = _ => 256,
+            HelpName = "bytes",
+        }.AtLeast(0);
+        var duration = new Option<double>("--duration")
+        {
+            Description = "Run for this many seconds (default 5).",
+            DefaultValueFactory = _ => 5,
+            HelpName = "seconds",
+        }.AtLeast(0.001);
+        var records = new Option<long?>("--records", "-n")
+        {
+            Description = "Append exactly this many records instead of running for a duration.",
+            HelpName = "n",
+        };
+        records.Validators.Add(result =>
+        {
+            try
+            {
+                if (result.GetValueOrDefault<long?>() is < 1)
+                {
+                    result.AddError("--records must be at least 1.");
+                }
+            }
+            catch (InvalidOperationException)
+            {
+                // Not a number: the parser reports that error itself.
+            }
+        });
+        var durability = CommonOptions.Durability();
+        var segmentSize = Sizes.SegmentSizeOption();
+        var command = new Command("bench", "Group-commit append benchmark: producers append fixed-size records to the log in --dir for a duration or a record count; prints throughput, latency percentiles, batch sizes and syncs/s.")
+        {
+            directory, producers, recordSize, duration, records, durability, segmentSize,
+        };
+        command.Validators.Add(result =>
+        {
+            if (result.GetResult(duration) is { Implicit: false } && result.GetResult(records) is not null)
+            {
+                result.AddError("Give --duration or --records, not both.");
+            }
+        });
+        command.SetAction((parse, ct) => Verb.RunAsync(() => RunAsync(
+            new BenchSettings(
+                parse.GetRequiredValue(directory),
+                parse.GetValue(producers),
+                parse.GetValue(recordSize),
+                TimeSpan.FromSeconds(parse.GetValue(duration)),
+                parse.GetValue(records),
+                CommonOptions.ParseDurability(parse.GetValue(durability)),
+                parse.GetValue(segmentSize)),
+            ct)));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(BenchSettings settings, CancellationToken ct)
+    {
+        await using var wal = await Wal.OpenAsync(
+            new WalOptions { Directory = settings.Directory, Durability = settings.Durability, SegmentSize = settings.SegmentSize }, ct);
+        var run = new BenchRun(wal, settings, ct);
+        if (Terminal.Interactive)
+        {
+            await Terminal.Console.Progress()
+                .AutoClear(false)
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+                .StartAsync(async progress =>
+                {
+                    var task = progress.AddTask("appending", maxValue: settings.Records is { } n ? n : settings.Duration.TotalSeconds);
+                    var all = run.Start();
+                    while (!all.IsCompleted)
+                    {
+                        await Task.WhenAny(all, Task.Delay(100, CancellationToken.None));
+                        task.Value = settings.Records is null ? run.Elapsed.TotalSeconds : run.Completed;
+                        task.Description = $"{run.Completed:N0} records, {run.Completed / Math.Max(run.Elapsed.TotalSeconds, 1e-9):N0}/s";
+                    }
+
+                    await all;
+                    task.Value = task.MaxValue;
+                });
+        }
+        else
+        {
+            await run.Start();
+        }
+
+        var result = run.Result();
+        Terminal.Console.Write(result.ToTable());
+        Console.WriteLine(result.Summary());
+        return ExitCodes.Ok;
+    }
+}

@@ -1,0 +1,75 @@
+using System.CommandLine;
+
+namespace TruthDb.Dataflow.Cli.Support;
+
+/// <summary>Options several verbs share.</summary>
+internal static class CommonOptions
+{
+    /// <summary>The required <c>--dir</c> option: the log directory.</summary>
+    public static Option<string> Directory() => new("--dir", "-d")
+    {
+        Description = "The log directory.",
+        Required = true,
+        HelpName = "path",
+    };
+
+    /// <summary>The <c>--durability</c> option: sync (default) or written.</summary>
+    public static Option<string> Durability()
+    {
+        var option = new Option<string>("--durability")
+        {
+            Description = "When an append is acknowledged: 'sync' after the fdatasync of its batch (survives power loss), 'written' after the write (survives a process crash).",
+            DefaultValueFactory = _ => "sync",
+        };
+        option.AcceptOnlyFromAmong("sync", "written");
+        return option;
+    }
+
+    /// <summary>Maps the <c>--durability</c> value.</summary>
+    public static Dataflow.Durability ParseDurability(string? value) =>
+        string.Equals(value, "written", StringComparison.OrdinalIgnoreCase) ? Dataflow.Durability.Written : Dataflow.Durability.Sync;
+
+    /// <summary>Adds a validator that rejects values below <paramref name="minimum"/>.</summary>
+    public static Option<T> AtLeast<T>(this Option<T> option, T minimum)
+        where T : struct, IComparable<T>
+    {
+        option.Validators.Add(result =>
+        {
+            T value;
+            try
+            {
+                value = result.GetValueOrDefault<T>();
+            }
+            catch (InvalidOperationException)
+            {
+                // Not a number at all: the parser reports that error itself.
+                return;
+            }
+
+            if (value.CompareTo(minimum) < 0)
+            {
+                result.AddError($"{option.Name} must be at least {minimum} (got {value}).");
+            }
+        });
+        return option;
+    }
+
+    /// <summary>Fails with a clear message when <paramref name="directory"/> holds no log (so that read-only verbs never create one).</summary>
+    public static void RequireExistingLog(string directory)
+    {
+        if (!System.IO.Directory.Exists(directory))
+        {
+            throw new CliException($"The log directory '{Path.GetFullPath(directory)}' does not exist.");
+        }
+
+        foreach (var path in System.IO.Directory.EnumerateFiles(directory, "*.wal"))
+        {
+            if (Path.GetFileName(path).Length == 24)
+            {
+                return;
+            }
+        }
+
+        throw new CliException($"There is no log in '{Path.GetFullPath(directory)}' (no segment files).");
+    }
+}

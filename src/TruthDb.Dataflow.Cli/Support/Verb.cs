@@ -1,0 +1,44 @@
+using TruthDb.Dataflow.Inspection;
+
+namespace TruthDb.Dataflow.Cli.Support;
+
+/// <summary>Runs a verb's body and turns the failures a user can cause into a message and an exit code.</summary>
+internal static class Verb
+{
+    /// <summary>Runs <paramref name="body"/>; known failures print one line on stderr.</summary>
+    public static async Task<int> RunAsync(Func<Task<int>> body)
+    {
+        try
+        {
+            return await body();
+        }
+        catch (CliException ex)
+        {
+            Terminal.Error(ex.Message);
+            return ex.ExitCode;
+        }
+        catch (WalCorruptedException ex)
+        {
+            Terminal.Error(ex.Message + " Run 'truthdb verify' for details.");
+            return ExitCodes.Failed;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or WalFaultedException)
+        {
+            Terminal.Error(ex.Message);
+            return ExitCodes.Failed;
+        }
+    }
+
+    /// <summary>The words <c>verify</c> and <c>dump</c> print for a condition.</summary>
+    public static string Describe(LogCondition condition) => condition switch
+    {
+        LogCondition.Clean => "clean",
+        LogCondition.TornTail => "torn tail",
+        LogCondition.ZeroFilledTail => "zero-filled tail",
+        LogCondition.MidLogCorruption => "mid-log corruption",
+        LogCondition.ForeignFrame => "frame from another log",
+        LogCondition.OutOfSequence => "out of sequence",
+        LogCondition.DamagedSegment => "damaged segment",
+        _ => condition.ToString(),
+    };
+}

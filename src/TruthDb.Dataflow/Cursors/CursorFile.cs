@@ -1,0 +1,94 @@
+using System.Buffers.Binary;
+using TruthDb.Dataflow.Format;
+
+namespace TruthDb.Dataflow.Cursors;
+
+/// <summary>
+/// A durable named cursor: the file <c>cursor-NAME.cur</c>, replaced atomically on each commit.
+/// <code>
+///  0  8  magic "TDBCUR\r\n"
+///  8  8  committed LSN (every record up to it is processed)
+/// 16  4  CRC-32C of bytes 0..15
+/// </code>
+/// </summary>
+internal static class CursorFile
+{
+    /// <summary>Bytes in a cursor file.</summary>
+    public const int Length = 20;
+
+    private const string Prefix = "cursor-";
+    private const string Extension = ".cur";
+    private const int MaxNameLength = 100;
+
+    private static ReadOnlySpan<byte> Magic => "TDBCUR\r\n"u8;
+
+    /// <summary>The file name of cursor <paramref name="name"/>.</summary>
+    public static string FileName(string name) => Prefix + name + Extension;
+
+    /// <summary>The cursor name in a cursor file name; false for other files.</summary>
+    public static bool TryParseFileName(string fileName, out string name)
+    {
+        name = string.Empty;
+        if (!fileName.StartsWith(Prefix, StringComparison.Ordinal) || !fileName.EndsWith(Extension, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        name = fileName[Prefix.Length..^Extension.Length];
+        return IsValidName(name);
+    }
+
+    /// <summary>Throws unless <paramref name="name"/> is 1 to 100 of <c>A-Z a-z 0-9 . _ -</c>.</summary>
+    public static void ValidateName(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        if (!IsValidName(name))
+        {
+            throw new ArgumentException(
+                $"'{name}' is not a valid cursor name: use 1 to {MaxNameLength} characters from A-Z, a-z, 0-9, '.', '_' and '-'.",
+                nameof(name));
+        }
+    }
+
+    /// <summary>The file's bytes for <paramref name="lsn"/>.</summary>
+    public static byte[] Encode(long lsn)
+    {
+        var bytes = new byte[Length];
+        Magic.CopyTo(bytes);
+        BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(8), lsn);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(16), Crc32C.Compute(bytes.AsSpan(0, 16)));
+        return bytes;
+    }
+
+    /// <summary>Parses a cursor file; false when it is damaged.</summary>
+    public static bool TryDecode(ReadOnlySpan<byte> bytes, out long lsn)
+    {
+        lsn = 0;
+        if (bytes.Length != Length || !bytes[..8].SequenceEqual(Magic)
+            || BinaryPrimitives.ReadUInt32LittleEndian(bytes[16..]) != Crc32C.Compute(bytes[..16]))
+        {
+            return false;
+        }
+
+        lsn = BinaryPrimitives.ReadInt64LittleEndian(bytes[8..]);
+        return lsn >= 0;
+    }
+
+    private static bool IsValidName(string name)
+    {
+        if (name.Length is 0 or > MaxNameLength)
+        {
+            return false;
+        }
+
+        foreach (var c in name)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-'))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}

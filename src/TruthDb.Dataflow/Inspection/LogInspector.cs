@@ -1,0 +1,124 @@
+using TruthDb.Dataflow.Format;
+using TruthDb.Dataflow.Storage;
+
+namespace TruthDb.Dataflow.Inspection;
+
+/// <summary>
+/// Read-only inspection of a log directory, for tools (<c>truthdb dump</c>, <c>verify</c>, <c>stats</c>):
+/// it reads segment files directly, never takes the writer lock and never writes, so it works on a
+/// log that a writer has open (it then sees the files as of the moment each is read) and on a
+/// damaged log that <see cref="Wal.OpenAsync"/> refuses. It applies the validation rules of
+/// docs/format.md and classifies what it finds the way recovery would (<see cref="LogCondition"/>).
+/// </summary>
+public static partial class LogInspector
+{
+    /// <summary>
+    /// Checks every segment header, seal trailer and frame of the log in <paramref name="directory"/> and
+    /// classifies every problem, with its segment, offset and LSN.
+    /// </summary>
+    /// <param name="directory">The log directory.</param>
+    /// <returns>The segments and findings; <see cref="VerifyReport.IsClean"/> when nothing is wrong.</returns>
+    /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
+    public static VerifyReport Verify(string directory)
+    {
+        var storage = OpenStorage(directory);
+        var findings = new List<LogFinding>();
+        var segments = Scan(storage, readSealedFrames: true, findings);
+        return new VerifyReport(storage.DirectoryPath, segments, findings);
+    }
+
+    /// <summary>
+    /// Segments, sizes, first and last LSN of the log in <paramref name="directory"/>. Sealed segments are
+    /// described by their trailers (their frames are not read); the last segment is read frame by frame.
+    /// </summary>
+    /// <param name="directory">The log directory.</param>
+    /// <returns>What the files hold now.</returns>
+    /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
+    public static LogStats GetStats(string directory)
+    {
+        var storage = OpenStorage(directory);
+        var segments = Scan(storage, readSealedFrames: false, findings: null);
+        var cursors = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        foreach (var name in storage.ListFiles())
+        {
+            if (Cursors.CursorFile.TryParseFileName(name, out var cursor) && Cursors.CursorFile.TryDecode(AtomicFile.Read(storage, name) ?? [], out var lsn))
+            {
+                cursors[cursor] = lsn;
+            }
+        }
+
+        return new LogStats(storage.DirectoryPath, segments, cursors);
+    }
+
+    /// <summary>
+    /// Every frame of one segment, or of every segment in order: the valid frames, then (after damage)
+    /// the bad frame where reading stops and any frames of the log that still validate after it.
+    /// </summary>
+    /// <param name="directory">The log directory.</param>
+    /// <param name="segment">A segment file name (<c>00000000000000000001.wal</c>), or null for all segments.</param>
+    /// <returns>The frames, lazily, in file order.</returns>
+    /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
+    /// <exception cref="FileNotFoundException"><paramref name="segment"/> is not a segment of the directory.</exception>
+    public static IEnumerable<FrameInfo> Dump(string directory, string? segment = null)
+    {
+        var storage = OpenStorage(directory);
+        var names = ListSegments(storage);
+        if (segment is not null)
+        {
+            var name = Path.GetFileName(segment);
+            if (!SegmentNames.TryParseSegment(name, out _) || !names.Contains(name))
+            {
+                throw new FileNotFoundException(
+                    $"'{segment}' is not a segment of the log in '{storage.DirectoryPath}' (segments are named by their first LSN as 20 digits plus .wal).",
+                    segment);
+            }
+
+            names = [name];
+        }
+
+        return DumpSegments(storage, names);
+    }
+
+    private static FileSystemStorage OpenStorage(string directory)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        if (!System.IO.Directory.Exists(directory))
+        {
+            throw new DirectoryNotFoundException($"The log directory '{Path.GetFullPath(directory)}' does not exist.");
+        }
+
+        return new FileSystemStorage(directory);
+    }
+
+    private static List<string> ListSegments(FileSystemStorage storage)
+    {
+        var names = new List<string>();
+        foreach (var name in storage.ListFiles())
+        {
+            if (SegmentNames.TryParseSegment(name, out _))
+            {
+                names.Add(name);
+            }
+        }
+
+        // Fixed-width names: ordinal order is LSN order.
+        names.Sort(StringComparer.Ordinal);
+        return names;
+    }
+
+    private static string Describe(FrameStatus status) => status switch
+    {
+        FrameStatus.Truncated => "cut off (its length runs past the record area or the file)",
+        FrameStatus.ChecksumMismatch => "damaged (checksum mismatch: zeros, garbage or a torn write)",
+        FrameStatus.OutOfSequence => "out of sequence (a frame of this log with another LSN)",
+        _ => status.ToString(),
+    };
+
+    private static FrameCheck ToCheck(FrameStatus status) => status switch
+    {
+        FrameStatus.Success => FrameCheck.Valid,
+        FrameStatus.OutOfSequence => FrameCheck.OutOfSequence,
+        FrameStatus.Truncated => FrameCheck.Truncated,
+        _ => FrameCheck.ChecksumMismatch,
+    };
+}

@@ -1,0 +1,59 @@
+namespace TruthDb.Dataflow.Inspection;
+
+/// <summary>What <see cref="LogInspector.Verify"/> found in a log directory.</summary>
+public sealed class VerifyReport
+{
+    internal VerifyReport(string directory, IReadOnlyList<SegmentSummary> segments, IReadOnlyList<LogFinding> findings)
+    {
+        Directory = directory;
+        Segments = segments;
+        Findings = findings;
+    }
+
+    /// <summary>The full path of the log directory.</summary>
+    public string Directory { get; }
+
+    /// <summary>Every segment, oldest first.</summary>
+    public IReadOnlyList<SegmentSummary> Segments { get; }
+
+    /// <summary>Every problem found, in log order; empty when the log is clean.</summary>
+    public IReadOnlyList<LogFinding> Findings { get; }
+
+    /// <summary>True when nothing is wrong.</summary>
+    public bool IsClean => Findings.Count == 0;
+
+    /// <summary>True when every finding is a tail that opening the log truncates without losing a durable record.</summary>
+    public bool IsRecoverable
+    {
+        get
+        {
+            foreach (var finding in Findings)
+            {
+                if (!finding.Recoverable)
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+    }
+
+    /// <summary>The condition of the first finding, or <see cref="LogCondition.Clean"/>.</summary>
+    public LogCondition Condition => Findings.Count == 0 ? LogCondition.Clean : Findings[0].Condition;
+
+    /// <summary>The number of valid records in order, over all segments.</summary>
+    public long Records
+    {
+        get
+        {
+            long total = 0;
+            foreach (var segment in Segments)
+            {
+                total += segment.Records;
+            }
+
+            return total;
+        }
+    }
+}
