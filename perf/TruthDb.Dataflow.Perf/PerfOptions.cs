@@ -10,7 +10,7 @@ internal sealed class PerfOptions
         TruthDb.Dataflow.Perf: closed-loop append throughput and latency, engine by engine, on one disk.
 
         usage: TruthDb.Dataflow.Perf [options]
-          --engine <list>        truthdb, filestream, or all                      (default all)
+          --engine <list>        truthdb, fasterlog, fasterlog-fast, filestream, or all (default all)
           --durability <list>    sync, written                                    (default sync)
           --record-size <list>   payload bytes                                    (default 128)
           --producers <list>     concurrent producers, one append in flight each  (default 1,64)
@@ -22,6 +22,14 @@ internal sealed class PerfOptions
           --dir <path>           where runs create (and delete) their log directory
                                  (default ./data/perf)
           --json <path>          append one JSON line per run (and per summary row) to this file
+          --html <path>          write a page with records/s-vs-producers charts and the medians
+          --workload <list>      append, tail, scan, recovery, or all             (default append)
+          --suite standard       the standard set (see perf/README.md): every engine, durable and
+                                 written appends over sizes and producer counts, median of 3, then
+                                 tail, scan and recovery; a few minutes
+          --tail-records <n>     records per tail-latency run                     (default 200000)
+          --scan-mib <n>         MiB of payload in the scanned log                (default 256)
+          --recovery-mib <list>  MiB of payload in the recovered log              (default 64,512)
           --disk-probe           measure the disk itself (write + fdatasync latency, bandwidth) and exit
           --probe-seconds <s>    seconds per disk probe                           (default 3)
           --help
@@ -49,11 +57,31 @@ internal sealed class PerfOptions
 
     public string? JsonPath { get; private set; }
 
+    public string? HtmlPath { get; private set; }
+
     public bool DiskProbe { get; private set; }
 
     public TimeSpan ProbeDuration { get; private set; } = TimeSpan.FromSeconds(3);
 
     public bool Help { get; private set; }
+
+    /// <summary>The (durability, size, producers) configurations of the append workload, in run order.</summary>
+    public List<(Durability Durability, int RecordSize, int Producers)> Configurations { get; } = [];
+
+    public string? Suite { get; private set; }
+
+    public string[] Workloads { get; private set; } = ["append"];
+
+    public long TailRecords { get; private set; } = 200_000;
+
+    public long ScanMebibytes { get; private set; } = 256;
+
+    public long[] RecoveryMebibytes { get; private set; } = [64, 512];
+
+    /// <summary>Internal: the recovery workload's child process (engine, directory, MiB, record size, segment size).</summary>
+    public string[]? FillAndExit { get; private set; }
+
+    public bool Runs(string workload) => Array.IndexOf(Workloads, workload) >= 0;
 
     /// <summary>Parses <paramref name="args"/>; throws <see cref="ArgumentException"/> with a message for the user.</summary>
     public static PerfOptions Parse(string[] args)
@@ -69,6 +97,29 @@ internal sealed class PerfOptions
                     break;
                 case "--disk-probe":
                     options.DiskProbe = true;
+                    break;
+                case "--suite":
+                    options.Suite = Value(args, ref i);
+                    if (options.Suite != "standard")
+                    {
+                        throw new ArgumentException($"Unknown suite '{options.Suite}'; known: standard.");
+                    }
+
+                    break;
+                case "--workload":
+                    options.Workloads = ParseWorkloads(Value(args, ref i));
+                    break;
+                case "--tail-records":
+                    options.TailRecords = Positive(Value(args, ref i), name);
+                    break;
+                case "--scan-mib":
+                    options.ScanMebibytes = Positive(Value(args, ref i), name);
+                    break;
+                case "--recovery-mib":
+                    options.RecoveryMebibytes = List(Value(args, ref i), name, v => Positive(v, name));
+                    break;
+                case "--fill-and-exit":
+                    options.FillAndExit = [Value(args, ref i), Value(args, ref i), Value(args, ref i), Value(args, ref i), Value(args, ref i)];
                     break;
                 case "--engine":
                     options.Engines = ParseEngines(Value(args, ref i));
@@ -103,6 +154,9 @@ internal sealed class PerfOptions
                 case "--json":
                     options.JsonPath = Value(args, ref i);
                     break;
+                case "--html":
+                    options.HtmlPath = Value(args, ref i);
+                    break;
                 case "--probe-seconds":
                     options.ProbeDuration = Seconds(Value(args, ref i), name);
                     break;
@@ -111,7 +165,70 @@ internal sealed class PerfOptions
             }
         }
 
+        if (options.Suite == "standard")
+        {
+            options.ApplyStandardSuite(args);
+        }
+        else
+        {
+            foreach (var durability in options.Durabilities)
+            {
+                foreach (var size in options.RecordSizes)
+                {
+                    foreach (var producers in options.Producers)
+                    {
+                        options.Configurations.Add((durability, size, producers));
+                    }
+                }
+            }
+        }
+
         return options;
+    }
+
+    // The standard suite: the configurations issue 4 asks about, sized to run in a few minutes on a
+    // small machine. The full sweep (every size x every producer count x both durabilities) is
+    // available with explicit lists.
+    private void ApplyStandardSuite(string[] args)
+    {
+        Configurations.Clear();
+        foreach (var producers in new[] { 1, 4, 64, 256 })
+        {
+            Configurations.Add((Durability.Sync, 128, producers));
+        }
+
+        Configurations.Add((Durability.Sync, 1024, 64));
+        Configurations.Add((Durability.Sync, 4096, 1));
+        Configurations.Add((Durability.Sync, 4096, 64));
+        Configurations.Add((Durability.Written, 128, 64));
+        Configurations.Add((Durability.Written, 4096, 64));
+        if (Array.IndexOf(args, "--workload") < 0)
+        {
+            Workloads = ["append", "tail", "scan", "recovery"];
+        }
+
+        if (Array.IndexOf(args, "--duration") < 0)
+        {
+            Duration = TimeSpan.FromSeconds(2);
+        }
+
+        if (Array.IndexOf(args, "--warmup") < 0)
+        {
+            Warmup = TimeSpan.FromSeconds(1.5);
+        }
+    }
+
+    private static string[] ParseWorkloads(string text)
+    {
+        string[] known = ["append", "tail", "scan", "recovery"];
+        if (text.Equals("all", StringComparison.OrdinalIgnoreCase))
+        {
+            return known;
+        }
+
+        return List(text, "--workload", v => Array.IndexOf(known, v.ToLowerInvariant()) >= 0
+            ? v.ToLowerInvariant()
+            : throw new ArgumentException($"Unknown workload '{v}'; known: {string.Join(", ", known)}, all."));
     }
 
     private static string Value(string[] args, ref int i)

@@ -27,6 +27,16 @@ if (options.Help)
     return 0;
 }
 
+if (options.FillAndExit is { } fill)
+{
+    return await RecoveryRun.FillAndExitAsync(
+        fill[0],
+        fill[1],
+        long.Parse(fill[2], CultureInfo.InvariantCulture),
+        int.Parse(fill[3], CultureInfo.InvariantCulture),
+        long.Parse(fill[4], CultureInfo.InvariantCulture));
+}
+
 Directory.CreateDirectory(options.Directory);
 var machine = MachineInfo.Describe(options.Directory);
 var session = DateTimeOffset.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
@@ -40,18 +50,15 @@ if (options.DiskProbe)
 }
 
 var specs = new List<RunSpec>();
-foreach (var durability in options.Durabilities)
+if (options.Runs("append"))
 {
-    foreach (var size in options.RecordSizes)
+    foreach (var (durability, size, producers) in options.Configurations)
     {
-        foreach (var producers in options.Producers)
+        for (var repeat = 1; repeat <= options.Repeat; repeat++)
         {
-            for (var repeat = 1; repeat <= options.Repeat; repeat++)
+            foreach (var engine in options.Engines)
             {
-                foreach (var engine in options.Engines)
-                {
-                    specs.Add(new RunSpec(engine, durability, size, producers, options.Warmup, options.Duration, options.Records, repeat));
-                }
+                specs.Add(new RunSpec(engine, durability, size, producers, options.Warmup, options.Duration, options.Records, repeat));
             }
         }
     }
@@ -93,15 +100,25 @@ for (var i = 0; i < specs.Count; i++)
     }
 }
 
-var summaries = Summary.Of(results);
-Console.WriteLine();
-Console.WriteLine("medians of the repeats (latency: one append, awaited; x truthdb: records/s relative to truthdb in the same configuration)");
-Console.Write(ConsoleTable.Render(summaries));
-foreach (var summary in summaries)
+if (specs.Count > 0)
 {
-    json?.Write(summary);
+    var summaries = Summary.Of(results);
+    Console.WriteLine();
+    Console.WriteLine("medians of the repeats (latency: one append, awaited; x truthdb: records/s relative to truthdb in the same configuration)");
+    Console.Write(ConsoleTable.Render(summaries));
+    foreach (var summary in summaries)
+    {
+        json?.Write(summary);
+    }
+
+    if (options.HtmlPath is { } html)
+    {
+        HtmlReport.Write(html, summaries, machine, session);
+        Console.WriteLine($"chart: {html}");
+    }
 }
 
+failures += await ReadSideWorkloads.RunAsync(options, session, json);
 return failures == 0 ? 0 : 1;
 
 static int RunDiskProbes(PerfOptions options, string session, JsonLines? json)

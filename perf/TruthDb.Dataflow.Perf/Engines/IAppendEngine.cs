@@ -7,7 +7,7 @@ namespace TruthDb.Dataflow.Perf.Engines;
 /// </summary>
 internal interface IAppendEngine : IAsyncDisposable
 {
-    /// <summary>The engine's name in tables and JSON (<c>truthdb</c>, <c>filestream</c>, later <c>fasterlog</c>).</summary>
+    /// <summary>The engine's name in tables and JSON (<c>truthdb</c>, <c>fasterlog</c>, <c>fasterlog-fast</c>, <c>filestream</c>).</summary>
     string Name { get; }
 
     /// <summary>

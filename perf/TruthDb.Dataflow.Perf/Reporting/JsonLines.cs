@@ -70,6 +70,46 @@ internal sealed class JsonLines(string path, string session, MachineInfo machine
         w.WriteNumber("p99_us", p.P99Micros);
     });
 
+    public void Write(TailResult t) => WriteLine(w =>
+    {
+        w.WriteString("kind", "tail");
+        w.WriteString("engine", "truthdb");
+        w.WriteNumber("record_size", t.RecordSize);
+        w.WriteNumber("producers", t.Producers);
+        w.WriteNumber("records", t.Records);
+        w.WriteNumber("records_per_second", t.RecordsPerSecond);
+        w.WriteNumber("ack_to_follower_p50_us", t.AckToFollowerP50Micros);
+        w.WriteNumber("ack_to_follower_p99_us", t.AckToFollowerP99Micros);
+        w.WriteNumber("ack_to_follower_p999_us", t.AckToFollowerP999Micros);
+        w.WriteNumber("call_to_follower_p50_us", t.CallToFollowerP50Micros);
+        w.WriteNumber("call_to_follower_p99_us", t.CallToFollowerP99Micros);
+        w.WriteNumber("follower_first_fraction", t.FollowerFirstFraction);
+    });
+
+    public void Write(ScanResult s, string engine) => WriteLine(w =>
+    {
+        w.WriteString("kind", "scan");
+        w.WriteString("engine", engine);
+        w.WriteNumber("record_size", s.RecordSize);
+        w.WriteNumber("records", s.Records);
+        w.WriteNumber("payload_bytes", s.PayloadBytes);
+        w.WriteNumber("seconds", s.Seconds);
+        w.WriteNumber("records_per_second", s.RecordsPerSecond);
+        w.WriteNumber("payload_gigabytes_per_second", s.PayloadGigabytesPerSecond);
+    });
+
+    public void Write(RecoveryResult r, string engine) => WriteLine(w =>
+    {
+        w.WriteString("kind", "recovery");
+        w.WriteString("engine", engine);
+        w.WriteNumber("record_size", r.RecordSize);
+        w.WriteNumber("payload_mebibytes", r.Mebibytes);
+        w.WriteNumber("segments", r.Segments);
+        w.WriteNumber("last_lsn", r.LastLsn);
+        w.WriteNumber("unclean_open_ms", r.UncleanOpenMillis);
+        w.WriteNumber("clean_open_ms", r.CleanOpenMillis);
+    });
+
     public void Dispose() => _output.Dispose();
 
     private static void WriteSpec(Utf8JsonWriter w, RunSpec spec)

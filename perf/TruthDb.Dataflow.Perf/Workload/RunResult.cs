@@ -18,7 +18,7 @@ internal sealed record RunResult(
 {
     public double RecordsPerSecond => Seconds > 0 ? Records / Seconds : 0;
 
-    public double? AverageBatch => Counters is { Batches: > 0 } c ? (double)c.Appends / c.Batches : null;
+    public double? AverageBatch => Counters is { Batches: > 0, Appends: > 0 } c ? (double)c.Appends / c.Batches : null;
 
     public double? SyncsPerSecond => Counters is { } c && Seconds > 0 ? c.Syncs / Seconds : null;
 

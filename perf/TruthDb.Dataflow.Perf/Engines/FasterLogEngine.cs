@@ -1,0 +1,162 @@
+using System.Diagnostics;
+using FASTER.core;
+
+namespace TruthDb.Dataflow.Perf.Engines;
+
+/// <summary>
+/// FASTER's FasterLog (Microsoft.FASTER.Core 2.6.5), in two set-ups (see perf/README.md for every
+/// setting and what "durable" means for it on Linux):
+/// <list type="bullet">
+/// <item><c>fasterlog</c> (stock): <c>new FasterLogSettings(directory)</c> (the documented defaults:
+/// device from <c>Devices.CreateLogDevice</c>, 4 MiB pages... as the library sets them) with
+/// <c>AutoCommit = true</c>, so every enqueue issues a commit; producers call
+/// <c>EnqueueAndWaitForCommitAsync</c>, which completes once a commit covering the entry has
+/// finished.</item>
+/// <item><c>fasterlog-fast</c>: the same device and sizes, plus <c>FastCommitMode = true</c> and
+/// <c>LogChecksum = PerEntry</c> (FastCommitMode requires it), <c>AutoCommit = false</c>, and one
+/// committer task that calls <c>CommitAsync</c> back to back while there is anything to commit (it
+/// sleeps on a signal when the log is idle, so it does not spin a core).</item>
+/// </list>
+/// With <see cref="Durability.Written"/>, both set-ups acknowledge an append when
+/// <c>EnqueueAsync</c> returns: the entry is in FasterLog's in-memory log buffer, not yet handed
+/// to the OS (FASTER writes pages out as they fill, asynchronously). That is FasterLog's buffered
+/// rate, a weaker promise than truthdb's Written (which has returned from the write system call).
+/// </summary>
+internal sealed class FasterLogEngine : IAppendEngine
+{
+    public const string StockName = "fasterlog";
+    public const string FastName = "fasterlog-fast";
+
+    private readonly FasterLogSettings _settings;
+    private readonly FasterLog _log;
+    private readonly bool _sync;
+    private readonly bool _fast;
+    private readonly SemaphoreSlim _work = new(0, 1);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _committer = Task.CompletedTask;
+    private long _commits;
+    private long _commitTicks;
+
+    private FasterLogEngine(string name, FasterLogSettings settings, bool sync, bool fast)
+    {
+        Name = name;
+        _settings = settings;
+        _sync = sync;
+        _fast = fast;
+        _log = new FasterLog(settings);
+        if (sync && fast)
+        {
+            _committer = Task.Run(CommitLoopAsync);
+        }
+    }
+
+    public string Name { get; }
+
+    public static IAppendEngine Open(string name, EngineSettings settings)
+    {
+        Directory.CreateDirectory(settings.Directory);
+        var sync = settings.Durability == Durability.Sync;
+        var fast = name == FastName;
+
+        // The constructor with a directory is the documented way to get the defaults: it creates
+        // the log device (Devices.CreateLogDevice(directory/hlog)) and the commit directory.
+        var faster = new FasterLogSettings(settings.Directory, deleteDirOnDispose: false)
+        {
+            AutoCommit = sync && !fast,
+        };
+        if (fast)
+        {
+            faster.FastCommitMode = true;
+            faster.LogChecksum = LogChecksumType.PerEntry;
+        }
+
+        return new FasterLogEngine(name, faster, sync, fast);
+    }
+
+    public ValueTask<long> AppendAsync(ReadOnlyMemory<byte> payload)
+    {
+        if (!_sync)
+        {
+            return _log.EnqueueAsync(payload);
+        }
+
+        var committed = _log.EnqueueAndWaitForCommitAsync(payload);
+        if (_fast && _work.CurrentCount == 0)
+        {
+            Signal();
+        }
+
+        return committed;
+    }
+
+    public EngineCounters? ReadCounters()
+    {
+        // FasterLog does not count its writes; the fast set-up's committer counts its commits and
+        // their duration (reported as syncs: each commit ends with O_SYNC writes, see perf/README.md).
+        if (!_fast || !_sync)
+        {
+            return null;
+        }
+
+        var commits = Interlocked.Read(ref _commits);
+        return new EngineCounters(0, 0, commits, Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _commitTicks)));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_sync && !_fast)
+        {
+            await _log.CommitAsync();
+        }
+
+        await _stop.CancelAsync();
+        await _committer;
+        if (!_sync)
+        {
+            await _log.CommitAsync();
+        }
+
+        _log.Dispose();
+        _settings.Dispose();
+        _stop.Dispose();
+        _work.Dispose();
+    }
+
+    private void Signal()
+    {
+        try
+        {
+            _work.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // Already signalled: the committer will pick this entry up.
+        }
+    }
+
+    private async Task CommitLoopAsync()
+    {
+        try
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                if (_log.CommittedUntilAddress >= _log.TailAddress)
+                {
+                    await _work.WaitAsync(_stop.Token);
+                    continue;
+                }
+
+                var started = Stopwatch.GetTimestamp();
+                await _log.CommitAsync(_stop.Token);
+                Interlocked.Add(ref _commitTicks, Stopwatch.GetTimestamp() - started);
+                Interlocked.Increment(ref _commits);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        // Commit what is left, so every waiting producer completes.
+        await _log.CommitAsync();
+    }
+}
