@@ -36,6 +36,16 @@ internal static partial class LogRecovery
     public static RecoveredLog Recover(IWalStorage storage, WalOptions options, ILogger logger)
     {
         var firstRetained = ReadRetentionPoint(storage);
+
+        // Take the clean-close note and delete it (durably, below) before anything is written: a
+        // note left behind would vouch for a tail that later writes and a crash may have torn.
+        var cleanBytes = AtomicFile.Read(storage, CleanClose.FileName);
+        var clean = cleanBytes is null ? null : CleanClose.TryDecode(cleanBytes);
+        if (cleanBytes is not null)
+        {
+            storage.Delete(CleanClose.FileName);
+        }
+
         var segments = new List<SegmentInfo>();
         foreach (var name in storage.ListFiles())
         {
@@ -76,7 +86,7 @@ internal static partial class LogRecovery
         }
 
         storage.SyncDirectory();
-        return RecoverExisting(storage, segments, logger);
+        return RecoverExisting(storage, segments, clean, logger);
     }
 
     // Sparse indexes are sidecars: one whose segment is gone was left by an interrupted retention.
@@ -132,7 +142,7 @@ internal static partial class LogRecovery
         return new RecoveredLog(logId, [new SegmentInfo(1, options.SegmentSize, created)], file, SegmentLayout.RecordsStart, 0, false, SparseIndex.Empty(1));
     }
 
-    private static RecoveredLog RecoverExisting(IWalStorage storage, List<SegmentInfo> found, ILogger logger)
+    private static RecoveredLog RecoverExisting(IWalStorage storage, List<SegmentInfo> found, (long SegmentFirstLsn, long LastLsn, long RecordsEnd)? clean, ILogger logger)
     {
         var segments = new SegmentInfo[found.Count];
         LogId? logId = null;
@@ -155,7 +165,7 @@ internal static partial class LogRecovery
 
                 if (last)
                 {
-                    return RecoverTail(storage, file, header, segments, logger);
+                    return RecoverTail(storage, file, header, segments, clean, logger);
                 }
 
                 expectedFirst = ReadTrailer(file, name, header).LastLsn + 1;
@@ -218,7 +228,7 @@ internal static partial class LogRecovery
         return (lastLsn, recordsEnd);
     }
 
-    private static RecoveredLog RecoverTail(IWalStorage storage, IStorageFile file, SegmentHeader header, SegmentInfo[] segments, ILogger logger)
+    private static RecoveredLog RecoverTail(IWalStorage storage, IStorageFile file, SegmentHeader header, SegmentInfo[] segments, (long SegmentFirstLsn, long LastLsn, long RecordsEnd)? clean, ILogger logger)
     {
         var name = segments[^1].Name;
         var seed = header.LogId.Seed;
@@ -250,8 +260,10 @@ internal static partial class LogRecovery
                 $"the segment is sealed at LSN {trailerLast} (records end at offset {trailerEnd}), but its records end at LSN {lastLsn}, offset {offset}: frame is {Describe(status)}");
         }
 
+        // After a clean close that ended exactly here, nothing can follow the last frame: skip the scan.
+        var closedCleanly = clean == (header.FirstLsn, lastLsn, offset);
         long truncated = 0;
-        if (!sealedTrailer && offset < recordsEnd)
+        if (!sealedTrailer && !closedCleanly && offset < recordsEnd)
         {
             truncated = RepairTornTail(file, name, seed, offset, recordsEnd, lastLsn + 1, status, logger);
         }

@@ -193,6 +193,18 @@ internal sealed partial class LogWriter : IDisposable
     public void Dispose()
     {
         Flush();
+        if (Fault is null && _active is not null)
+        {
+            try
+            {
+                AtomicFile.Write(_storage, CleanClose.FileName, CleanClose.Encode(Segments[^1].FirstLsn, _writtenLsn, _writeOffset));
+            }
+            catch (IOException)
+            {
+                // Only an optimisation: the next open scans the tail as after a crash.
+            }
+        }
+
         _active?.Dispose();
         _active = null;
         _preparer.Dispose();

@@ -79,6 +79,8 @@ public sealed class WalEventsTests
             await wal.AppendAsync(Payloads.Make(0, 0, 100));
         }
 
+        // As after a crash: no clean-close note (it would tell recovery the tail needs no scan).
+        File.Delete(Path.Combine(dir.Path, CleanClose.FileName));
         using (var file = File.OpenHandle(Path.Combine(dir.Path, SegmentNames.ForSegment(1)), FileMode.Open, FileAccess.ReadWrite))
         {
             RandomAccess.Write(file, Enumerable.Repeat((byte)0xAB, 64).ToArray(), SegmentLayout.RecordsStart + FrameCodec.FrameLength(100));

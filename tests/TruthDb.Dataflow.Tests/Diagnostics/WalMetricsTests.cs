@@ -177,6 +177,8 @@ public sealed class WalMetricsTests
             }
         }
 
+        // As after a crash: no clean-close note (it would tell recovery the tail needs no scan).
+        File.Delete(Path.Combine(dir.Path, CleanClose.FileName));
         // Garbage right after the last frame: a torn write that was never acknowledged.
         var tailOffset = SegmentLayout.RecordsStart + (5 * FrameCodec.FrameLength(Payloads.Make(0, 0, 100).Length));
         using (var file = File.OpenHandle(Path.Combine(dir.Path, SegmentNames.ForSegment(1)), FileMode.Open, FileAccess.ReadWrite))
