@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Microsoft.Win32.SafeHandles;
-using TruthDb.Dataflow.Perf.Workload;
 
 namespace TruthDb.Dataflow.Perf.DiskProbe;
 

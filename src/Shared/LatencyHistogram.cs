@@ -1,7 +1,9 @@
+// Shared source: compiled into the truthdb CLI (bench) and the perf harness, which both record
+// append latencies the same way.
 using System.Diagnostics;
 using System.Numerics;
 
-namespace TruthDb.Dataflow.Cli.Bench;
+namespace TruthDb.Dataflow.Measurement;
 
 /// <summary>
 /// A log-linear histogram of latencies in <see cref="Stopwatch"/> ticks, allocated once, so recording
