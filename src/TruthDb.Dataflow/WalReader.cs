@@ -8,7 +8,8 @@ namespace TruthDb.Dataflow;
 /// writing anything in the directory. The writer mirrors its watermarks into the shared, memory-mapped
 /// file <c>truthdb.watermarks</c>; this reader maps it read-only, so it reads up to the same durable
 /// (or written) watermark as an in-process reader, and notices new data by looking at the mirror
-/// every <c>pollInterval</c> (two memory loads; the writer never waits for it). Segments are mapped
+/// (two memory loads; the writer never waits for it) every millisecond while data flows, backing off
+/// to <c>pollInterval</c> while the log is idle. Segments are mapped
 /// read-only like in-process reads; segments the writer's retention deletes stay readable while
 /// mapped (POSIX unlink semantics).
 /// </summary>
@@ -34,7 +35,8 @@ public sealed class WalReader : IDisposable
 
     /// <summary>Opens the log in <paramref name="directory"/> for reading.</summary>
     /// <param name="directory">A log directory that a writer has opened at least once.</param>
-    /// <param name="pollInterval">How often a following read looks for new data; default 2 ms.</param>
+    /// <param name="pollInterval">The longest a following read waits before looking for new data again
+    /// (it starts at 1 ms after each change and backs off to this while the log is idle); default 20 ms.</param>
     /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
     /// <exception cref="FileNotFoundException">No writer ever opened the log (no watermark file).</exception>
     /// <exception cref="InvalidDataException">The directory holds no log, or the watermark file belongs to another log.</exception>
@@ -47,7 +49,7 @@ public sealed class WalReader : IDisposable
             throw new DirectoryNotFoundException($"The log directory '{full}' does not exist.");
         }
 
-        var interval = pollInterval ?? TimeSpan.FromMilliseconds(2);
+        var interval = pollInterval ?? TimeSpan.FromMilliseconds(20);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(interval, TimeSpan.Zero, nameof(pollInterval));
         var storage = new FileSystemStorage(full);
         var source = new DirectoryReadSource(storage, interval);

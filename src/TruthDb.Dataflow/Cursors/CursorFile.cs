@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using TruthDb.Dataflow.Format;
 
 namespace TruthDb.Dataflow.Cursors;
@@ -13,9 +12,6 @@ namespace TruthDb.Dataflow.Cursors;
 /// </summary>
 internal static class CursorFile
 {
-    /// <summary>Bytes in a cursor file.</summary>
-    public const int Length = 20;
-
     private const string Prefix = "cursor-";
     private const string Extension = ".cur";
     private const int MaxNameLength = 100;
@@ -51,27 +47,15 @@ internal static class CursorFile
     }
 
     /// <summary>The file's bytes for <paramref name="lsn"/>.</summary>
-    public static byte[] Encode(long lsn)
-    {
-        var bytes = new byte[Length];
-        Magic.CopyTo(bytes);
-        BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(8), lsn);
-        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(16), Crc32C.Compute(bytes.AsSpan(0, 16)));
-        return bytes;
-    }
+    public static byte[] Encode(long lsn) => ChecksummedFields.Encode(Magic, [lsn]);
 
     /// <summary>Parses a cursor file; false when it is damaged.</summary>
     public static bool TryDecode(ReadOnlySpan<byte> bytes, out long lsn)
     {
-        lsn = 0;
-        if (bytes.Length != Length || !bytes[..8].SequenceEqual(Magic)
-            || BinaryPrimitives.ReadUInt32LittleEndian(bytes[16..]) != Crc32C.Compute(bytes[..16]))
-        {
-            return false;
-        }
-
-        lsn = BinaryPrimitives.ReadInt64LittleEndian(bytes[8..]);
-        return lsn >= 0;
+        Span<long> values = stackalloc long[1];
+        var valid = ChecksummedFields.TryDecode(bytes, Magic, values);
+        lsn = values[0];
+        return valid && lsn >= 0;
     }
 
     private static bool IsValidName(string name)

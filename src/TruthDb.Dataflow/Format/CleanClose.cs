@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-
 namespace TruthDb.Dataflow.Format;
 
 /// <summary>
@@ -21,31 +19,16 @@ internal static class CleanClose
     /// <summary>The file name.</summary>
     public const string FileName = "truthdb.clean";
 
-    private const int Length = 36;
-
     private static ReadOnlySpan<byte> Magic => "TDBCLN\r\n"u8;
 
     /// <summary>The file's bytes.</summary>
-    public static byte[] Encode(long segmentFirstLsn, long lastLsn, long recordsEnd)
-    {
-        var bytes = new byte[Length];
-        Magic.CopyTo(bytes);
-        BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(8), segmentFirstLsn);
-        BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(16), lastLsn);
-        BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(24), recordsEnd);
-        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(32), Crc32C.Compute(bytes.AsSpan(0, 32)));
-        return bytes;
-    }
+    public static byte[] Encode(long segmentFirstLsn, long lastLsn, long recordsEnd) =>
+        ChecksummedFields.Encode(Magic, [segmentFirstLsn, lastLsn, recordsEnd]);
 
     /// <summary>Parses the file; null when it is absent or damaged (then recovery scans as after a crash).</summary>
     public static (long SegmentFirstLsn, long LastLsn, long RecordsEnd)? TryDecode(ReadOnlySpan<byte> bytes)
     {
-        if (bytes.Length != Length || !bytes[..8].SequenceEqual(Magic)
-            || BinaryPrimitives.ReadUInt32LittleEndian(bytes[32..]) != Crc32C.Compute(bytes[..32]))
-        {
-            return null;
-        }
-
-        return (BinaryPrimitives.ReadInt64LittleEndian(bytes[8..]), BinaryPrimitives.ReadInt64LittleEndian(bytes[16..]), BinaryPrimitives.ReadInt64LittleEndian(bytes[24..]));
+        Span<long> values = stackalloc long[3];
+        return ChecksummedFields.TryDecode(bytes, Magic, values) ? (values[0], values[1], values[2]) : null;
     }
 }

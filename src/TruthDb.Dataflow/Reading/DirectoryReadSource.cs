@@ -8,8 +8,8 @@ namespace TruthDb.Dataflow.Reading;
 /// <summary>
 /// A log directory seen from another process: segments found by listing the directory (and reading
 /// their headers), watermarks read from the writer's shared mirror (<see cref="WatermarkMirror"/>),
-/// and new data noticed by looking at the mirror every poll interval (two memory loads: no system
-/// call, no lock, nothing the writer waits for).
+/// and new data noticed by looking at the mirror (two memory loads: no lock, nothing the writer
+/// waits for) with a back-off from 1 ms to the poll interval while the log is idle.
 /// </summary>
 internal sealed class DirectoryReadSource : IReadSource, IDisposable
 {
@@ -56,9 +56,16 @@ internal sealed class DirectoryReadSource : IReadSource, IDisposable
 
     public async Task WaitForChangeAsync(long seen, WalWatermark which, CancellationToken ct)
     {
+        // Back off from 1 ms to the poll interval while nothing changes: a busy log is seen within a
+        // millisecond, an idle follower wakes up only a few dozen times a second. The delay is not
+        // cancelled through the token (that would run this reader's continuation inline on whatever
+        // thread cancels, a signal handler say); the token is checked after each nap instead.
+        var nap = TimeSpan.FromMilliseconds(1);
         while (!_closed && Watermark(which) <= seen)
         {
-            await Task.Delay(_pollInterval, ct).ConfigureAwait(false);
+            ct.ThrowIfCancellationRequested();
+            await Task.Delay(nap, CancellationToken.None).ConfigureAwait(false);
+            nap = TimeSpan.FromTicks(Math.Min(nap.Ticks * 2, _pollInterval.Ticks));
         }
 
         Refresh();
