@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Text;
 
+using TruthDb.Dataflow.Testing;
+
 namespace TruthDb.Dataflow.Cli.Tests.Support;
 
 /// <summary>What a finished <c>truthdb</c> process left: exit code and its whole output.</summary>
@@ -50,7 +52,7 @@ internal sealed class Truthdb : IAsyncDisposable
             throw new FileNotFoundException($"The tool is not built next to the tests: '{dll}' is missing.", dll);
         }
 
-        var start = new ProcessStartInfo(DotnetHost())
+        var start = new ProcessStartInfo(ChildProcesses.DotnetHost())
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
@@ -123,33 +125,8 @@ internal sealed class Truthdb : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill();
-                await _process.WaitForExitAsync(Timeouts.Token());
-            }
-        }
-        catch (InvalidOperationException)
-        {
-        }
-        finally
-        {
-            _process.Dispose();
-            _changed.Dispose();
-        }
-    }
-
-    private static string DotnetHost()
-    {
-        var current = Environment.ProcessPath;
-        if (current is not null && Path.GetFileNameWithoutExtension(current) == "dotnet")
-        {
-            return current;
-        }
-
-        return Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
+        await ChildProcesses.KillAndDisposeAsync(_process, Timeouts.Token());
+        _changed.Dispose();
     }
 
     private async Task PumpAsync()

@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 
+using TruthDb.Dataflow.Testing;
+
 namespace TruthDb.Dataflow.Tests.Support;
 
 /// <summary>One acknowledged append, as the crash child reported it.</summary>
@@ -72,7 +74,7 @@ internal sealed class CrashChild : IAsyncDisposable
             }
         }
 
-        var start = new ProcessStartInfo(DotnetHost())
+        var start = new ProcessStartInfo(ChildProcesses.DotnetHost())
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -117,35 +119,7 @@ internal sealed class CrashChild : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill();
-                await _process.WaitForExitAsync(Timeouts.Token());
-            }
-        }
-        catch (InvalidOperationException)
-        {
-            // It exited meanwhile.
-        }
-        finally
-        {
-            _process.Dispose();
-        }
-    }
-
-    // Under `dotnet test` the test host itself runs on the dotnet host; otherwise the one the SDK
-    // names (DOTNET_HOST_PATH), else the one on the PATH.
-    private static string DotnetHost()
-    {
-        var current = Environment.ProcessPath;
-        if (current is not null && Path.GetFileNameWithoutExtension(current) == "dotnet")
-        {
-            return current;
-        }
-
-        return Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
+        await ChildProcesses.KillAndDisposeAsync(_process, Timeouts.Token());
     }
 
     private async Task ReadOutputAsync(StreamReader output)
