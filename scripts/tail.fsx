@@ -5,9 +5,9 @@
 //   dotnet fsi scripts/tail.fsx --seconds 5 --producers 16          # a writer and a follower in-process
 //   dotnet fsi scripts/tail.fsx --existing ./data/sample            # read an existing log through once
 //
-// The engine admits one writer per log directory (an OS file lock) and a reader is a method of the
-// open `Wal`, so a tail lives in the process that owns the log: another process cannot follow a log
-// that a writer holds. This script therefore either
+// The engine admits one writer per log directory (an OS file lock). To follow a log that another
+// process is writing, use `WalReader.Open(dir)` (no lock; see docs/reading.md) or `truthdb tail`;
+// this script measures the in-process path and either
 //   - (default) opens its own log, runs producers appending durably (Sync) and one follower with
 //     ReadAsync(1, ReadOptions(Follow = true)) in the same process, for --seconds; or
 //   - (--existing DIR) opens an existing log when no writer holds it (opening runs recovery and
