@@ -40,7 +40,7 @@ public sealed partial class Wal
 
         if (_writer.Fault is { } fault)
         {
-            return ValueTask.FromException<long>(new WalFaultedException($"The write-ahead log in '{Directory}' has faulted; reopen it to recover.", fault));
+            return ValueTask.FromException<long>(FaultedError(fault));
         }
 
         if (Volatile.Read(ref _waiterCount) == 0 && TryReserve(size))

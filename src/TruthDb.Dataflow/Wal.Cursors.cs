@@ -5,15 +5,20 @@ namespace TruthDb.Dataflow;
 /// <summary>Durable named cursors: where each consumer of the log has got to.</summary>
 public sealed partial class Wal
 {
-    /// <summary>Every cursor and the LSN it committed.</summary>
-    public IReadOnlyDictionary<string, long> Cursors => _cursors.Positions;
+    /// <summary>
+    /// Every cursor and the LSN it committed, read from the cursor files now (so it includes cursors
+    /// that <see cref="WalReader"/>s in other processes commit).
+    /// </summary>
+    /// <exception cref="WalCorruptedException">A cursor file is damaged.</exception>
+    public IReadOnlyDictionary<string, long> Cursors => _cursors.ReadAll();
 
-    /// <summary>The LSN cursor <paramref name="name"/> committed; 0 when it has none yet.</summary>
+    /// <summary>The LSN cursor <paramref name="name"/> committed (here or by a <see cref="WalReader"/>); 0 when it has none yet.</summary>
     /// <exception cref="ArgumentException">The name is not a valid cursor name.</exception>
+    /// <exception cref="WalCorruptedException">The cursor's file is damaged.</exception>
     public long GetCursor(string name)
     {
         CursorFile.ValidateName(name);
-        return _cursors.Positions.TryGetValue(name, out var lsn) ? lsn : 0;
+        return _cursors.Get(name);
     }
 
     /// <summary>

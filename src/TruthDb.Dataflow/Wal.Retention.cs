@@ -19,7 +19,7 @@ public sealed partial class Wal
         ArgumentOutOfRangeException.ThrowIfNegative(lsn);
         ObjectDisposedException.ThrowIf(_disposal is not null, this);
 
-        if (!_options.RetentionIgnoresCursors && _cursors.Slowest is { } slowest)
+        if (!_options.RetentionIgnoresCursors && _cursors.Slowest() is { } slowest)
         {
             lsn = Math.Min(lsn, slowest + 1);
         }

@@ -69,7 +69,7 @@ public sealed partial class Wal : IAsyncDisposable
         }
         _catalog = new SegmentCatalog(storage, recovered.LogId.Seed);
         _cursors = CursorStore.Load(storage, recovered.LastLsn, logger);
-        _writer = new LogWriter(storage, options, logger, recovered, _watermarks, _statistics, _catalog, () => _cursors.Slowest, metrics);
+        _writer = new LogWriter(storage, options, logger, recovered, _watermarks, _statistics, _catalog, _cursors.Slowest, metrics);
         _readSource = new WalReadSource(_writer, _watermarks);
         _scheduler = new DedicatedThreadScheduler(WriterThreadName);
         // Batches leave the block only through TriggerBatch (its size bound is never reached).
@@ -107,6 +107,12 @@ public sealed partial class Wal : IAsyncDisposable
 
     /// <summary>The log directory.</summary>
     public string Directory => _storage.DirectoryPath;
+
+    /// <summary>
+    /// The log's identity: random, made when the log was created, written into every segment header
+    /// (and into every frame's checksum). A copy of the log keeps it; another log never has it.
+    /// </summary>
+    public Guid LogId => _writer.LogId.ToGuid();
 
     /// <summary>
     /// Creates or recovers the log in <see cref="WalOptions.Directory"/>: takes the directory's writer

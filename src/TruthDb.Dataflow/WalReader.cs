@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using TruthDb.Dataflow.Cursors;
 using TruthDb.Dataflow.Reading;
 using TruthDb.Dataflow.Storage;
 
@@ -11,18 +13,25 @@ namespace TruthDb.Dataflow;
 /// (two memory loads; the writer never waits for it) every millisecond while data flows, backing off
 /// to <c>pollInterval</c> while the log is idle. Segments are mapped
 /// read-only like in-process reads; segments the writer's retention deletes stay readable while
-/// mapped (POSIX unlink semantics).
+/// mapped (POSIX unlink semantics). The one thing it writes is a durable cursor, when asked to
+/// (<see cref="CommitCursorAsync"/>): the same cursor files the writer keeps, so the writer's
+/// retention keeps what the cursor has not processed yet.
 /// </summary>
 public sealed class WalReader : IDisposable
 {
     private readonly DirectoryReadSource _source;
     private readonly SegmentCatalog _catalog;
+    private readonly CursorStore _cursors;
 
-    private WalReader(DirectoryReadSource source, SegmentCatalog catalog)
+    private WalReader(DirectoryReadSource source, SegmentCatalog catalog, CursorStore cursors)
     {
         _source = source;
         _catalog = catalog;
+        _cursors = cursors;
     }
+
+    /// <summary>The log's identity (<see cref="Wal.LogId"/>).</summary>
+    public Guid LogId => _source.LogId.ToGuid();
 
     /// <summary>The highest LSN the writer has written (survives a process crash); 0 when none.</summary>
     public long WrittenLsn => _source.Watermark(WalWatermark.Written);
@@ -53,7 +62,7 @@ public sealed class WalReader : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(interval, TimeSpan.Zero, nameof(pollInterval));
         var storage = new FileSystemStorage(full);
         var source = new DirectoryReadSource(storage, interval);
-        return new WalReader(source, new SegmentCatalog(storage, source.Seed, readOnly: true));
+        return new WalReader(source, new SegmentCatalog(storage, source.Seed, readOnly: true), CursorStore.Open(storage, NullLogger.Instance));
     }
 
     /// <summary>
@@ -76,6 +85,52 @@ public sealed class WalReader : IDisposable
         return RecordReader.ReadAsync(_source, _catalog, Math.Max(fromLsn, first), options, ct);
     }
 
+    /// <summary>The LSN cursor <paramref name="name"/> committed (by the writer or a reader); 0 when it has none yet.</summary>
+    /// <exception cref="ArgumentException">The name is not a valid cursor name.</exception>
+    /// <exception cref="WalCorruptedException">The cursor's file is damaged.</exception>
+    public long GetCursor(string name)
+    {
+        CursorFile.ValidateName(name);
+        return _cursors.Get(name);
+    }
+
+    /// <summary>
+    /// Durably records that consumer <paramref name="name"/> has processed every record up to
+    /// <paramref name="lsn"/>, exactly like <see cref="Wal.CommitCursorAsync"/> (temporary file, sync,
+    /// rename, directory sync) and into the same file: the writer's retention keeps the records after
+    /// it, and the writer's <see cref="Wal.GetCursor"/> sees it. One consumer owns a cursor name; do not
+    /// commit the same name from two processes.
+    /// </summary>
+    /// <exception cref="ArgumentException">The name is not a valid cursor name (1 to 100 of A-Z a-z 0-9 . _ -).</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="lsn"/> is negative or beyond <see cref="WrittenLsn"/>.</exception>
+    /// <exception cref="ObjectDisposedException">The reader is disposed.</exception>
+    public ValueTask CommitCursorAsync(string name, long lsn, CancellationToken ct = default)
+    {
+        CursorFile.ValidateName(name);
+        ObjectDisposedException.ThrowIf(_source.IsClosed, this);
+        var written = WrittenLsn;
+        if (lsn < 0 || lsn > written)
+        {
+            throw new ArgumentOutOfRangeException(nameof(lsn), lsn, $"A cursor can be committed from 0 to the written LSN ({written}).");
+        }
+
+        return _cursors.CommitAsync(name, lsn, ct);
+    }
+
+    /// <summary>
+    /// Reads from just after cursor <paramref name="name"/>'s committed LSN (from the first record when
+    /// it has none), like <see cref="ReadAsync"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The name is not a valid cursor name.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">Retention removed records after the cursor (only possible with
+    /// <see cref="WalOptions.RetentionIgnoresCursors"/>) and <see cref="ReadOptions.StartAtFirstAvailable"/> is not set.</exception>
+    public IAsyncEnumerable<WalRecord> ReadFromCursorAsync(string name, ReadOptions? options = null, CancellationToken ct = default) =>
+        ReadAsync(GetCursor(name) + 1, options, ct);
+
     /// <summary>Stops following reads and unmaps the watermark file.</summary>
-    public void Dispose() => _source.Dispose();
+    public void Dispose()
+    {
+        _source.Dispose();
+        _cursors.Dispose();
+    }
 }

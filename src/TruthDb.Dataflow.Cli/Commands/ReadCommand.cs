@@ -6,8 +6,8 @@ namespace TruthDb.Dataflow.Cli.Commands;
 /// <summary>
 /// <c>truthdb read</c> and <c>truthdb tail</c>: records from an LSN, as text, hex or JSON; <c>tail</c>
 /// follows the log (<see cref="ReadOptions.Follow"/>) until Ctrl+C. Both read through
-/// <see cref="WalReader"/> (no writer lock: they work while another process appends); with
-/// <c>--cursor</c>, or on a log no writer of this version has opened, they open the log through
+/// <see cref="WalReader"/> (no writer lock: they work while another process appends, cursors
+/// included); on a log no writer of this version has opened, they open the log through
 /// <see cref="Wal.OpenAsync"/> (writer lock, recovery).
 /// </summary>
 internal static class ReadCommand
@@ -41,8 +41,8 @@ internal static class ReadCommand
             Description = "Read up to the written watermark instead of the durable one (records that survive a process crash but maybe not a power loss).",
         };
         var command = follow
-            ? new Command("tail", "Print the log's records from an LSN and keep printing new ones as they are appended, until Ctrl+C. Works while another process writes (no lock), except with --cursor.")
-            : new Command("read", "Print the log's records from an LSN up to the end of the log. Works while another process writes (no lock), except with --cursor.");
+            ? new Command("tail", "Print the log's records from an LSN and keep printing new ones as they are appended, until Ctrl+C. Works while another process writes (no lock), cursors included.")
+            : new Command("read", "Print the log's records from an LSN up to the end of the log. Works while another process writes (no lock), cursors included.");
         command.Add(directory);
         command.Add(from);
         command.Add(format);
@@ -71,12 +71,17 @@ internal static class ReadCommand
         CommonOptions.RequireExistingLog(directory);
         var options = new ReadOptions { Follow = follow, Watermark = written ? WalWatermark.Written : WalWatermark.Durable };
 
-        // Plain reads go through WalReader: no writer lock, so they work while another process
-        // appends. Cursors are the writer's state: with --cursor the log is opened for writing.
-        if (cursor is null && File.Exists(Path.Combine(directory, "truthdb.watermarks")))
+        // Reads go through WalReader: no writer lock, so they work while another process appends.
+        if (File.Exists(Path.Combine(directory, "truthdb.watermarks")))
         {
             using var reader = WalReader.Open(directory);
-            await PrintAsync(reader.ReadAsync(from, options, ct), format, follow, ct);
+            var read = await PrintAsync(cursor is null ? reader.ReadAsync(from, options, ct) : reader.ReadFromCursorAsync(cursor, options, ct), format, follow, ct);
+            if (commit && cursor is not null && read > 0)
+            {
+                await reader.CommitCursorAsync(cursor, read, CancellationToken.None);
+                Committed(cursor, read);
+            }
+
             return ExitCodes.Ok;
         }
 
@@ -85,11 +90,13 @@ internal static class ReadCommand
         if (commit && cursor is not null && last > 0)
         {
             await wal.CommitCursorAsync(cursor, last, CancellationToken.None);
-            Console.Error.WriteLine($"committed cursor '{cursor}' at LSN {last}");
+            Committed(cursor, last);
         }
 
         return ExitCodes.Ok;
     }
+
+    private static void Committed(string cursor, long lsn) => Console.Error.WriteLine($"committed cursor '{cursor}' at LSN {lsn}");
 
     // Prints records until the read ends (or Ctrl+C ends a tail); returns the last LSN printed.
     private static async Task<long> PrintAsync(IAsyncEnumerable<WalRecord> source, string format, bool follow, CancellationToken ct)

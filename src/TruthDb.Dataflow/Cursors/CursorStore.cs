@@ -1,70 +1,107 @@
-using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using TruthDb.Dataflow.Storage;
 
 namespace TruthDb.Dataflow.Cursors;
 
 /// <summary>
-/// The durable named cursors of a log. A commit writes <c>cursor-NAME.cur.new</c>, syncs it, renames
-/// it over the old file and syncs the directory: a crash leaves the old position or the new one,
-/// never a torn one. Commits are serialized; reads of the positions are lock-free.
+/// The durable named cursors of a log, one file each. A commit writes <c>cursor-NAME.cur.new</c>,
+/// syncs it, renames it over the old file and syncs the directory: a crash leaves the old position or
+/// the new one, never a torn one.
 /// </summary>
+/// <remarks>
+/// The files are the only truth: the writer's <see cref="Wal"/> and any number of
+/// <see cref="WalReader"/>s in other processes commit cursors into the same directory, so every
+/// read of a position reads its file (a few dozen bytes; retention reads them all once per decision).
+/// One consumer owns a cursor name: two processes committing the same name race on its temporary file.
+/// </remarks>
 internal sealed partial class CursorStore : IDisposable
 {
     private readonly IWalStorage _storage;
-    private readonly ConcurrentDictionary<string, long> _positions = new(StringComparer.Ordinal);
+    private readonly ILogger _logger;
     private readonly SemaphoreSlim _commits = new(1, 1);
 
-    private CursorStore(IWalStorage storage) => _storage = storage;
-
-    /// <summary>Every cursor and its committed LSN.</summary>
-    public IReadOnlyDictionary<string, long> Positions => _positions;
-
-    /// <summary>The smallest committed LSN, or null when there is no cursor.</summary>
-    public long? Slowest
+    private CursorStore(IWalStorage storage, ILogger logger)
     {
-        get
-        {
-            long? slowest = null;
-            foreach (var position in _positions.Values)
-            {
-                slowest = slowest is null ? position : Math.Min(slowest.Value, position);
-            }
-
-            return slowest;
-        }
+        _storage = storage;
+        _logger = logger;
     }
 
     /// <summary>
-    /// Loads the cursors. One beyond <paramref name="lastLsn"/> (it covered records a power loss took
-    /// back) is lowered to it, so its consumer will process the records that get those LSNs next.
+    /// Opens the cursors of the log the writer has just recovered. One beyond <paramref name="lastLsn"/>
+    /// (it covered records a power loss took back) is lowered to it, durably, so its consumer processes
+    /// the records that get those LSNs next, even after another crash before it commits again.
     /// </summary>
+    /// <exception cref="WalCorruptedException">A cursor file is damaged.</exception>
     public static CursorStore Load(IWalStorage storage, long lastLsn, ILogger logger)
     {
-        var store = new CursorStore(storage);
-        foreach (var fileName in storage.ListFiles())
+        var store = new CursorStore(storage, logger);
+        foreach (var (name, lsn) in store.ReadAll())
+        {
+            if (lsn > lastLsn)
+            {
+                LogCursorLowered(logger, name, lsn, lastLsn);
+                AtomicFile.Write(storage, CursorFile.FileName(name), CursorFile.Encode(lastLsn));
+            }
+        }
+
+        return store;
+    }
+
+    /// <summary>The cursors of a log seen from a reader (no recovery: the writer lowers cursors when it opens).</summary>
+    public static CursorStore Open(IWalStorage storage, ILogger logger) => new(storage, logger);
+
+    /// <summary>Every cursor and its committed LSN, as the files say now.</summary>
+    /// <exception cref="WalCorruptedException">A cursor file is damaged.</exception>
+    public IReadOnlyDictionary<string, long> ReadAll()
+    {
+        var positions = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        foreach (var fileName in _storage.ListFiles())
+        {
+            if (CursorFile.TryParseFileName(fileName, out var name) && TryRead(name, out var lsn))
+            {
+                positions[name] = lsn;
+            }
+        }
+
+        return positions;
+    }
+
+    /// <summary>The LSN cursor <paramref name="name"/> committed; 0 when it has none.</summary>
+    /// <exception cref="WalCorruptedException">The cursor's file is damaged.</exception>
+    public long Get(string name) => TryRead(name, out var lsn) ? lsn : 0;
+
+    /// <summary>
+    /// The smallest committed LSN, or null when there is no cursor; for retention, which must not
+    /// remove what a cursor still needs: a damaged cursor file counts as a cursor at 0 (keep everything).
+    /// </summary>
+    public long? Slowest()
+    {
+        long? slowest = null;
+        foreach (var fileName in _storage.ListFiles())
         {
             if (!CursorFile.TryParseFileName(fileName, out var name))
             {
                 continue;
             }
 
-            var bytes = AtomicFile.Read(storage, fileName) ?? [];
-            if (!CursorFile.TryDecode(bytes, out var lsn))
+            long position;
+            try
             {
-                throw new WalCorruptedException(fileName, 0, $"the file of cursor '{name}' is damaged");
+                if (!TryRead(name, out position))
+                {
+                    continue;
+                }
+            }
+            catch (WalCorruptedException ex)
+            {
+                LogCursorDamaged(_logger, ex, name);
+                position = 0;
             }
 
-            if (lsn > lastLsn)
-            {
-                LogCursorLowered(logger, name, lsn, lastLsn);
-                lsn = lastLsn;
-            }
-
-            store._positions[name] = lsn;
+            slowest = slowest is null ? position : Math.Min(slowest.Value, position);
         }
 
-        return store;
+        return slowest;
     }
 
     /// <summary>Durably records that the consumer <paramref name="name"/> has processed every record up to <paramref name="lsn"/>.</summary>
@@ -74,7 +111,6 @@ internal sealed partial class CursorStore : IDisposable
         try
         {
             AtomicFile.Write(_storage, CursorFile.FileName(name), CursorFile.Encode(lsn));
-            _positions[name] = lsn;
         }
         finally
         {
@@ -88,7 +124,7 @@ internal sealed partial class CursorStore : IDisposable
         await _commits.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            if (!_positions.TryRemove(name, out _))
+            if (AtomicFile.Read(_storage, CursorFile.FileName(name)) is null)
             {
                 return false;
             }
@@ -106,6 +142,27 @@ internal sealed partial class CursorStore : IDisposable
     /// <inheritdoc />
     public void Dispose() => _commits.Dispose();
 
+    // False when the cursor has no file (never committed, deleted, or removed between a listing and the read).
+    private bool TryRead(string name, out long lsn)
+    {
+        var fileName = CursorFile.FileName(name);
+        if (AtomicFile.Read(_storage, fileName) is not { } bytes)
+        {
+            lsn = 0;
+            return false;
+        }
+
+        if (!CursorFile.TryDecode(bytes, out lsn))
+        {
+            throw new WalCorruptedException(fileName, 0, $"the file of cursor '{name}' is damaged");
+        }
+
+        return true;
+    }
+
     [LoggerMessage(EventId = 20, Level = LogLevel.Warning, Message = "Cursor '{Cursor}' was committed at LSN {Committed}, beyond the recovered end of the log (LSN {LastLsn}); it is lowered to that LSN, so the records that get the lost LSNs next are processed.")]
     private static partial void LogCursorLowered(ILogger logger, string cursor, long committed, long lastLsn);
+
+    [LoggerMessage(EventId = 21, Level = LogLevel.Error, Message = "The file of cursor '{Cursor}' is damaged; retention keeps every record until it is committed again or deleted.")]
+    private static partial void LogCursorDamaged(ILogger logger, Exception error, string cursor);
 }

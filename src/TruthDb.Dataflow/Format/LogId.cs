@@ -39,6 +39,9 @@ internal readonly struct LogId : IEquatable<LogId>
     /// <summary>Writes the 16 id bytes.</summary>
     public void Write(Span<byte> destination) => _value.TryWriteBytes(destination[..Size]);
 
+    /// <summary>The id as a <see cref="Guid"/> (the public face of it).</summary>
+    public Guid ToGuid() => _value;
+
     /// <inheritdoc />
     public bool Equals(LogId other) => _value.Equals(other._value);
 

@@ -46,6 +46,9 @@ internal sealed class DirectoryReadSource : IReadSource, IDisposable
 
     public uint Seed => _logId.Seed;
 
+    /// <summary>The log's identity, from its first segment's header.</summary>
+    public LogId LogId => _logId;
+
     public bool IsClosed => _closed;
 
     /// <summary>True while a writer has the log open.</summary>
