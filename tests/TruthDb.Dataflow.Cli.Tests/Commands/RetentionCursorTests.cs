@@ -52,4 +52,23 @@ public sealed class RetentionCursorTests : IDisposable
         Assert.NotEqual(0, badName.ExitCode);
         Assert.Contains("is not a valid cursor name", badName.Stderr);
     }
+
+    [Fact]
+    public async Task Read_WithCursorAndCommit_WhileAnotherProcessWrites_CommitsWithoutTheWriterLock()
+    {
+        await using var wal = await Wal.OpenAsync(new WalOptions { Directory = _log.Dir });
+        foreach (var text in new[] { "a", "b", "c" })
+        {
+            await wal.AppendAsync(Encoding.UTF8.GetBytes(text));
+        }
+
+        var read = await Truthdb.RunAsync(["read", "-d", _log.Dir, "--cursor", "job", "--commit"], [], Timeouts.Token());
+        Assert.Equal(0, read.ExitCode);
+        Assert.Equal("1\ta\n2\tb\n3\tc\n", read.Stdout);
+        Assert.Equal(3, wal.GetCursor("job"));
+
+        await wal.AppendAsync(Encoding.UTF8.GetBytes("d"));
+        var resumed = await Truthdb.RunAsync(["read", "-d", _log.Dir, "--cursor", "job"], [], Timeouts.Token());
+        Assert.Equal("4\td\n", resumed.Stdout);
+    }
 }
