@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Threading.Tasks.Dataflow;
+using TruthDb.Dataflow.Format;
 using TruthDb.Dataflow.Writing;
 
 namespace TruthDb.Dataflow;
@@ -50,7 +51,46 @@ public sealed partial class Wal
             return item.Task;
         }
 
-        return EnqueueWaiter(payload.Span, ct);
+        return EnqueueWaiter(PendingAppend.Rent(payload.Span, _metrics.AppendStarted()), ct);
+    }
+
+    /// <summary>
+    /// Appends a batch of records with one call and one acknowledgement: the records get consecutive
+    /// LSNs, in order, and the returned task completes with the first of them once all are
+    /// acknowledged under the log's <see cref="WalOptions.Durability"/> (they go into one segment and
+    /// are written and synced together). This is the cheap way to append many small records: the
+    /// per-append costs (hand-over to the writer, completion, continuation) are paid once per batch,
+    /// not per record. The payloads are copied before this returns. Backpressure and
+    /// <paramref name="ct"/> behave as in <see cref="AppendAsync"/>, for the whole batch. A crash before
+    /// the acknowledgement may keep any prefix of the batch, as it may keep any prefix of separate
+    /// appends in flight.
+    /// </summary>
+    /// <exception cref="ArgumentException">The batch is empty, a record is larger than a segment can hold, or the
+    /// records together do not fit in one segment (the message says how much they take and what fits).</exception>
+    /// <exception cref="ObjectDisposedException">The log is disposed.</exception>
+    /// <exception cref="WalFaultedException">The log has faulted (from the returned task).</exception>
+    /// <exception cref="WalFullException">No space for the segment the batch needs (from the returned task).</exception>
+    public ValueTask<long> AppendBatchAsync(ReadOnlySpan<ReadOnlyMemory<byte>> payloads, CancellationToken ct = default)
+    {
+        var size = AdmitBatch(payloads);
+        if (ct.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<long>(ct);
+        }
+
+        if (_writer.Fault is { } fault)
+        {
+            return ValueTask.FromException<long>(FaultedError(fault));
+        }
+
+        var item = PendingAppend.Rent(payloads, size, _metrics.AppendStarted());
+        if (Volatile.Read(ref _waiterCount) == 0 && TryReserve(size))
+        {
+            Post(item);
+            return item.Task;
+        }
+
+        return EnqueueWaiter(item, ct);
     }
 
     /// <summary>
@@ -84,6 +124,38 @@ public sealed partial class Wal
         }
 
         return length;
+    }
+
+    private int AdmitBatch(ReadOnlySpan<ReadOnlyMemory<byte>> payloads)
+    {
+        ObjectDisposedException.ThrowIf(_disposal is not null, this);
+        if (payloads.IsEmpty)
+        {
+            throw new ArgumentException("A batch holds at least one record.", nameof(payloads));
+        }
+
+        long bytes = 0;
+        long framed = 0;
+        foreach (var payload in payloads)
+        {
+            if (payload.Length > _maxPayload)
+            {
+                ThrowTooLarge(payload.Length, _maxPayload, _options.SegmentSize, nameof(payloads));
+            }
+
+            bytes += payload.Length;
+            framed += FrameCodec.FrameLength(payload.Length);
+        }
+
+        var fits = Math.Min(SegmentLayout.RecordsEnd(_options.SegmentSize) - SegmentLayout.RecordsStart, Array.MaxLength);
+        if (framed > fits)
+        {
+            throw new ArgumentException(
+                $"The batch's {payloads.Length} records take {framed} bytes as frames; one segment of {_options.SegmentSize} bytes holds at most {fits} (WalOptions.SegmentSize): split the batch.",
+                nameof(payloads));
+        }
+
+        return (int)bytes;
     }
 
     [DoesNotReturn]
@@ -169,9 +241,8 @@ public sealed partial class Wal
 
     private void DelayElapsed() => _batches.TriggerBatch();
 
-    private ValueTask<long> EnqueueWaiter(ReadOnlySpan<byte> payload, CancellationToken ct)
+    private ValueTask<long> EnqueueWaiter(PendingAppend item, CancellationToken ct)
     {
-        var item = PendingAppend.Rent(payload, _metrics.AppendStarted());
         lock (_waiters)
         {
             if (_disposal is not null)

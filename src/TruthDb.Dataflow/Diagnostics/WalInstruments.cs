@@ -40,7 +40,7 @@ internal sealed class WalInstruments
         BatchRecords = meter.CreateHistogram<int>("truthdb.wal.batch.records", "{record}", "Records per batch (one write and, under Durability.Sync, one fdatasync).");
         BatchBytes = meter.CreateHistogram<long>("truthdb.wal.batch.bytes", "By", "Payload bytes per batch.");
         SyncDuration = meter.CreateHistogram<double>("truthdb.wal.sync.duration", "s", "Time spent in one fdatasync of the active segment.");
-        AppendDuration = meter.CreateHistogram<double>("truthdb.wal.append.duration", "s", "Time from an append call to its acknowledgement.");
+        AppendDuration = meter.CreateHistogram<double>("truthdb.wal.append.duration", "s", "Time from an append call (AppendAsync, or AppendBatchAsync for a whole batch) to its acknowledgement.");
         RecoveryTruncatedBytes = meter.CreateCounter<long>("truthdb.wal.recovery.truncated.bytes", "By", "Bytes of torn tail that recovery dropped when the log was opened.");
         Faults = meter.CreateCounter<long>("truthdb.wal.faults", "{fault}", "Times the log faulted (a failed write or sync; the log stops accepting appends).");
         meter.CreateObservableUpDownCounter("truthdb.wal.pending.bytes", ObservePendingBytes, "By", "Payload bytes accepted and not yet acknowledged (bounded by MaxPendingBytes).");

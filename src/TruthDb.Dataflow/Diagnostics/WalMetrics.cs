@@ -45,18 +45,20 @@ internal sealed class WalMetrics
         var recordLatency = instruments.AppendDuration.Enabled;
         var now = recordLatency ? Stopwatch.GetTimestamp() : 0;
         long bytes = 0;
+        long records = 0;
         foreach (var item in appended)
         {
             bytes += item.Length;
+            records += item.Count;
             if (recordLatency && item.StartedAt != 0)
             {
                 instruments.AppendDuration.Record(Seconds(now - item.StartedAt), Tag);
             }
         }
 
-        instruments.RecordsAppended.Add(appended.Length, Tag);
+        instruments.RecordsAppended.Add(records, Tag);
         instruments.BytesAppended.Add(bytes, Tag);
-        instruments.BatchRecords.Record(appended.Length, Tag);
+        instruments.BatchRecords.Record((int)Math.Min(records, int.MaxValue), Tag);
         instruments.BatchBytes.Record(bytes, Tag);
     }
 

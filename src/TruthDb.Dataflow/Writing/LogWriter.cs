@@ -119,8 +119,9 @@ internal sealed partial class LogWriter : IDisposable
             var recordsEnd = _active is null ? 0 : SegmentLayout.RecordsEnd(Segments[^1].Size);
             for (; written < batch.Length; written++)
             {
+                // An append's records (one, or a batch's) always go into one segment.
                 var item = batch[written];
-                var frameLength = (int)FrameCodec.FrameLength(item.Length);
+                var frameLength = (int)item.FramedLength;
                 if (_activeSealed || _writeOffset + position + frameLength > recordsEnd)
                 {
                     WriteBuffer(ref position);
@@ -138,13 +139,18 @@ internal sealed partial class LogWriter : IDisposable
                     GrowBuffer(frameLength);
                 }
 
-                if (_activeIndex.Wants(_writeOffset + position))
+                var payloads = item.Payload;
+                foreach (var length in item.Lengths)
                 {
-                    Volatile.Write(ref _activeIndex, _activeIndex.With(_nextLsn, _writeOffset + position));
-                }
+                    if (_activeIndex.Wants(_writeOffset + position))
+                    {
+                        Volatile.Write(ref _activeIndex, _activeIndex.With(_nextLsn, _writeOffset + position));
+                    }
 
-                position += FrameCodec.Encode(_buffer.AsSpan(position), _seed, _nextLsn, _durableLsn, item.Payload);
-                _nextLsn++;
+                    position += FrameCodec.Encode(_buffer.AsSpan(position), _seed, _nextLsn, _durableLsn, payloads[..length]);
+                    payloads = payloads[length..];
+                    _nextLsn++;
+                }
             }
 
             WriteBuffer(ref position);
@@ -159,11 +165,15 @@ internal sealed partial class LogWriter : IDisposable
             return;
         }
 
-        _statistics.RecordBatch(written);
+        _statistics.RecordBatch((int)(_nextLsn - firstLsn));
         _metrics.Appended(batch[..written]);
+        var lsn = firstLsn;
         for (var i = 0; i < written; i++)
         {
-            batch[i].Succeed(firstLsn + i);
+            var item = batch[i];
+            var count = item.Count;
+            item.Succeed(lsn);
+            lsn += count;
         }
 
         if (full is not null)

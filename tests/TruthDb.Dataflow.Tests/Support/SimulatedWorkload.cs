@@ -33,7 +33,10 @@ internal sealed class SimulatedWorkload
     /// <summary>Appends that failed, with their exceptions.</summary>
     public ConcurrentBag<Exception> Failures { get; } = new();
 
-    /// <summary>Runs the workload: <paramref name="records"/> appends from <paramref name="producers"/> producers, then dispose.</summary>
+    /// <summary>
+    /// Runs the workload: <paramref name="records"/> records from <paramref name="producers"/> producers,
+    /// appended one by one and in batches (<see cref="Wal.AppendBatchAsync"/>), then dispose.
+    /// </summary>
     public static async Task<SimulatedWorkload> RunAsync(int seed, Durability durability, int producers, int records, int maxPayload = 2000, Action<SimulatedStorage>? arm = null)
     {
         var storage = new SimulatedStorage("sim://workload-" + seed);
@@ -86,14 +89,27 @@ internal sealed class SimulatedWorkload
                 var random = new Random(seed * 1000 + p);
                 tasks[p] = Task.Run(async () =>
                 {
-                    for (var sequence = producer; sequence < records; sequence += producers)
+                    // Every fourth step on average is a batch of 2 to 6 of the producer's next records.
+                    for (var sequence = producer; sequence < records;)
                     {
-                        var payload = Payloads.Make(producer, sequence, random.Next(12, maxPayload));
-                        Submitted[(producer, sequence)] = payload;
+                        var count = random.Next(4) == 0 ? random.Next(2, 7) : 1;
+                        var batch = new List<byte[]>();
+                        for (; batch.Count < count && sequence < records; sequence += producers)
+                        {
+                            var payload = Payloads.Make(producer, sequence, random.Next(12, maxPayload));
+                            Submitted[(producer, sequence)] = payload;
+                            batch.Add(payload);
+                        }
+
                         try
                         {
-                            var lsn = await wal.AppendAsync(payload);
-                            Assert.True(Acknowledged.TryAdd(lsn, payload), $"LSN {lsn} acknowledged twice");
+                            var first = batch.Count == 1
+                                ? await wal.AppendAsync(batch[0])
+                                : await wal.AppendBatchAsync([.. batch.Select(b => (ReadOnlyMemory<byte>)b)]);
+                            for (var i = 0; i < batch.Count; i++)
+                            {
+                                Assert.True(Acknowledged.TryAdd(first + i, batch[i]), $"LSN {first + i} acknowledged twice");
+                            }
                         }
                         catch (Exception ex) when (ex is WalFaultedException or WalFullException)
                         {
