@@ -14,6 +14,9 @@ internal sealed class PerfOptions
           --durability <list>    sync, written                                    (default sync)
           --record-size <list>   payload bytes                                    (default 128)
           --producers <list>     concurrent producers, one append in flight each  (default 1,64)
+          --batch <list>         records per append call: 1 = single appends; more = the
+                                 engine's batch API (truthdb AppendBatchAsync, FasterLog
+                                 IReadOnlySpanBatch)                              (default 1)
           --duration <seconds>   measured window per run                          (default 5)
           --records <n>          measure n records per run instead of a duration
           --warmup <seconds>     unmeasured appends before each window            (default 2)
@@ -43,6 +46,8 @@ internal sealed class PerfOptions
 
     public int[] Producers { get; private set; } = [1, 64];
 
+    public int[] Batches { get; private set; } = [1];
+
     public TimeSpan Duration { get; private set; } = TimeSpan.FromSeconds(5);
 
     public long Records { get; private set; }
@@ -65,8 +70,8 @@ internal sealed class PerfOptions
 
     public bool Help { get; private set; }
 
-    /// <summary>The (durability, size, producers) configurations of the append workload, in run order.</summary>
-    public List<(Durability Durability, int RecordSize, int Producers)> Configurations { get; } = [];
+    /// <summary>The (durability, size, producers, batch) configurations of the append workload, in run order.</summary>
+    public List<(Durability Durability, int RecordSize, int Producers, int Batch)> Configurations { get; } = [];
 
     public string? Suite { get; private set; }
 
@@ -133,6 +138,9 @@ internal sealed class PerfOptions
                 case "--producers":
                     options.Producers = List(Value(args, ref i), name, v => (int)Positive(v, name));
                     break;
+                case "--batch":
+                    options.Batches = List(Value(args, ref i), name, v => (int)Positive(v, name));
+                    break;
                 case "--duration":
                     options.Duration = Seconds(Value(args, ref i), name);
                     break;
@@ -177,7 +185,10 @@ internal sealed class PerfOptions
                 {
                     foreach (var producers in options.Producers)
                     {
-                        options.Configurations.Add((durability, size, producers));
+                        foreach (var batch in options.Batches)
+                        {
+                            options.Configurations.Add((durability, size, producers, batch));
+                        }
                     }
                 }
             }
@@ -194,14 +205,15 @@ internal sealed class PerfOptions
         Configurations.Clear();
         foreach (var producers in new[] { 1, 4, 64, 256 })
         {
-            Configurations.Add((Durability.Sync, 128, producers));
+            Configurations.Add((Durability.Sync, 128, producers, 1));
         }
 
-        Configurations.Add((Durability.Sync, 1024, 64));
-        Configurations.Add((Durability.Sync, 4096, 1));
-        Configurations.Add((Durability.Sync, 4096, 64));
-        Configurations.Add((Durability.Written, 128, 64));
-        Configurations.Add((Durability.Written, 4096, 64));
+        Configurations.Add((Durability.Sync, 1024, 64, 1));
+        Configurations.Add((Durability.Sync, 4096, 1, 1));
+        Configurations.Add((Durability.Sync, 4096, 64, 1));
+        Configurations.Add((Durability.Written, 128, 64, 1));
+        Configurations.Add((Durability.Written, 128, 64, 64));
+        Configurations.Add((Durability.Written, 4096, 64, 1));
         if (Array.IndexOf(args, "--workload") < 0)
         {
             Workloads = ["append", "tail", "scan", "recovery"];

@@ -52,13 +52,13 @@ if (options.DiskProbe)
 var specs = new List<RunSpec>();
 if (options.Runs("append"))
 {
-    foreach (var (durability, size, producers) in options.Configurations)
+    foreach (var (durability, size, producers, batch) in options.Configurations)
     {
         for (var repeat = 1; repeat <= options.Repeat; repeat++)
         {
             foreach (var engine in options.Engines)
             {
-                specs.Add(new RunSpec(engine, durability, size, producers, options.Warmup, options.Duration, options.Records, repeat));
+                specs.Add(new RunSpec(engine, durability, size, producers, batch, options.Warmup, options.Duration, options.Records, repeat));
             }
         }
     }

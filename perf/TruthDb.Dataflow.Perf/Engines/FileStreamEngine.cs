@@ -64,6 +64,20 @@ internal sealed class FileStreamEngine : IAppendEngine
         return new ValueTask<long>(done.Task);
     }
 
+    // No batch API: the records go into the queue one by one (they may land in different groups);
+    // the call completes when the last one is acknowledged, which is after all of them (groups
+    // complete in order).
+    public async ValueTask AppendBatchAsync(ReadOnlyMemory<byte>[] payloads)
+    {
+        var last = default(ValueTask<long>);
+        foreach (var payload in payloads)
+        {
+            last = AppendAsync(payload);
+        }
+
+        await last;
+    }
+
     public EngineCounters? ReadCounters() => new EngineCounters(
         Interlocked.Read(ref _appends),
         Interlocked.Read(ref _batches),

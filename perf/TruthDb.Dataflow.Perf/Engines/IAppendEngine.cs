@@ -16,6 +16,12 @@ internal interface IAppendEngine : IAsyncDisposable
     /// </summary>
     ValueTask<long> AppendAsync(ReadOnlyMemory<byte> payload);
 
+    /// <summary>
+    /// Appends <paramref name="payloads"/> with the engine's batch API where it has one; completes once
+    /// every record is acknowledged. The caller does not touch the buffers until then.
+    /// </summary>
+    ValueTask AppendBatchAsync(ReadOnlyMemory<byte>[] payloads);
+
     /// <summary>The engine's cumulative writer counters, or null when it keeps none.</summary>
     EngineCounters? ReadCounters();
 }

@@ -24,6 +24,8 @@ internal sealed class TruthDbEngine : IAppendEngine
 
     public ValueTask<long> AppendAsync(ReadOnlyMemory<byte> payload) => _wal.AppendAsync(payload);
 
+    public async ValueTask AppendBatchAsync(ReadOnlyMemory<byte>[] payloads) => await _wal.AppendBatchAsync(payloads);
+
     public EngineCounters? ReadCounters()
     {
         var statistics = _wal.GetStatistics();

@@ -8,12 +8,12 @@ namespace TruthDb.Dataflow.Perf.Reporting;
 internal static class ConsoleTable
 {
     private static readonly string[] Header =
-        ["engine", "durability", "size B", "producers", "records/s", "x truthdb", "p50 us", "p99 us", "p99.9 us", "avg batch", "syncs/s", "avg sync us", "alloc B/rec", "cpu us/rec"];
+        ["engine", "durability", "size B", "producers", "per call", "records/s", "x truthdb", "p50 us", "p99 us", "p99.9 us", "avg batch", "syncs/s", "avg sync us", "alloc B/rec", "cpu us/rec"];
 
     /// <summary>One progress line for a finished run.</summary>
     public static string RunLine(RunResult r) => string.Create(
         CultureInfo.InvariantCulture,
-        $"  {r.Spec.Engine,-10} {Name(r.Spec.Durability),-7} {r.Spec.RecordSize,5} B {r.Spec.Producers,4} producers  run {r.Spec.Repeat}: {r.RecordsPerSecond,12:N0} rec/s  p50 {r.P50Micros,8:N0} us  p99 {r.P99Micros,8:N0} us  batch {Optional(r.AverageBatch, "N1"),7}  syncs/s {Optional(r.SyncsPerSecond, "N0"),7}  cpu {r.CpuMicrosPerRecord,6:N1} us/rec");
+        $"  {r.Spec.Engine,-10} {Name(r.Spec.Durability),-7} {r.Spec.RecordSize,5} B {r.Spec.Producers,4} producers {r.Spec.Batch,4}/call  run {r.Spec.Repeat}: {r.RecordsPerSecond,12:N0} rec/s  p50 {r.P50Micros,8:N0} us  p99 {r.P99Micros,8:N0} us  batch {Optional(r.AverageBatch, "N1"),7}  syncs/s {Optional(r.SyncsPerSecond, "N0"),7}  cpu {r.CpuMicrosPerRecord,6:N1} us/rec");
 
     /// <summary>The summary table: medians of the repeats, with the ratio of each engine to truthdb.</summary>
     public static string Render(IReadOnlyList<Summary> summaries)
@@ -27,6 +27,7 @@ internal static class ConsoleTable
                 Name(s.Spec.Durability),
                 Number(s.Spec.RecordSize, "N0"),
                 Number(s.Spec.Producers, "N0"),
+                Number(s.Spec.Batch, "N0"),
                 Number(s.RecordsPerSecond, "N0"),
                 Optional(s.RatioToTruthDb, "N2"),
                 Number(s.P50Micros, "N0"),

@@ -24,7 +24,7 @@ internal static class HtmlReport
             .Append("</p>");
 
         var engines = new List<string>();
-        var groups = new List<(Durability Durability, int Size)>();
+        var groups = new List<(Durability Durability, int Size, int Batch)>();
         foreach (var s in summaries)
         {
             if (!engines.Contains(s.Spec.Engine))
@@ -32,29 +32,30 @@ internal static class HtmlReport
                 engines.Add(s.Spec.Engine);
             }
 
-            if (!groups.Contains((s.Spec.Durability, s.Spec.RecordSize)))
+            if (!groups.Contains((s.Spec.Durability, s.Spec.RecordSize, s.Spec.Batch)))
             {
-                groups.Add((s.Spec.Durability, s.Spec.RecordSize));
+                groups.Add((s.Spec.Durability, s.Spec.RecordSize, s.Spec.Batch));
             }
         }
 
-        foreach (var (durability, size) in groups)
+        foreach (var (durability, size, batch) in groups)
         {
-            var rows = summaries.Where(s => s.Spec.Durability == durability && s.Spec.RecordSize == size).ToList();
+            var rows = summaries.Where(s => s.Spec.Durability == durability && s.Spec.RecordSize == size && s.Spec.Batch == batch).ToList();
             var producers = rows.Select(s => s.Spec.Producers).Distinct().Order().ToList();
             if (producers.Count < 2)
             {
                 continue;
             }
 
-            html.Append(Invariant($"<h2>{ConsoleTable.Name(durability)}, {size} B: records/s vs producers</h2>"));
+            var calls = batch == 1 ? string.Empty : Invariant($", {batch} records per call");
+            html.Append(Invariant($"<h2>{ConsoleTable.Name(durability)}, {size} B{calls}: records/s vs producers</h2>"));
             AppendChart(html, rows, producers, engines);
         }
 
-        html.Append("<h2>Medians</h2><table><tr><th>engine</th><th>durability</th><th>size B</th><th>producers</th><th>records/s</th><th>x truthdb</th><th>p50 µs</th><th>p99 µs</th><th>p99.9 µs</th></tr>");
+        html.Append("<h2>Medians</h2><table><tr><th>engine</th><th>durability</th><th>size B</th><th>producers</th><th>per call</th><th>records/s</th><th>x truthdb</th><th>p50 µs</th><th>p99 µs</th><th>p99.9 µs</th></tr>");
         foreach (var s in summaries)
         {
-            html.Append(Invariant($"<tr><td>{s.Spec.Engine}</td><td>{ConsoleTable.Name(s.Spec.Durability)}</td><td>{s.Spec.RecordSize}</td><td>{s.Spec.Producers}</td><td>{s.RecordsPerSecond:N0}</td><td>{(s.RatioToTruthDb is { } r ? r.ToString("N2", CultureInfo.InvariantCulture) : "-")}</td><td>{s.P50Micros:N0}</td><td>{s.P99Micros:N0}</td><td>{s.P999Micros:N0}</td></tr>"));
+            html.Append(Invariant($"<tr><td>{s.Spec.Engine}</td><td>{ConsoleTable.Name(s.Spec.Durability)}</td><td>{s.Spec.RecordSize}</td><td>{s.Spec.Producers}</td><td>{s.Spec.Batch}</td><td>{s.RecordsPerSecond:N0}</td><td>{(s.RatioToTruthDb is { } r ? r.ToString("N2", CultureInfo.InvariantCulture) : "-")}</td><td>{s.P50Micros:N0}</td><td>{s.P99Micros:N0}</td><td>{s.P999Micros:N0}</td></tr>"));
         }
 
         html.Append("</table></body></html>");

@@ -118,6 +118,7 @@ internal sealed class JsonLines(string path, string session, MachineInfo machine
         w.WriteString("durability", ConsoleTable.Name(spec.Durability));
         w.WriteNumber("record_size", spec.RecordSize);
         w.WriteNumber("producers", spec.Producers);
+        w.WriteNumber("records_per_call", spec.Batch);
         w.WriteNumber("warmup_seconds", spec.Warmup.TotalSeconds);
     }
 

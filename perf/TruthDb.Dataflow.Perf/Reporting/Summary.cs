@@ -63,7 +63,7 @@ internal sealed record Summary(
     }
 
     private static bool SameConfig(RunSpec a, RunSpec b) =>
-        a.Durability == b.Durability && a.RecordSize == b.RecordSize && a.Producers == b.Producers;
+        a.Durability == b.Durability && a.RecordSize == b.RecordSize && a.Producers == b.Producers && a.Batch == b.Batch;
 
     private static double Median(List<RunResult> group, Func<RunResult, double> metric)
     {
