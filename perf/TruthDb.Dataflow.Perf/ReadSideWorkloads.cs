@@ -5,8 +5,9 @@ using TruthDb.Dataflow.Perf.Workload;
 namespace TruthDb.Dataflow.Perf;
 
 /// <summary>
-/// The workloads after the append comparison: tail latency (truthdb), scan of a closed log and
-/// recovery time (truthdb, and FasterLog with stock settings when a FasterLog engine is selected).
+/// The workloads after the append comparison: tail latency (truthdb, and FasterLog's fastest durable
+/// set-up), scan of a closed log and recovery time (truthdb, and FasterLog with stock settings); the
+/// FasterLog runs happen when a FasterLog engine is selected.
 /// Each prints a table; tail runs are repeated <c>--repeat</c> times and the median row is printed
 /// (the JSON lines carry every run); a scan reports the median of its timed passes.
 /// </summary>
@@ -19,42 +20,40 @@ internal static class ReadSideWorkloads
         if (options.Runs("tail"))
         {
             Console.WriteLine();
-            Console.WriteLine("tail latency (truthdb, Sync appends, one follower on the durable watermark; medians of the repeats)");
-            Console.WriteLine("| size B | producers | records | append rec/s | ack->follower p50 us | p99 us | p99.9 us | call->follower p50 us | p99 us | follower first |");
-            Console.WriteLine("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+            Console.WriteLine("tail latency (durable appends, one follower reading what is durable/committed; medians of the repeats)");
+            Console.WriteLine("| engine | size B | producers | records | append rec/s | ack->follower p50 us | p99 us | p99.9 us | call->follower p50 us | p99 us | follower first |");
+            Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
             var sizes = options.Suite is null ? options.RecordSizes : [128];
             var producerCounts = options.Suite is null ? options.Producers : [1, 64];
-            foreach (var size in sizes)
+            var tailEngines = WithFaster(options) ? TailRun.Engines : [Engines.TruthDbEngine.EngineName];
+            foreach (var (size, producers, engine) in TailConfigurations(sizes, producerCounts, tailEngines))
             {
-                foreach (var producers in producerCounts)
+                var runs = new List<TailResult>();
+                for (var r = 0; r < options.Repeat; r++)
                 {
-                    var runs = new List<TailResult>();
-                    for (var r = 0; r < options.Repeat; r++)
+                    var directory = Path.Combine(options.Directory, $"tail-{session}-{engine}-{size}-{producers}-{r}");
+                    try
                     {
-                        var directory = Path.Combine(options.Directory, $"tail-{session}-{size}-{producers}-{r}");
-                        try
-                        {
-                            var records = Math.Min(options.TailRecords, producers == 1 ? options.TailRecords / 20 : options.TailRecords);
-                            var result = await TailRun.ExecuteAsync(directory, size, producers, Math.Max(records, producers), options.SegmentSize);
-                            json?.Write(result);
-                            runs.Add(result);
-                        }
-                        catch (Exception ex) when (ex is IOException or InvalidOperationException or WalFaultedException)
-                        {
-                            failures++;
-                            Console.Error.WriteLine($"  tail run failed: {ex}");
-                        }
-                        finally
-                        {
-                            TryDelete(directory);
-                        }
+                        var records = Math.Min(options.TailRecords, producers == 1 ? options.TailRecords / 20 : options.TailRecords);
+                        var result = await TailRun.ExecuteAsync(engine, directory, size, producers, Math.Max(records, producers), options.SegmentSize);
+                        json?.Write(result);
+                        runs.Add(result);
                     }
+                    catch (Exception ex) when (ex is IOException or InvalidOperationException or WalFaultedException)
+                    {
+                        failures++;
+                        Console.Error.WriteLine($"  tail run failed: {ex}");
+                    }
+                    finally
+                    {
+                        TryDelete(directory);
+                    }
+                }
 
-                    if (runs.Count > 0)
-                    {
-                        Console.WriteLine(Invariant(
-                            $"| {size:N0} | {producers} | {runs[0].Records:N0} | {Median(runs, x => x.RecordsPerSecond):N0} | {Median(runs, x => x.AckToFollowerP50Micros):N0} | {Median(runs, x => x.AckToFollowerP99Micros):N0} | {Median(runs, x => x.AckToFollowerP999Micros):N0} | {Median(runs, x => x.CallToFollowerP50Micros):N0} | {Median(runs, x => x.CallToFollowerP99Micros):N0} | {Median(runs, x => x.FollowerFirstFraction):P0} |"));
-                    }
+                if (runs.Count > 0)
+                {
+                    Console.WriteLine(Invariant(
+                        $"| {engine} | {size:N0} | {producers} | {runs[0].Records:N0} | {Median(runs, x => x.RecordsPerSecond):N0} | {Median(runs, x => x.AckToFollowerP50Micros):N0} | {Median(runs, x => x.AckToFollowerP99Micros):N0} | {Median(runs, x => x.AckToFollowerP999Micros):N0} | {Median(runs, x => x.CallToFollowerP50Micros):N0} | {Median(runs, x => x.CallToFollowerP99Micros):N0} | {Median(runs, x => x.FollowerFirstFraction):P0} |"));
                 }
             }
         }
@@ -125,11 +124,32 @@ internal static class ReadSideWorkloads
         return failures;
     }
 
+    private static bool WithFaster(PerfOptions options) =>
+        Array.IndexOf(options.Engines, Engines.FasterLogEngine.StockName) >= 0
+        || Array.IndexOf(options.Engines, Engines.FasterLogEngine.FastName) >= 0;
+
+    // Size by producer count, the engines of one configuration next to each other.
+    private static List<(int Size, int Producers, string Engine)> TailConfigurations(int[] sizes, int[] producerCounts, string[] engines)
+    {
+        var list = new List<(int, int, string)>();
+        foreach (var size in sizes)
+        {
+            foreach (var producers in producerCounts)
+            {
+                foreach (var engine in engines)
+                {
+                    list.Add((size, producers, engine));
+                }
+            }
+        }
+
+        return list;
+    }
+
     // truthdb always; FasterLog (stock settings) when a FasterLog engine is selected.
     private static List<(string Engine, int Size)> ReadEngines(PerfOptions options, int[] sizes)
     {
-        var withFaster = Array.IndexOf(options.Engines, Engines.FasterLogEngine.StockName) >= 0
-            || Array.IndexOf(options.Engines, Engines.FasterLogEngine.FastName) >= 0;
+        var withFaster = WithFaster(options);
         var list = new List<(string, int)>();
         foreach (var size in sizes)
         {

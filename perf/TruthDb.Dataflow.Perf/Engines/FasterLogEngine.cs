@@ -52,6 +52,9 @@ internal sealed class FasterLogEngine : IAppendEngine
 
     public string Name { get; }
 
+    /// <summary>The log, for the workloads that also read it.</summary>
+    public FasterLog Log => _log;
+
     public static IAppendEngine Open(string name, EngineSettings settings)
     {
         Directory.CreateDirectory(settings.Directory);

@@ -11,6 +11,9 @@ internal sealed class TruthDbEngine : IAppendEngine
 
     public string Name => EngineName;
 
+    /// <summary>The log, for the workloads that also read it.</summary>
+    public Wal Wal => _wal;
+
     public static async ValueTask<IAppendEngine> OpenAsync(EngineSettings settings)
     {
         var wal = await Wal.OpenAsync(new WalOptions

@@ -73,7 +73,7 @@ internal sealed class JsonLines(string path, string session, MachineInfo machine
     public void Write(TailResult t) => WriteLine(w =>
     {
         w.WriteString("kind", "tail");
-        w.WriteString("engine", "truthdb");
+        w.WriteString("engine", t.Engine);
         w.WriteNumber("record_size", t.RecordSize);
         w.WriteNumber("producers", t.Producers);
         w.WriteNumber("records", t.Records);
