@@ -1,0 +1,167 @@
+using Nerdbank.Streams;
+using TruthDb.Dataflow.Ipc.Protocol;
+
+namespace TruthDb.Dataflow.Ipc.Server;
+
+/// <summary>
+/// One client connection: a multiplexer over the stream, the control channel the client offers, and
+/// the subscription channels the server offers. Everything that goes wrong here ends this connection
+/// at most: the log and the other connections never see it.
+/// </summary>
+internal sealed partial class ServerConnection : IDisposable
+{
+    private static int _lastId;
+
+    private readonly TruthDbServer _server;
+    private readonly Stream _stream;
+    private readonly int _id = Interlocked.Increment(ref _lastId);
+    private readonly CancellationTokenSource _stopReading = new();
+    private readonly CancellationTokenSource _closed = new();
+    private readonly SemaphoreSlim _inFlight;
+    private readonly Dictionary<uint, TailSubscription> _subscriptions = [];
+    private readonly TaskCompletionSource _runEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private MultiplexingStream? _multiplexer;
+    private FrameSender? _replies;
+    private bool _helloDone;
+    private int _helloFailures;
+    private int _unexpectedChannels;
+    private int _stopRequested;
+
+    public ServerConnection(TruthDbServer server, Stream stream)
+    {
+        _server = server;
+        _stream = stream;
+        _inFlight = new SemaphoreSlim(server.Options.MaxRequestsInFlight, server.Options.MaxRequestsInFlight);
+    }
+
+    public int SubscriptionCount
+    {
+        get
+        {
+            lock (_subscriptions)
+            {
+                return _subscriptions.Count;
+            }
+        }
+    }
+
+    private Wal Wal => _server.Wal;
+
+    private TruthDbServerOptions Options => _server.Options;
+
+    public async Task RunAsync(CancellationToken ct)
+    {
+        TruthDbServerEvents.ConnectionOpened(_server.Logger, _id);
+        using var stop = ct.Register(static s => ((ServerConnection)s!).RequestStop(), this);
+        try
+        {
+            _multiplexer = MultiplexingStream.Create(_stream, Multiplexing.Options(startSuspended: true));
+            _multiplexer.ChannelOffered += OnChannelOffered;
+            using var handshake = CancellationTokenSource.CreateLinkedTokenSource(_stopReading.Token);
+            handshake.CancelAfter(Options.HandshakeTimeout);
+            var accepting = _multiplexer.AcceptChannelAsync(ProtocolConstants.ControlChannel, handshake.Token);
+            _multiplexer.StartListening();
+            var control = await accepting.WaitAsync(_multiplexer.Completion.IsCompleted ? CancellationToken.None : handshake.Token).ConfigureAwait(false);
+            _replies = new FrameSender(control.Output);
+            await ControlLoopAsync(control).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or EndOfStreamException or ObjectDisposedException)
+        {
+            // The peer went away, stopped talking, or the server stops.
+        }
+        catch (Exception ex)
+        {
+            TruthDbServerEvents.ConnectionFailed(_server.Logger, ex, _id);
+        }
+        finally
+        {
+            await CloseAsync().ConfigureAwait(false);
+            _runEnded.TrySetResult();
+            TruthDbServerEvents.ConnectionClosed(_server.Logger, _id);
+        }
+    }
+
+    public void Dispose()
+    {
+        _stopReading.Dispose();
+        _closed.Dispose();
+        _inFlight.Dispose();
+        _replies?.Dispose();
+    }
+
+    /// <summary>Graceful stop: no new requests, in-flight ones finish, subscriptions end, then close.</summary>
+    public Task StopAsync()
+    {
+        RequestStop();
+        return _runEnded.Task;
+    }
+
+    private void RequestStop()
+    {
+        if (Interlocked.Exchange(ref _stopRequested, 1) == 0)
+        {
+            _stopReading.Cancel();
+        }
+    }
+
+    // A client may offer the control channel once; every other offer is rejected and counted, and a
+    // flood of them closes the connection (offers cost the server memory until answered).
+    private void OnChannelOffered(object? sender, MultiplexingStream.ChannelOfferEventArgs e)
+    {
+        if (e.IsAccepted)
+        {
+            return;
+        }
+
+        try
+        {
+            _multiplexer?.RejectChannel(e.QualifiedId.Id);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or ObjectDisposedException or ArgumentException)
+        {
+            // Gone meanwhile.
+        }
+
+        if (Interlocked.Increment(ref _unexpectedChannels) > Options.MaxUnexpectedChannels)
+        {
+            Refuse($"more than {Options.MaxUnexpectedChannels} unexpected channel offers");
+        }
+    }
+
+    private void Refuse(string reason)
+    {
+        _server.Counters.ClosedForBadInput();
+        TruthDbServerEvents.ConnectionRefused(_server.Logger, _id, reason);
+        _closed.Cancel();
+        _stopReading.Cancel();
+        _ = _multiplexer?.DisposeAsync().AsTask();
+    }
+
+    private async Task CloseAsync()
+    {
+        // Let the requests in flight finish and reply (appends handed to the log are acknowledged).
+        for (var i = 0; i < Options.MaxRequestsInFlight; i++)
+        {
+            await _inFlight.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+
+        TailSubscription[] subscriptions;
+        lock (_subscriptions)
+        {
+            subscriptions = [.. _subscriptions.Values];
+        }
+
+        foreach (var subscription in subscriptions)
+        {
+            await subscription.StopAsync().ConfigureAwait(false);
+        }
+
+        await _closed.CancelAsync().ConfigureAwait(false);
+        if (_multiplexer is { } multiplexer)
+        {
+            await multiplexer.DisposeAsync().ConfigureAwait(false);
+        }
+
+        await _stream.DisposeAsync().ConfigureAwait(false);
+    }
+}
