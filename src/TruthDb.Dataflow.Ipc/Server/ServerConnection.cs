@@ -25,6 +25,7 @@ internal sealed partial class ServerConnection : IDisposable
     private bool _helloDone;
     private int _helloFailures;
     private int _unexpectedChannels;
+    private int _controlOffered;
     private int _stopRequested;
 
     public ServerConnection(TruthDbServer server, Stream stream)
@@ -59,8 +60,8 @@ internal sealed partial class ServerConnection : IDisposable
             _multiplexer.ChannelOffered += OnChannelOffered;
             using var handshake = CancellationTokenSource.CreateLinkedTokenSource(_stopReading.Token);
             handshake.CancelAfter(Options.HandshakeTimeout);
-            var accepting = _multiplexer.AcceptChannelAsync(ProtocolConstants.ControlChannel, handshake.Token);
             _multiplexer.StartListening();
+            var accepting = _multiplexer.AcceptChannelAsync(ProtocolConstants.ControlChannel, handshake.Token);
             var control = await accepting.WaitAsync(_multiplexer.Completion.IsCompleted ? CancellationToken.None : handshake.Token).ConfigureAwait(false);
             _replies = new FrameSender(control.Output);
             await ControlLoopAsync(control).ConfigureAwait(false);
@@ -108,7 +109,8 @@ internal sealed partial class ServerConnection : IDisposable
     // flood of them closes the connection (offers cost the server memory until answered).
     private void OnChannelOffered(object? sender, MultiplexingStream.ChannelOfferEventArgs e)
     {
-        if (e.IsAccepted)
+        // The event may come before the pending accept takes the offer: the first control offer is expected.
+        if (e.IsAccepted || (e.Name == ProtocolConstants.ControlChannel && Interlocked.Exchange(ref _controlOffered, 1) == 0))
         {
             return;
         }
