@@ -26,7 +26,7 @@ internal sealed partial class ServerConnection
                 // The stream cannot be resynchronised without reading the whole oversized message: say
                 // why, then close this connection.
                 await ReplyErrorAsync(0, TruthDbErrorCode.MessageTooLarge, ex.Message).ConfigureAwait(false);
-                Refuse(ex.Message);
+                await RefuseAsync(ex.Message).ConfigureAwait(false);
                 return;
             }
 
@@ -60,10 +60,11 @@ internal sealed partial class ServerConnection
                 handling = ReplyFailureAsync(type, id, ex);
             }
 
-            _ = ReleaseWhenDoneAsync(handling);
+            var released = ReleaseWhenDoneAsync(handling);
             if (_helloFailures >= MaxHelloFailures)
             {
-                Refuse($"{MaxHelloFailures} failed Hello attempts");
+                await released.ConfigureAwait(false);
+                await RefuseAsync($"{MaxHelloFailures} failed Hello attempts").ConfigureAwait(false);
                 return;
             }
         }

@@ -10,6 +10,8 @@ namespace TruthDb.Dataflow.Ipc.Server;
 /// </summary>
 internal sealed partial class ServerConnection : IDisposable
 {
+    private static readonly TimeSpan RefuseGrace = TimeSpan.FromSeconds(1);
+
     private static int _lastId;
 
     private readonly TruthDbServer _server;
@@ -26,6 +28,8 @@ internal sealed partial class ServerConnection : IDisposable
     private int _helloFailures;
     private int _unexpectedChannels;
     private int _controlOffered;
+    private int _refused;
+    private MultiplexingStream.Channel? _control;
     private int _stopRequested;
 
     public ServerConnection(TruthDbServer server, Stream stream)
@@ -62,9 +66,9 @@ internal sealed partial class ServerConnection : IDisposable
             handshake.CancelAfter(Options.HandshakeTimeout);
             _multiplexer.StartListening();
             var accepting = _multiplexer.AcceptChannelAsync(ProtocolConstants.ControlChannel, handshake.Token);
-            var control = await accepting.WaitAsync(_multiplexer.Completion.IsCompleted ? CancellationToken.None : handshake.Token).ConfigureAwait(false);
-            _replies = new FrameSender(control.Output);
-            await ControlLoopAsync(control).ConfigureAwait(false);
+            _control = await accepting.WaitAsync(handshake.Token).ConfigureAwait(false);
+            _replies = new FrameSender(_control.Output);
+            await ControlLoopAsync(_control).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or EndOfStreamException or ObjectDisposedException)
         {
@@ -101,7 +105,14 @@ internal sealed partial class ServerConnection : IDisposable
     {
         if (Interlocked.Exchange(ref _stopRequested, 1) == 0)
         {
-            _stopReading.Cancel();
+            try
+            {
+                _stopReading.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // The connection ended meanwhile.
+            }
         }
     }
 
@@ -126,17 +137,43 @@ internal sealed partial class ServerConnection : IDisposable
 
         if (Interlocked.Increment(ref _unexpectedChannels) > Options.MaxUnexpectedChannels)
         {
-            Refuse($"more than {Options.MaxUnexpectedChannels} unexpected channel offers");
+            _ = RefuseAsync($"more than {Options.MaxUnexpectedChannels} unexpected channel offers");
         }
     }
 
-    private void Refuse(string reason)
+    // Closes this connection for bad input: what was replied goes out first (the control channel is
+    // completed and the peer gets a short grace to read it), then the connection is torn down.
+    private async Task RefuseAsync(string reason)
     {
+        if (Interlocked.Exchange(ref _refused, 1) != 0)
+        {
+            return;
+        }
+
         _server.Counters.ClosedForBadInput();
         TruthDbServerEvents.ConnectionRefused(_server.Logger, _id, reason);
-        _closed.Cancel();
-        _stopReading.Cancel();
-        _ = _multiplexer?.DisposeAsync().AsTask();
+        try
+        {
+            if (_control is { } control)
+            {
+                await control.Output.CompleteAsync().ConfigureAwait(false);
+            }
+
+            if (_multiplexer is { } multiplexer)
+            {
+                await Task.WhenAny(multiplexer.Completion, Task.Delay(RefuseGrace)).ConfigureAwait(false);
+            }
+
+            await _stopReading.CancelAsync().ConfigureAwait(false);
+            if (_multiplexer is { } closing)
+            {
+                await closing.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+            // Closed meanwhile.
+        }
     }
 
     private async Task CloseAsync()
