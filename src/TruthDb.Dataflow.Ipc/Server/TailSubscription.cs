@@ -78,7 +78,17 @@ internal sealed class TailSubscription : IDisposable
                 await TrySendAsync(sender, MessageType.Error, new ErrorReply { Code = (int)code, Message = message }).ConfigureAwait(false);
             }
 
+            // Disposing the channel could drop what is not transmitted yet: let the End (or Error)
+            // reach the client, which closes its side once it has read it; don't wait forever.
             await channel.Output.CompleteAsync().ConfigureAwait(false);
+            try
+            {
+                await credits.WaitAsync(_connection.ServerOptions.HandshakeTimeout).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+            }
+
             await _cancel.CancelAsync().ConfigureAwait(false);
             await credits.ConfigureAwait(false);
         }
