@@ -10,7 +10,8 @@ internal sealed class PerfOptions
         TruthDb.Dataflow.Perf: closed-loop append throughput and latency, engine by engine, on one disk.
 
         usage: TruthDb.Dataflow.Perf [options]
-          --engine <list>        truthdb, fasterlog, fasterlog-fast, filestream, or all (default all)
+          --engine <list>        truthdb, fasterlog, fasterlog-fast, filestream, or all (default all);
+                                 also truthdb-ipc (the log served over a Unix socket), only when named
           --durability <list>    sync, written                                    (default sync)
           --record-size <list>   payload bytes                                    (default 128)
           --producers <list>     concurrent producers, one append in flight each  (default 1,64)
@@ -268,9 +269,9 @@ internal sealed class PerfOptions
         return List(text, "--engine", v =>
         {
             var engine = v.ToLowerInvariant();
-            return Array.IndexOf(EngineCatalog.Names, engine) >= 0
+            return Array.IndexOf(EngineCatalog.Known, engine) >= 0
                 ? engine
-                : throw new ArgumentException($"Unknown engine '{v}'; known: {string.Join(", ", EngineCatalog.Names)}, all.");
+                : throw new ArgumentException($"Unknown engine '{v}'; known: {string.Join(", ", EngineCatalog.Known)}, all.");
         });
     }
 

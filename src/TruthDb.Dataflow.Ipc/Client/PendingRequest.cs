@@ -70,11 +70,7 @@ internal sealed class PendingAppends : PendingRequest
             if (type == MessageType.Error)
             {
                 var error = ErrorFrom(body);
-                foreach (var item in _items)
-                {
-                    item.Completion.TrySetException(error);
-                }
-
+                ThreadPool.UnsafeQueueUserWorkItem(static s => s.Items.FailWith(s.Error), (Items: _items, Error: (Exception)error), preferLocal: false);
                 return;
             }
 
@@ -85,10 +81,9 @@ internal sealed class PendingAppends : PendingRequest
                 return;
             }
 
-            for (var i = 0; i < _items.Count; i++)
-            {
-                _items[i].Completion.TrySetResult(reply.FirstLsn + i);
-            }
+            // One work item completes the whole batch: the callers' continuations run one after another
+            // on a pool thread (not on the reader loop), instead of one pool hop per append.
+            ThreadPool.UnsafeQueueUserWorkItem(static s => s.Items.CompleteFrom(s.First), (Items: _items, First: reply.FirstLsn), preferLocal: false);
         }
         catch (MessagePack.MessagePackSerializationException ex)
         {
@@ -100,9 +95,27 @@ internal sealed class PendingAppends : PendingRequest
     {
         var unknown = reason as TruthDbAppendOutcomeUnknownException
             ?? new TruthDbAppendOutcomeUnknownException("The connection was lost after the append was sent and before its reply: it may or may not be in the log.", reason);
-        foreach (var item in _items)
+        ThreadPool.UnsafeQueueUserWorkItem(static s => s.Items.FailWith(s.Error), (Items: _items, Error: (Exception)unknown), preferLocal: false);
+    }
+}
+
+/// <summary>Completing the appends of one message together.</summary>
+internal static class AppendItems
+{
+
+    public static void CompleteFrom(this List<AppendItem> items, long firstLsn)
+    {
+        for (var i = 0; i < items.Count; i++)
         {
-            item.Completion.TrySetException(unknown);
+            items[i].Completion.TrySetResult(firstLsn + i);
+        }
+    }
+
+    public static void FailWith(this List<AppendItem> items, Exception error)
+    {
+        foreach (var item in items)
+        {
+            item.Completion.TrySetException(error);
         }
     }
 }
@@ -114,5 +127,6 @@ internal sealed class AppendItem
 
     public byte[] Payload { get; }
 
-    public TaskCompletionSource<long> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // Completed from a pool work item (never from the reader loop), so continuations may run inline.
+    public TaskCompletionSource<long> Completion { get; } = new();
 }

@@ -97,6 +97,11 @@ public sealed partial class TruthDbClient
         }
 
         _queue.Enqueue(item);
+        StartSender();
+    }
+
+    private void StartSender()
+    {
         if (Interlocked.CompareExchange(ref _sending, 1, 0) == 0)
         {
             _ = Task.Run(SendQueuedAsync);
@@ -134,11 +139,7 @@ public sealed partial class TruthDbClient
             }
             catch (TruthDbConnectionException ex)
             {
-                foreach (var item in batch)
-                {
-                    item.Completion.TrySetException(ex);
-                }
-
+                ThreadPool.UnsafeQueueUserWorkItem(static s => s.Batch.FailWith(s.Error), (Batch: batch, Error: (Exception)ex), preferLocal: false);
                 continue;
             }
 
@@ -191,9 +192,16 @@ public sealed partial class TruthDbClient
 
     private void FailQueuedAppends(Exception reason)
     {
+        var unsent = new List<AppendItem>();
         while (_queue.TryDequeue(out var item))
         {
-            item.Completion.TrySetException(new TruthDbConnectionException("The connection to the server is lost; the append was not sent.", reason));
+            unsent.Add(item);
+        }
+
+        if (unsent.Count > 0)
+        {
+            var error = new TruthDbConnectionException("The connection to the server is lost; the appends were not sent.", reason);
+            ThreadPool.UnsafeQueueUserWorkItem(static s => s.Unsent.FailWith(s.Error), (Unsent: unsent, Error: (Exception)error), preferLocal: false);
         }
     }
 }

@@ -15,7 +15,7 @@ internal static class MessageCodec
 {
     /// <summary>The serializer options for every message (both directions).</summary>
     public static readonly MessagePackSerializerOptions Options = MessagePackSerializerOptions.Standard
-        .WithResolver(StandardResolverAllowPrivate.Instance)
+        .WithResolver(CompositeResolver.Create([AppendRequestFormatter.Instance], [StandardResolverAllowPrivate.Instance]))
         .WithSecurity(MessagePackSecurity.UntrustedData);
 
     /// <summary>Appends one complete message (length prefix included) to <paramref name="buffer"/>.</summary>
