@@ -58,9 +58,9 @@ internal static class ServeCommand
         };
         maxMessage.Validators.Add(result =>
         {
-            if (result.GetValueOrDefault<long>() is < 64 * 1024 or > int.MaxValue)
+            if (result.GetValueOrDefault<long>() is < 64 * 1024 or > 64 * 1024 * 1024)
             {
-                result.AddError("--max-message-size is 64KiB to 2GiB.");
+                result.AddError("--max-message-size is 64KiB to 64MiB.");
             }
         });
         var durability = CommonOptions.Durability();
@@ -109,7 +109,15 @@ internal static class ServeCommand
             var where = new List<string>();
             if (settings.Socket is { } path)
             {
-                await server.ListenAsync(path, ct);
+                try
+                {
+                    await server.ListenAsync(path, ct);
+                }
+                catch (System.Net.Sockets.SocketException ex)
+                {
+                    throw new CliException($"Cannot listen on '{path}': {ex.Message}", ex);
+                }
+
                 where.Add(Path.GetFullPath(path));
             }
 

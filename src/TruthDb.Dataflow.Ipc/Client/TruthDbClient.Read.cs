@@ -65,7 +65,7 @@ public sealed partial class TruthDbClient
 
         using (channel)
         {
-            using var reader = new FrameReader(channel.Input, int.MaxValue / 2);
+            using var reader = new FrameReader(channel.Input, ProtocolConstants.MaxMaxMessageSize);
             using var credits = new FrameSender(channel.Output);
             var consumed = 0;
             var grantAt = Math.Max(1, _options.SubscriptionCredit / 2);

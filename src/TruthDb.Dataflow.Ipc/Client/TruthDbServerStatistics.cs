@@ -16,6 +16,7 @@ public sealed class TruthDbServerStatistics
         PendingBytes = reply.PendingBytes;
         Connections = reply.Connections;
         Subscriptions = reply.Subscriptions;
+        SyncTime = TimeSpan.FromMicroseconds(reply.SyncMicroseconds);
     }
 
     /// <summary>The log's written watermark.</summary>
@@ -50,4 +51,7 @@ public sealed class TruthDbServerStatistics
 
     /// <summary>Reads and tails open on the server.</summary>
     public int Subscriptions { get; }
+
+    /// <summary>Time spent in fdatasync since the log was opened.</summary>
+    public TimeSpan SyncTime { get; }
 }

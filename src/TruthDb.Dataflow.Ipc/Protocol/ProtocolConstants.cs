@@ -27,6 +27,9 @@ internal static class ProtocolConstants
     /// <summary>The smallest maximum message size a server accepts as an option.</summary>
     public const int MinMaxMessageSize = 64 * 1024;
 
+    /// <summary>The largest maximum message size (and what a client accepts from a server).</summary>
+    public const int MaxMaxMessageSize = 64 * 1024 * 1024;
+
     /// <summary>What a server puts in one Records message at most (payload bytes), unless one record is bigger.</summary>
     public const int RecordsFrameBytes = 64 * 1024;
 

@@ -63,7 +63,7 @@ internal sealed class TruncateReply
     public long FirstLsn { get; set; }
 }
 
-/// <summary>StatsReply: [writtenLsn, durableLsn, firstLsn, logId, appends, batches, syncs, bytesWritten, pendingBytes, connections, subscriptions].</summary>
+/// <summary>StatsReply: [writtenLsn, durableLsn, firstLsn, logId, appends, batches, syncs, bytesWritten, pendingBytes, connections, subscriptions, syncMicroseconds].</summary>
 [MessagePackObject]
 internal sealed class StatsReply
 {
@@ -99,6 +99,9 @@ internal sealed class StatsReply
 
     [Key(10)]
     public int Subscriptions { get; set; }
+
+    [Key(11)]
+    public long SyncMicroseconds { get; set; }
 }
 
 /// <summary>Error: [code, message].</summary>

@@ -13,6 +13,7 @@ internal sealed partial class ServerConnection
 
     private async Task ControlLoopAsync(MultiplexingStream.Channel control)
     {
+        _ = CloseWithoutHelloAsync();
         using var reader = new FrameReader(control.Input, Options.MaxMessageSize);
         while (true)
         {
@@ -97,7 +98,7 @@ internal sealed partial class ServerConnection
             return ReplyErrorAsync(id, TruthDbErrorCode.Unauthorized, "The token is missing or wrong.");
         }
 
-        _helloDone = true;
+        Volatile.Write(ref _helloDone, true);
         return ReplyAsync(id, MessageType.HelloReply, new HelloReply
         {
             ProtocolVersion = ProtocolConstants.Version,
@@ -108,6 +109,24 @@ internal sealed partial class ServerConnection
             DurableLsn = Wal.DurableLsn,
             FirstLsn = Wal.FirstLsn,
         });
+    }
+
+    // A connection that does not complete a Hello in time is closed (it holds server resources).
+    private async Task CloseWithoutHelloAsync()
+    {
+        try
+        {
+            await Task.Delay(Options.HandshakeTimeout, _closed.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+
+        if (!Volatile.Read(ref _helloDone))
+        {
+            await RefuseAsync($"no successful Hello within {Options.HandshakeTimeout.TotalSeconds:0.#} s").ConfigureAwait(false);
+        }
     }
 
     private static bool TokenMatches(string expected, string? given) =>

@@ -79,6 +79,7 @@ internal sealed partial class ServerConnection
             PendingBytes = stats.PendingBytes,
             Connections = _server.ConnectionCount,
             Subscriptions = _server.SubscriptionCount,
+            SyncMicroseconds = (long)stats.SyncTime.TotalMicroseconds,
         });
     }
 

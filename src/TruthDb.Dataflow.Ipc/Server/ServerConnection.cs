@@ -190,10 +190,13 @@ internal sealed partial class ServerConnection : IDisposable
             subscriptions = [.. _subscriptions.Values];
         }
 
-        foreach (var subscription in subscriptions)
+        var stopping = new Task[subscriptions.Length];
+        for (var i = 0; i < subscriptions.Length; i++)
         {
-            await subscription.StopAsync().ConfigureAwait(false);
+            stopping[i] = subscriptions[i].StopAsync();
         }
+
+        await Task.WhenAll(stopping).ConfigureAwait(false);
 
         await _closed.CancelAsync().ConfigureAwait(false);
         if (_multiplexer is { } multiplexer)

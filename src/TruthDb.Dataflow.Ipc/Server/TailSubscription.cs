@@ -16,6 +16,9 @@ internal sealed class TailSubscription : IDisposable
 {
     private static readonly Task<bool> CompletedTrue = Task.FromResult(true);
 
+    // How long a stopping subscription waits for the client to take its End before the channel goes.
+    private static readonly TimeSpan EndGrace = TimeSpan.FromSeconds(1);
+
     private readonly ServerConnection _connection;
     private readonly SubscribeRequest _request;
     private readonly CancellationTokenSource _cancel;
@@ -83,7 +86,8 @@ internal sealed class TailSubscription : IDisposable
             await channel.Output.CompleteAsync().ConfigureAwait(false);
             try
             {
-                await credits.WaitAsync(_connection.ServerOptions.HandshakeTimeout).ConfigureAwait(false);
+                var grace = _cancel.IsCancellationRequested ? EndGrace : _connection.ServerOptions.HandshakeTimeout;
+                await credits.WaitAsync(grace).ConfigureAwait(false);
             }
             catch (TimeoutException)
             {

@@ -16,7 +16,7 @@ public sealed class TruthDbServerOptions
     public string ServerName { get; set; } = "truthdb";
 
     /// <summary>
-    /// The largest message accepted or sent, in bytes (default 4 MiB, at least 64 KiB). A length prefix
+    /// The largest message accepted or sent, in bytes (default 4 MiB; 64 KiB to 64 MiB). A length prefix
     /// above it is refused before anything is allocated. It must also hold the largest record a read returns.
     /// </summary>
     public int MaxMessageSize { get; set; } = ProtocolConstants.DefaultMaxMessageSize;
@@ -41,9 +41,9 @@ public sealed class TruthDbServerOptions
 
     internal TruthDbServerOptions ValidatedCopy()
     {
-        if (MaxMessageSize < ProtocolConstants.MinMaxMessageSize)
+        if (MaxMessageSize is < ProtocolConstants.MinMaxMessageSize or > ProtocolConstants.MaxMaxMessageSize)
         {
-            throw new ArgumentOutOfRangeException(nameof(MaxMessageSize), MaxMessageSize, $"MaxMessageSize must be at least {ProtocolConstants.MinMaxMessageSize} bytes.");
+            throw new ArgumentOutOfRangeException(nameof(MaxMessageSize), MaxMessageSize, $"MaxMessageSize is {ProtocolConstants.MinMaxMessageSize} to {ProtocolConstants.MaxMaxMessageSize} bytes.");
         }
 
         if (MaxRequestsInFlight < 1)

@@ -68,4 +68,15 @@ public sealed class TokenTests : IAsyncLifetime
         await raw.SendAsync(MessageType.Hello, 1, new HelloRequest { ProtocolVersion = 99, Token = "s3cret" });
         Assert.Equal(TruthDbErrorCode.UnsupportedVersion, (await raw.ReadReplyAsync())!.Code);
     }
+
+    [Fact]
+    public async Task Connection_NoHelloInTime_Closed()
+    {
+        await using var server = await InProcessServer.StartAsync(new TruthDbServerOptions { HandshakeTimeout = TimeSpan.FromMilliseconds(300) });
+        await using var raw = await RawConnection.ConnectAsync(server.Socket);
+        await raw.WaitClosedAsync();
+        Assert.True(raw.Multiplexer.Completion.IsCompleted);
+        await using var client = await server.ConnectAsync();
+        Assert.Equal(1, await client.AppendAsync(new byte[] { 1 }));
+    }
 }
