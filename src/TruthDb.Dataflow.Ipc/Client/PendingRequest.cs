@@ -60,8 +60,13 @@ internal sealed class PendingReply<T> : PendingRequest
 internal sealed class PendingAppends : PendingRequest
 {
     private readonly List<AppendItem> _items;
+    private readonly TruthDbClient? _client;
 
-    public PendingAppends(List<AppendItem> items) => _items = items;
+    public PendingAppends(List<AppendItem> items, TruthDbClient? client = null)
+    {
+        _items = items;
+        _client = client;
+    }
 
     public override void Complete(MessageType type, ReadOnlySequence<byte> body)
     {
@@ -83,7 +88,14 @@ internal sealed class PendingAppends : PendingRequest
 
             // One work item completes the whole batch: the callers' continuations run one after another
             // on a pool thread (not on the reader loop), instead of one pool hop per append.
-            ThreadPool.UnsafeQueueUserWorkItem(static s => s.Items.CompleteFrom(s.First), (Items: _items, First: reply.FirstLsn), preferLocal: false);
+            if (_client is { } client)
+            {
+                ThreadPool.UnsafeQueueUserWorkItem(static s => s.Client.CompleteAppends(s.Items, s.First), (Client: client, Items: _items, First: reply.FirstLsn), preferLocal: false);
+            }
+            else
+            {
+                ThreadPool.UnsafeQueueUserWorkItem(static s => s.Items.CompleteFrom(s.First), (Items: _items, First: reply.FirstLsn), preferLocal: false);
+            }
         }
         catch (MessagePack.MessagePackSerializationException ex)
         {

@@ -16,6 +16,11 @@ public sealed partial class TruthDbClient
     private const int MessageOverhead = 64;
     private const int PayloadOverhead = 5;
 
+    // Set while this thread completes a reply's appends: the appends their callers issue again at once
+    // are queued, and are sent (on this thread) after the last completion, as one message.
+    [ThreadStatic]
+    private static TruthDbClient? _completing;
+
     private readonly ConcurrentQueue<AppendItem> _queue = new();
     private int _sending;
 
@@ -97,7 +102,29 @@ public sealed partial class TruthDbClient
         }
 
         _queue.Enqueue(item);
-        StartSender();
+        if (_completing != this)
+        {
+            StartSender();
+        }
+    }
+
+    internal void CompleteAppends(List<AppendItem> items, long firstLsn)
+    {
+        _completing = this;
+        try
+        {
+            items.CompleteFrom(firstLsn);
+        }
+        finally
+        {
+            _completing = null;
+        }
+
+        if (!_queue.IsEmpty && Interlocked.CompareExchange(ref _sending, 1, 0) == 0)
+        {
+            // Runs here until its first wait (a flush that cannot complete at once), usually to the end.
+            _ = SendQueuedAsync();
+        }
     }
 
     private void StartSender()
@@ -135,7 +162,7 @@ public sealed partial class TruthDbClient
 
             try
             {
-                Register(id, new PendingAppends(batch));
+                Register(id, new PendingAppends(batch, this));
             }
             catch (TruthDbConnectionException ex)
             {
