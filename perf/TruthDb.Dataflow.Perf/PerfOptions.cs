@@ -11,8 +11,9 @@ internal sealed class PerfOptions
 
         usage: TruthDb.Dataflow.Perf [options]
           --engine <list>        truthdb, fasterlog, fasterlog-fast, filestream, or all (default all);
-                                 also truthdb-ipc (the log served over a Unix socket in this process)
-                                 and truthdb-serve (served by a `truthdb serve` child), only when named
+                                 also truthdb-ipc (the log served over a Unix socket in this process),
+                                 truthdb-ipc-stalled-tail (the same with a stalled tail open) and
+                                 truthdb-serve (served by a `truthdb serve` child), only when named
           --durability <list>    sync, written                                    (default sync)
           --record-size <list>   payload bytes                                    (default 128)
           --producers <list>     concurrent producers, one append in flight each  (default 1,64)

@@ -15,22 +15,27 @@ internal sealed class TruthDbIpcEngine : IAppendEngine
 {
     public const string EngineName = "truthdb-ipc";
 
+    /// <summary>The same, with a tail open on a second connection whose consumer never reads past its first record.</summary>
+    public const string StalledTailName = "truthdb-ipc-stalled-tail";
+
     private readonly Wal _wal;
     private readonly TruthDbServer _server;
     private readonly TruthDbClient _client;
     private readonly string _socket;
+    private readonly StalledTail? _stalled;
 
-    private TruthDbIpcEngine(Wal wal, TruthDbServer server, TruthDbClient client, string socket)
+    private TruthDbIpcEngine(Wal wal, TruthDbServer server, TruthDbClient client, string socket, StalledTail? stalled)
     {
         _wal = wal;
         _server = server;
         _client = client;
         _socket = socket;
+        _stalled = stalled;
     }
 
-    public string Name => EngineName;
+    public string Name => _stalled is null ? EngineName : StalledTailName;
 
-    public static async ValueTask<IAppendEngine> OpenAsync(EngineSettings settings)
+    public static async ValueTask<IAppendEngine> OpenAsync(EngineSettings settings, bool stalledTail = false)
     {
         var wal = await Wal.OpenAsync(new WalOptions
         {
@@ -44,7 +49,8 @@ internal sealed class TruthDbIpcEngine : IAppendEngine
         var server = new TruthDbServer(wal);
         await server.ListenAsync(socket);
         var client = await TruthDbClient.ConnectAsync(socket, new TruthDbClientOptions { DurableAppends = settings.Durability == Durability.Sync });
-        return new TruthDbIpcEngine(wal, server, client, socket);
+        var stalled = stalledTail ? await StalledTail.OpenAsync(socket) : null;
+        return new TruthDbIpcEngine(wal, server, client, socket, stalled);
     }
 
     public ValueTask<long> AppendAsync(ReadOnlyMemory<byte> payload) => _client.AppendAsync(payload);
@@ -57,9 +63,48 @@ internal sealed class TruthDbIpcEngine : IAppendEngine
 
     public async ValueTask DisposeAsync()
     {
+        if (_stalled is not null)
+        {
+            await _stalled.DisposeAsync();
+        }
+
         await _client.DisposeAsync();
         await _server.DisposeAsync();
         await _wal.DisposeAsync();
         File.Delete(_socket);
+    }
+}
+
+/// <summary>A tail (on its own connection) that takes its first record and then never asks for more.</summary>
+internal sealed class StalledTail : IAsyncDisposable
+{
+    private readonly TruthDbClient _client;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly IAsyncEnumerator<WalRecord> _records;
+    private readonly Task<bool> _first;
+
+    private StalledTail(TruthDbClient client)
+    {
+        _client = client;
+        _records = client.ReadAsync(0, new ReadOptions { Follow = true, Watermark = WalWatermark.Written }, _stop.Token).GetAsyncEnumerator();
+        _first = _records.MoveNextAsync().AsTask();
+    }
+
+    public static async Task<StalledTail> OpenAsync(string socket) => new(await TruthDbClient.ConnectAsync(socket));
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        try
+        {
+            await _first;
+            await _records.DisposeAsync();
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or TruthDbException or TruthDbConnectionException)
+        {
+        }
+
+        await _client.DisposeAsync();
+        _stop.Dispose();
     }
 }
