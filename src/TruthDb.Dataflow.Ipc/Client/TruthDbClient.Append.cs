@@ -62,9 +62,9 @@ public sealed partial class TruthDbClient
             copies[i] = payloads[i].ToArray();
         }
 
-        if (total > _maxMessageSize)
+        if (total > _maxMessageSize || payloads.Length > ProtocolConstants.MaxAppendRecords)
         {
-            throw new ArgumentException($"The batch takes {total} bytes as a message; the server accepts at most {_maxMessageSize}: split it.", nameof(payloads));
+            throw new ArgumentException($"The batch of {payloads.Length} records takes {total} bytes as a message; one message holds at most {ProtocolConstants.MaxAppendRecords} records and {_maxMessageSize} bytes: split it.", nameof(payloads));
         }
 
         return new ValueTask<long>(SendBatchAsync(copies, ct));

@@ -19,7 +19,7 @@ public sealed class TruthDbClientOptions
     /// <summary>Records messages a read or tail may have outstanding (default 8, each at most 64 KiB of payload): what the client buffers per subscription.</summary>
     public int SubscriptionCredit { get; set; } = 8;
 
-    /// <summary>Appends coalesced into one Append message at most (default 4096); a message also stays under the server's maximum size.</summary>
+    /// <summary>Appends coalesced into one Append message at most (default 4096, at most 65536); a message also stays under the server's maximum size.</summary>
     public int MaxBatchRecords { get; set; } = 4096;
 
     internal TruthDbClientOptions ValidatedCopy()
@@ -29,9 +29,9 @@ public sealed class TruthDbClientOptions
             throw new ArgumentOutOfRangeException(nameof(SubscriptionCredit), SubscriptionCredit, "SubscriptionCredit is 1 to 1024.");
         }
 
-        if (MaxBatchRecords is < 1 or > 1 << 20)
+        if (MaxBatchRecords is < 1 or > Protocol.ProtocolConstants.MaxAppendRecords)
         {
-            throw new ArgumentOutOfRangeException(nameof(MaxBatchRecords), MaxBatchRecords, "MaxBatchRecords is 1 to 1048576.");
+            throw new ArgumentOutOfRangeException(nameof(MaxBatchRecords), MaxBatchRecords, $"MaxBatchRecords is 1 to {Protocol.ProtocolConstants.MaxAppendRecords}.");
         }
 
         return (TruthDbClientOptions)MemberwiseClone();

@@ -45,6 +45,11 @@ internal sealed class AppendRequestFormatter : IMessagePackFormatter<AppendReque
             if (fields > 0)
             {
                 var count = reader.ReadArrayHeader();
+                if (count > ProtocolConstants.MaxAppendRecords)
+                {
+                    throw new MessagePackSerializationException($"An Append carries at most {ProtocolConstants.MaxAppendRecords} payloads; this one has {count}.");
+                }
+
                 var payloads = new ReadOnlyMemory<byte>[count];
                 for (var i = 0; i < count; i++)
                 {

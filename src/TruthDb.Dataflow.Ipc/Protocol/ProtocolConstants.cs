@@ -33,6 +33,9 @@ internal static class ProtocolConstants
     /// <summary>What a server puts in one Records message at most (payload bytes), unless one record is bigger.</summary>
     public const int RecordsFrameBytes = 64 * 1024;
 
+    /// <summary>The most payloads one Append may carry (bounds what decoding one message allocates).</summary>
+    public const int MaxAppendRecords = 65536;
+
     /// <summary>What a server puts in one Records message at most (records).</summary>
     public const int RecordsFrameRecords = 1024;
 
