@@ -65,6 +65,11 @@ public sealed partial class TruthDbClient
             }
 
             reason = new TruthDbConnectionException("The server closed the connection.");
+
+            // The server completed the control channel (it stops, or refused this connection): close.
+            FailAll(reason);
+            await _multiplexer.DisposeAsync().ConfigureAwait(false);
+            return;
         }
         catch (Exception ex)
         {

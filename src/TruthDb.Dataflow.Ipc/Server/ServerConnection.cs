@@ -198,10 +198,27 @@ internal sealed partial class ServerConnection : IDisposable
 
         await Task.WhenAll(stopping).ConfigureAwait(false);
 
-        await _closed.CancelAsync().ConfigureAwait(false);
+        // Let the last replies reach the client before the connection goes: complete the control
+        // channel (the client closes the connection when it sees that), with a short grace.
         if (_multiplexer is { } multiplexer)
         {
-            await multiplexer.DisposeAsync().ConfigureAwait(false);
+            try
+            {
+                if (_control is { } control && !multiplexer.Completion.IsCompleted)
+                {
+                    await control.Output.CompleteAsync().ConfigureAwait(false);
+                    await Task.WhenAny(multiplexer.Completion, Task.Delay(RefuseGrace)).ConfigureAwait(false);
+                }
+            }
+            catch (Exception ex) when (ex is ObjectDisposedException or InvalidOperationException or IOException)
+            {
+            }
+        }
+
+        await _closed.CancelAsync().ConfigureAwait(false);
+        if (_multiplexer is { } closing)
+        {
+            await closing.DisposeAsync().ConfigureAwait(false);
         }
 
         await _stream.DisposeAsync().ConfigureAwait(false);

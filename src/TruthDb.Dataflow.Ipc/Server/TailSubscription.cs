@@ -17,7 +17,7 @@ internal sealed partial class TailSubscription : IDisposable
     private static readonly Task<bool> CompletedTrue = Task.FromResult(true);
 
     // How long a stopping subscription waits for the client to take its End before the channel goes.
-    private static readonly TimeSpan EndGrace = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan EndGrace = TimeSpan.FromSeconds(2);
 
     private readonly ServerConnection _connection;
     private readonly SubscribeRequest _request;
