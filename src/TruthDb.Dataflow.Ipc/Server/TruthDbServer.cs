@@ -109,7 +109,7 @@ public sealed partial class TruthDbServer : IAsyncDisposable
     /// a stale socket file is replaced) and serves every connection in the background until
     /// <see cref="StopAsync"/>. Returns once the socket is listening.
     /// </summary>
-    /// <exception cref="IOException">Another server listens on the path, or something that is not a socket is there.</exception>
+    /// <exception cref="IOException">Another server listens on the path, something that is not a socket is there, or the directory does not exist (<see cref="DirectoryNotFoundException"/>).</exception>
     public ValueTask ListenAsync(string socketPath, CancellationToken ct = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(socketPath);

@@ -15,11 +15,17 @@ internal static class UnixSocketListener
     public static Socket Bind(string path, UnixFileMode mode)
     {
         var full = Path.GetFullPath(path);
+        var parent = Path.GetDirectoryName(full);
+        if (parent is null || !Directory.Exists(parent))
+        {
+            throw new DirectoryNotFoundException($"The directory of the socket path '{full}' does not exist.");
+        }
+
         RemoveStale(full);
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
-            var staging = Path.Combine(Path.GetDirectoryName(full)!, "." + Path.GetFileName(full) + "." + Guid.NewGuid().ToString("N")[..8]);
+            var staging = Path.Combine(parent, "." + Path.GetFileName(full) + "." + Guid.NewGuid().ToString("N")[..8]);
             var staged = Path.Combine(staging, "s");
             if (OperatingSystem.IsWindows() || System.Text.Encoding.UTF8.GetByteCount(staged) > MaxPathBytes)
             {

@@ -222,4 +222,23 @@ public sealed class ClientTests : IAsyncLifetime
             }
         }
     }
+
+    [Fact]
+    public async Task ListenAsync_SocketDirectoryMissing_FailsAndCreatesNothing()
+    {
+        var missing = Path.Combine(_server.Log.Root, "missing");
+        await using var other = new TruthDbServer(_server.Wal);
+        await Assert.ThrowsAsync<DirectoryNotFoundException>(async () => await other.ListenAsync(Path.Combine(missing, "s.sock")));
+        Assert.False(Directory.Exists(missing));
+    }
+
+    [Fact]
+    public async Task ListenAsync_LiveServerOnThePath_Refused()
+    {
+        await using var other = new TruthDbServer(_server.Wal);
+        var error = await Assert.ThrowsAsync<IOException>(async () => await other.ListenAsync(_server.Socket));
+        Assert.Contains("Another server", error.Message);
+        await using var client = await _server.ConnectAsync();
+        Assert.Equal(1, await client.AppendAsync(Text("still served")));
+    }
 }
