@@ -10,7 +10,10 @@ internal sealed class PerfOptions
         TruthDb.Dataflow.Perf: closed-loop append throughput and latency, engine by engine, on one disk.
 
         usage: TruthDb.Dataflow.Perf [options]
-          --engine <list>        truthdb, fasterlog, fasterlog-fast, filestream, or all (default all)
+          --engine <list>        truthdb, fasterlog, fasterlog-fast, filestream, or all (default all);
+                                 also truthdb-ipc (the log served over a Unix socket in this process),
+                                 truthdb-ipc-stalled-tail (the same with a stalled tail open) and
+                                 truthdb-serve (served by a `truthdb serve` child), only when named
           --durability <list>    sync, written                                    (default sync)
           --record-size <list>   payload bytes                                    (default 128)
           --producers <list>     concurrent producers, one append in flight each  (default 1,64)
@@ -280,9 +283,9 @@ internal sealed class PerfOptions
         return List(text, "--engine", v =>
         {
             var engine = v.ToLowerInvariant();
-            return Array.IndexOf(EngineCatalog.Names, engine) >= 0
+            return Array.IndexOf(EngineCatalog.Known, engine) >= 0
                 ? engine
-                : throw new ArgumentException($"Unknown engine '{v}'; known: {string.Join(", ", EngineCatalog.Names)}, all.");
+                : throw new ArgumentException($"Unknown engine '{v}'; known: {string.Join(", ", EngineCatalog.Known)}, all.");
         });
     }
 

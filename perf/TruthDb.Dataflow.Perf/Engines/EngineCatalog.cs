@@ -6,12 +6,18 @@ internal static class EngineCatalog
     /// <summary>Every engine name, in the order runs use them (truthdb first: ratios are against it).</summary>
     public static readonly string[] Names = [TruthDbEngine.EngineName, FasterLogEngine.StockName, FasterLogEngine.FastName, FileStreamEngine.EngineName];
 
+    /// <summary>Every engine that can be named, <c>all</c>'s and the ones run only when named (the log served over IPC, in this process or by a child process).</summary>
+    public static readonly string[] Known = [.. Names, TruthDbIpcEngine.EngineName, TruthDbIpcEngine.StalledTailName, TruthDbServeEngine.EngineName];
+
     /// <summary>Opens the engine called <paramref name="name"/>.</summary>
     public static ValueTask<IAppendEngine> OpenAsync(string name, EngineSettings settings) => name switch
     {
         TruthDbEngine.EngineName => TruthDbEngine.OpenAsync(settings),
+        TruthDbIpcEngine.EngineName => TruthDbIpcEngine.OpenAsync(settings),
+        TruthDbIpcEngine.StalledTailName => TruthDbIpcEngine.OpenAsync(settings, stalledTail: true),
+        TruthDbServeEngine.EngineName => TruthDbServeEngine.OpenAsync(settings),
         FileStreamEngine.EngineName => ValueTask.FromResult<IAppendEngine>(FileStreamEngine.Open(settings)),
         FasterLogEngine.StockName or FasterLogEngine.FastName => ValueTask.FromResult(FasterLogEngine.Open(name, settings)),
-        _ => throw new ArgumentException($"Unknown engine '{name}'; known: {string.Join(", ", Names)}.", nameof(name)),
+        _ => throw new ArgumentException($"Unknown engine '{name}'; known: {string.Join(", ", Known)}.", nameof(name)),
     };
 }

@@ -1,0 +1,198 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Nerdbank.Streams;
+using TruthDb.Dataflow.Cli.Support;
+using TruthDb.Dataflow.Ipc;
+
+namespace TruthDb.Dataflow.Cli.Commands;
+
+/// <summary>
+/// <c>truthdb serve</c>: opens the log and serves it to other processes (docs/ipc-protocol.md) on a
+/// Unix domain socket (owner-only unless <c>--socket-mode</c> says otherwise), on stdio (so a parent
+/// process can host the server as a child), or both. SIGTERM or Ctrl+C stops it gracefully: no new
+/// connections or requests, the requests in flight finish, reads and tails end, the log is synced and
+/// closed. Status lines go to stderr (stdout may carry the protocol).
+/// </summary>
+internal static class ServeCommand
+{
+    /// <summary>The environment variable a token may come from instead of <c>--token-file</c>.</summary>
+    public const string TokenVariable = "TRUTHDB_TOKEN";
+
+    public static Command Create()
+    {
+        var directory = CommonOptions.Directory();
+        var socket = new Option<string?>("--socket", "-s")
+        {
+            Description = "Listen on this Unix domain socket path (a stale socket file there is replaced).",
+            HelpName = "path",
+        };
+        var stdio = new Option<bool>("--stdio")
+        {
+            Description = "Serve one connection on stdin/stdout; the server stops when stdin closes (unless it also listens on --socket).",
+        };
+        var tokenFile = new Option<string?>("--token-file")
+        {
+            Description = $"Require this shared secret (the file's first line) in every connection's Hello. Without it, the {TokenVariable} environment variable is used when set.",
+            HelpName = "file",
+        };
+        var socketMode = new Option<string>("--socket-mode")
+        {
+            Description = "Permissions of the socket file, octal (default 600: only the owner may connect).",
+            DefaultValueFactory = _ => "600",
+            HelpName = "octal",
+        };
+        socketMode.Validators.Add(result =>
+        {
+            if (!TryParseMode(result.GetValueOrDefault<string>() ?? string.Empty, out _))
+            {
+                result.AddError("--socket-mode is an octal permission such as 600 or 660.");
+            }
+        });
+        var maxMessage = new Option<long>("--max-message-size")
+        {
+            Description = "The largest protocol message, bytes or with KiB/MiB (default 4MiB, at least 64KiB); it must hold the largest record a read returns.",
+            DefaultValueFactory = _ => 4L * 1024 * 1024,
+            CustomParser = r => Sizes.TryParse(r.Tokens.Count > 0 ? r.Tokens[0].Value : string.Empty, out var v) ? v : ParseError(r),
+            HelpName = "size",
+        };
+        maxMessage.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<long>() is < 64 * 1024 or > 64 * 1024 * 1024)
+            {
+                result.AddError("--max-message-size is 64KiB to 64MiB.");
+            }
+        });
+        var durability = CommonOptions.Durability();
+        var segmentSize = Sizes.SegmentSizeOption();
+        var command = new Command("serve", "Serve the log in --dir to other processes over a Unix domain socket and/or stdio (MessagePack over a multiplexed stream; see docs/ipc-protocol.md) until SIGTERM or Ctrl+C.")
+        {
+            directory, socket, stdio, tokenFile, socketMode, maxMessage, durability, segmentSize,
+        };
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(socket) is null && !result.GetValue(stdio))
+            {
+                result.AddError("Give --socket PATH, --stdio, or both.");
+            }
+        });
+        command.SetAction((parse, ct) => Verb.RunAsync(() => RunAsync(
+            new ServeSettings(
+                parse.GetRequiredValue(directory),
+                parse.GetValue(socket),
+                parse.GetValue(stdio),
+                parse.GetValue(tokenFile),
+                TryParseMode(parse.GetValue(socketMode) ?? "600", out var mode) ? mode : UnixFileMode.UserRead | UnixFileMode.UserWrite,
+                (int)parse.GetValue(maxMessage),
+                CommonOptions.ParseDurability(parse.GetValue(durability)),
+                parse.GetValue(segmentSize)),
+            ct)));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(ServeSettings settings, CancellationToken ct)
+    {
+        var token = ReadToken(settings.TokenFile);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+
+        await using var wal = await Wal.OpenAsync(new WalOptions { Directory = settings.Directory, Durability = settings.Durability, SegmentSize = settings.SegmentSize }, ct);
+        var server = new TruthDbServer(wal, new TruthDbServerOptions
+        {
+            Token = token,
+            MaxMessageSize = settings.MaxMessageSize,
+            SocketFileMode = settings.SocketMode,
+        });
+        await using (server)
+        {
+            var where = new List<string>();
+            if (settings.Socket is { } path)
+            {
+                try
+                {
+                    await server.ListenAsync(path, ct);
+                }
+                catch (System.Net.Sockets.SocketException ex)
+                {
+                    throw new CliException($"Cannot listen on '{path}': {ex.Message}", ex);
+                }
+
+                where.Add(Path.GetFullPath(path));
+            }
+
+            Task stdioServed = Task.Delay(Timeout.Infinite, stop.Token);
+            if (settings.Stdio)
+            {
+                var duplex = FullDuplexStream.Splice(Console.OpenStandardInput(), Console.OpenStandardOutput());
+                stdioServed = server.ServeAsync(duplex, stop.Token);
+                where.Add("stdio");
+            }
+
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"truthdb: serving {Path.GetFullPath(settings.Directory)} (log {wal.LogId}, LSN {wal.FirstLsn}..{wal.WrittenLsn}, {settings.Durability}) on {string.Join(" and ", where)}{(token is null ? string.Empty : ", token required")}"));
+
+            // Until a signal; with stdio alone, also until the parent closes stdin.
+            var stopped = Task.Delay(Timeout.Infinite, stop.Token);
+            await Task.WhenAny(stopped, settings.Socket is null ? stdioServed : stopped);
+            await server.StopAsync();
+        }
+
+        await wal.DisposeAsync();
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"truthdb: stopped; the log is synced and closed at LSN {wal.DurableLsn}"));
+        return ExitCodes.Ok;
+
+        void OnSignal(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            stop.Cancel();
+        }
+    }
+
+    private static string? ReadToken(string? file)
+    {
+        if (file is not null)
+        {
+            if (!File.Exists(file))
+            {
+                throw new CliException($"The token file '{file}' does not exist.", ExitCodes.Usage);
+            }
+
+            var line = File.ReadLines(file).FirstOrDefault()?.Trim();
+            return string.IsNullOrEmpty(line) ? throw new CliException($"The token file '{file}' is empty.", ExitCodes.Usage) : line;
+        }
+
+        return Environment.GetEnvironmentVariable(TokenVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment.Trim() : null;
+    }
+
+    private static bool TryParseMode(string text, out UnixFileMode mode)
+    {
+        mode = 0;
+        if (text.Length is < 3 or > 4)
+        {
+            return false;
+        }
+
+        var value = 0;
+        foreach (var c in text)
+        {
+            if (c is < '0' or > '7')
+            {
+                return false;
+            }
+
+            value = (value * 8) + (c - '0');
+        }
+
+        mode = (UnixFileMode)value;
+        return true;
+    }
+
+    private static long ParseError(System.CommandLine.Parsing.ArgumentResult result)
+    {
+        result.AddError($"'{(result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty)}' is not a size: give bytes, or a number with KiB or MiB.");
+        return 0;
+    }
+
+    private sealed record ServeSettings(string Directory, string? Socket, bool Stdio, string? TokenFile, UnixFileMode SocketMode, int MaxMessageSize, Durability Durability, long SegmentSize);
+}

@@ -1,0 +1,57 @@
+namespace TruthDb.Dataflow.Ipc;
+
+/// <summary>What a server reports about its log and itself (the Stats request).</summary>
+public sealed class TruthDbServerStatistics
+{
+    internal TruthDbServerStatistics(Protocol.StatsReply reply)
+    {
+        WrittenLsn = reply.WrittenLsn;
+        DurableLsn = reply.DurableLsn;
+        FirstLsn = reply.FirstLsn;
+        LogId = Guid.TryParse(reply.LogId, out var id) ? id : Guid.Empty;
+        Appends = reply.Appends;
+        Batches = reply.Batches;
+        Syncs = reply.Syncs;
+        BytesWritten = reply.BytesWritten;
+        PendingBytes = reply.PendingBytes;
+        Connections = reply.Connections;
+        Subscriptions = reply.Subscriptions;
+        SyncTime = TimeSpan.FromMicroseconds(reply.SyncMicroseconds);
+    }
+
+    /// <summary>The log's written watermark.</summary>
+    public long WrittenLsn { get; }
+
+    /// <summary>The log's durable watermark.</summary>
+    public long DurableLsn { get; }
+
+    /// <summary>The first LSN still in the log; 0 when it holds no record.</summary>
+    public long FirstLsn { get; }
+
+    /// <summary>The log's identity.</summary>
+    public Guid LogId { get; }
+
+    /// <summary>Records appended since the log was opened.</summary>
+    public long Appends { get; }
+
+    /// <summary>Batches written since the log was opened.</summary>
+    public long Batches { get; }
+
+    /// <summary>fdatasyncs since the log was opened.</summary>
+    public long Syncs { get; }
+
+    /// <summary>Bytes written since the log was opened.</summary>
+    public long BytesWritten { get; }
+
+    /// <summary>Bytes accepted and not yet written.</summary>
+    public long PendingBytes { get; }
+
+    /// <summary>Connections the server has open.</summary>
+    public int Connections { get; }
+
+    /// <summary>Reads and tails open on the server.</summary>
+    public int Subscriptions { get; }
+
+    /// <summary>Time spent in fdatasync since the log was opened.</summary>
+    public TimeSpan SyncTime { get; }
+}

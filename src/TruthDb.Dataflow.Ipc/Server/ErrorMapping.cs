@@ -1,0 +1,32 @@
+using MessagePack;
+using TruthDb.Dataflow.Ipc.Protocol;
+
+namespace TruthDb.Dataflow.Ipc.Server;
+
+/// <summary>Which error code an exception from decoding or from the log becomes.</summary>
+internal static class ErrorMapping
+{
+    public static (TruthDbErrorCode Code, string Message) From(Exception ex) => ex switch
+    {
+        MessagePackSerializationException => (TruthDbErrorCode.BadRequest, "The message body does not match its type: " + Innermost(ex).Message),
+        FrameTooLargeException => (TruthDbErrorCode.MessageTooLarge, ex.Message),
+        TruthDbException t => (t.ErrorCode, t.Message),
+        ArgumentOutOfRangeException => (TruthDbErrorCode.OutOfRange, ex.Message),
+        ArgumentException => (TruthDbErrorCode.InvalidArgument, ex.Message),
+        WalFaultedException => (TruthDbErrorCode.LogFaulted, ex.Message),
+        WalFullException => (TruthDbErrorCode.LogFull, ex.Message),
+        WalCorruptedException => (TruthDbErrorCode.Corrupted, ex.Message),
+        ObjectDisposedException or OperationCanceledException => (TruthDbErrorCode.ShuttingDown, "The server is shutting down."),
+        _ => (TruthDbErrorCode.Internal, ex.GetType().Name + ": " + ex.Message),
+    };
+
+    private static Exception Innermost(Exception ex)
+    {
+        while (ex.InnerException is { } inner)
+        {
+            ex = inner;
+        }
+
+        return ex;
+    }
+}

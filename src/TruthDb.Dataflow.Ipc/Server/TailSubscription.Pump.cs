@@ -1,0 +1,98 @@
+using MessagePack;
+using TruthDb.Dataflow.Ipc.Protocol;
+
+namespace TruthDb.Dataflow.Ipc.Server;
+
+/// <summary>
+/// The pump: one Records message per credit, filled with the records that are ready (up to 1024
+/// records or 64 KiB of payload, or one bigger record), sent without waiting for more.
+/// </summary>
+internal sealed partial class TailSubscription
+{
+    private async Task PumpAsync(FrameSender sender)
+    {
+        var ct = _cancel.Token;
+        var remaining = _request.MaxRecords > 0 ? _request.MaxRecords : long.MaxValue;
+        using var frame = new FrameBuffer(ProtocolConstants.RecordsFrameBytes + 1024);
+        var records = _records.GetAsyncEnumerator(ct);
+        await using (records.ConfigureAwait(false))
+        {
+            Task<bool>? pendingNext = null;
+            while (remaining > 0)
+            {
+                await _credit.WaitAsync(ct).ConfigureAwait(false);
+                var has = pendingNext is null
+                    ? await records.MoveNextAsync().ConfigureAwait(false)
+                    : await pendingNext.ConfigureAwait(false);
+                if (!has)
+                {
+                    return;
+                }
+
+                pendingNext = null;
+                frame.Reset();
+                var at = frame.Reserve(ProtocolConstants.LengthPrefix);
+                var writer = new MessagePackWriter(frame);
+                MessageCodec.WriteEnvelope(ref writer, MessageType.Records, Id);
+                writer.WriteArrayHeader(2);
+                writer.Write(records.Current.Lsn);
+                writer.Flush();
+                var countAt = frame.Reserve(5);
+                var count = 0;
+                var bytes = 0;
+                var firstLsn = records.Current.Lsn;
+                while (true)
+                {
+                    if (records.Current.Lsn != firstLsn + count)
+                    {
+                        throw new InvalidOperationException($"The log returned LSN {records.Current.Lsn} after {firstLsn + count - 1}.");
+                    }
+
+                    var payload = records.Current.Payload.Span;
+                    if (frame.Length + payload.Length + 16 > _connection.ServerOptions.MaxMessageSize)
+                    {
+                        if (count == 0)
+                        {
+                            throw new TruthDbException(TruthDbErrorCode.MessageTooLarge, $"Record {records.Current.Lsn} ({payload.Length} bytes) does not fit in a message of at most {_connection.ServerOptions.MaxMessageSize} bytes (the server's maximum message size).");
+                        }
+
+                        // Goes first into the next message.
+                        pendingNext = CompletedTrue;
+                        break;
+                    }
+
+                    writer = new MessagePackWriter(frame);
+                    writer.Write(payload);
+                    writer.Flush();
+                    count++;
+                    bytes += payload.Length;
+                    _lastLsn = records.Current.Lsn;
+                    remaining--;
+                    if (remaining == 0 || count >= ProtocolConstants.RecordsFrameRecords || bytes >= ProtocolConstants.RecordsFrameBytes)
+                    {
+                        break;
+                    }
+
+                    // Send what is gathered rather than wait for the next record.
+                    var next = records.MoveNextAsync();
+                    if (!next.IsCompleted)
+                    {
+                        pendingNext = next.AsTask();
+                        break;
+                    }
+
+                    if (!next.GetAwaiter().GetResult())
+                    {
+                        remaining = 0;
+                        break;
+                    }
+                }
+
+                frame.CompleteArray32(countAt, count);
+                frame.CompleteLength(at);
+                await sender.SendEncodedAsync(frame.WrittenMemory, ct).ConfigureAwait(false);
+                _connection.Counters.RecordsSent(frame.Length);
+            }
+        }
+    }
+}

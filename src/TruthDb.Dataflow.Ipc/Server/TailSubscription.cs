@@ -1,0 +1,166 @@
+using MessagePack;
+using Nerdbank.Streams;
+using TruthDb.Dataflow.Ipc.Protocol;
+
+namespace TruthDb.Dataflow.Ipc.Server;
+
+/// <summary>
+/// One read or tail on its own channel. Records are read from the log's in-process reader (never
+/// blocking the writer) only while the client has credit: each Records message spends one credit,
+/// and the client grants more with Credit messages as its application consumes. With no credit the
+/// server reads nothing and buffers nothing, so a stalled consumer (also one whose multiplexer acks
+/// bytes on arrival, as the npm package does) holds back only this channel: at most its credit of
+/// messages (each at most 64 KiB of payload, or one record) is ever outstanding.
+/// </summary>
+internal sealed partial class TailSubscription : IDisposable
+{
+    private static readonly Task<bool> CompletedTrue = Task.FromResult(true);
+
+    // How long a stopping subscription waits for the client to take its End before the channel goes.
+    private static readonly TimeSpan EndGrace = TimeSpan.FromSeconds(2);
+
+    private readonly ServerConnection _connection;
+    private readonly SubscribeRequest _request;
+    private readonly CancellationTokenSource _cancel;
+    private readonly SemaphoreSlim _credit;
+    private readonly IAsyncEnumerable<WalRecord> _records;
+    private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _lastLsn;
+
+    public TailSubscription(ServerConnection connection, uint id, long fromLsn, SubscribeRequest request, ReadOptions options, CancellationToken connectionClosed)
+    {
+        _connection = connection;
+        _request = request;
+        Id = id;
+        StartLsn = Math.Max(Math.Max(fromLsn, connection.Log.FirstLsn), 1);
+        _lastLsn = StartLsn - 1;
+        ChannelName = ProtocolConstants.SubscriptionChannel(id);
+        _cancel = CancellationTokenSource.CreateLinkedTokenSource(connectionClosed);
+        _credit = new SemaphoreSlim(request.Credit, int.MaxValue);
+
+        // Throws here (answered as an error) for a start the log cannot serve.
+        _records = connection.Log.ReadAsync(fromLsn, options, _cancel.Token);
+    }
+
+    public uint Id { get; }
+
+    public long StartLsn { get; }
+
+    public string ChannelName { get; }
+
+    public async Task RunAsync(MultiplexingStream multiplexer)
+    {
+        MultiplexingStream.Channel? channel = null;
+        try
+        {
+            using (var offer = CancellationTokenSource.CreateLinkedTokenSource(_cancel.Token))
+            {
+                offer.CancelAfter(_connection.ServerOptions.HandshakeTimeout);
+                channel = await multiplexer.OfferChannelAsync(ChannelName, offer.Token).ConfigureAwait(false);
+            }
+
+            using var sender = new FrameSender(channel.Output);
+            var credits = ReadCreditsAsync(channel);
+            try
+            {
+                await PumpAsync(sender).ConfigureAwait(false);
+                var reason = _connection.ServerStopping ? EndBody.ShuttingDown : EndBody.Completed;
+                await sender.SendAsync(MessageType.End, Id, new EndBody { LastLsn = _lastLsn, Reason = reason }, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (_cancel.IsCancellationRequested)
+            {
+                // The client closed the channel, or the connection or server stops.
+                if (_connection.ServerStopping)
+                {
+                    await TrySendAsync(sender, MessageType.End, new EndBody { LastLsn = _lastLsn, Reason = EndBody.ShuttingDown }).ConfigureAwait(false);
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                var (code, message) = ErrorMapping.From(ex);
+                await TrySendAsync(sender, MessageType.Error, new ErrorReply { Code = (int)code, Message = message }).ConfigureAwait(false);
+            }
+
+            // Disposing the channel could drop what is not transmitted yet: let the End (or Error)
+            // reach the client, which closes its side once it has read it; don't wait forever.
+            await channel.Output.CompleteAsync().ConfigureAwait(false);
+            try
+            {
+                var grace = _cancel.IsCancellationRequested ? EndGrace : _connection.ServerOptions.HandshakeTimeout;
+                await credits.WaitAsync(grace).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+            }
+
+            await _cancel.CancelAsync().ConfigureAwait(false);
+            await credits.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            // Never accepted, or the connection went away.
+        }
+        finally
+        {
+            channel?.Dispose();
+            _ended.TrySetResult();
+        }
+    }
+
+    /// <summary>Ends the subscription (End with reason "shutting down" when the server stops) and waits for it.</summary>
+    public Task StopAsync()
+    {
+        _cancel.Cancel();
+        return _ended.Task;
+    }
+
+    public void Dispose()
+    {
+        _cancel.Dispose();
+        _credit.Dispose();
+    }
+
+    // Credit messages from the client; the channel's end (the client closed it) ends the subscription.
+    private async Task ReadCreditsAsync(MultiplexingStream.Channel channel)
+    {
+        using var reader = new FrameReader(channel.Input, 1024);
+        try
+        {
+            while (await reader.ReadAsync(_cancel.Token).ConfigureAwait(false))
+            {
+                if (!MessageCodec.TryReadEnvelope(reader.Current, out var type, out _, out var body) || type != MessageType.Credit)
+                {
+                    break;
+                }
+
+                var credit = MessageCodec.ReadBody<CreditBody>(body);
+                if (credit.Messages is < 0 or > 1 << 16 || _credit.CurrentCount > 1 << 20)
+                {
+                    break;
+                }
+
+                if (credit.Messages > 0)
+                {
+                    _credit.Release(credit.Messages);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or EndOfStreamException or FrameTooLargeException or MessagePackSerializationException or ObjectDisposedException or InvalidOperationException)
+        {
+            // Ends the subscription below.
+        }
+
+        await _cancel.CancelAsync().ConfigureAwait(false);
+    }
+
+    private async Task TrySendAsync<T>(FrameSender sender, MessageType type, T body)
+    {
+        try
+        {
+            await sender.SendAsync(type, Id, body, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
+        {
+        }
+    }
+}

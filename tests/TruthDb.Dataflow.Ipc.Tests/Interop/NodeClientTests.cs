@@ -1,0 +1,86 @@
+using System.Diagnostics;
+using System.Text.Json;
+using TruthDb.Dataflow.Ipc.Tests.Support;
+
+namespace TruthDb.Dataflow.Ipc.Tests.Interop;
+
+/// <summary>
+/// The protocol from another language: Interop/node/client.js speaks it with the nerdbank-streams npm
+/// package (multiplexer protocol version 3) and msgpack-lite against an in-process server. Needs node
+/// and npm on the PATH; the first run installs the two packages (npm ci, from package-lock.json).
+/// </summary>
+public sealed class NodeClientTests : IAsyncLifetime
+{
+    private InProcessServer _server = null!;
+
+    public async Task InitializeAsync() => _server = await InProcessServer.StartAsync();
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    [Fact]
+    public async Task NodeClient_HelloAppendTailWithCredit_SeesEveryRecord()
+    {
+        const int Count = 5000;
+        var folder = FindScriptFolder();
+        if (!Directory.Exists(Path.Combine(folder, "node_modules")))
+        {
+            var install = await RunAsync("npm", ["ci", "--no-audit", "--no-fund"], folder);
+            Assert.True(install.ExitCode == 0, "npm ci failed:\n" + install.Output);
+        }
+
+        var run = await RunAsync("node", ["client.js", _server.Socket, Count.ToString(System.Globalization.CultureInfo.InvariantCulture)], folder);
+        Assert.True(run.ExitCode == 0, "the node client failed:\n" + run.Output);
+        using var result = JsonDocument.Parse(run.Output.Trim().Split('\n')[^1]);
+        var root = result.RootElement;
+        Assert.Equal((int)TruthDbErrorCode.UnknownMessage, root.GetProperty("unknownCode").GetInt32());
+        Assert.Equal(1, root.GetProperty("firstLsn").GetInt64());
+        Assert.Equal(Count, root.GetProperty("count").GetInt32());
+        Assert.True(root.GetProperty("durable").GetBoolean());
+        Assert.Equal(70, root.GetProperty("pong").GetInt32());
+        var seen = root.GetProperty("seen").EnumerateArray().ToList();
+        Assert.Equal(Count, seen.Count);
+        for (var i = 0; i < Count; i++)
+        {
+            Assert.Equal(i + 1, seen[i][0].GetInt64());
+            Assert.Equal("node-" + i, seen[i][1].GetString());
+        }
+
+        Assert.Equal(Count, _server.Wal.WrittenLsn);
+        await _server.StopAndVerifyAsync();
+    }
+
+    private static string FindScriptFolder()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "Interop", "node");
+            if (File.Exists(Path.Combine(candidate, "client.js")))
+            {
+                return candidate;
+            }
+        }
+
+        throw new DirectoryNotFoundException("Interop/node/client.js was not found above " + AppContext.BaseDirectory);
+    }
+
+    private static async Task<(int ExitCode, string Output)> RunAsync(string program, string[] args, string folder)
+    {
+        var start = new ProcessStartInfo(program)
+        {
+            WorkingDirectory = folder,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException(program + " did not start.");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync(Timeouts.Token());
+        return (process.ExitCode, await stdout + await stderr);
+    }
+}
