@@ -55,6 +55,8 @@ internal sealed class TruthDbIpcEngine : IAppendEngine
 
     public ValueTask<long> AppendAsync(ReadOnlyMemory<byte> payload) => _client.AppendAsync(payload);
 
+    public async ValueTask AppendBatchAsync(ReadOnlyMemory<byte>[] payloads) => await _client.AppendBatchAsync(payloads);
+
     public EngineCounters? ReadCounters()
     {
         var statistics = _wal.GetStatistics();

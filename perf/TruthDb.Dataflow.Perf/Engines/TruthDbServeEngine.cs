@@ -61,6 +61,8 @@ internal sealed class TruthDbServeEngine : IAppendEngine
 
     public ValueTask<long> AppendAsync(ReadOnlyMemory<byte> payload) => _client.AppendAsync(payload);
 
+    public async ValueTask AppendBatchAsync(ReadOnlyMemory<byte>[] payloads) => await _client.AppendBatchAsync(payloads);
+
     public EngineCounters? ReadCounters()
     {
         var statistics = _client.GetStatisticsAsync().AsTask().GetAwaiter().GetResult();
