@@ -69,7 +69,9 @@ public sealed partial class NatsReplicator : IDisposable
         _instruments = ReplicationInstruments.For(options.MeterFactory);
         _tag = new KeyValuePair<string, object?>(ReplicationInstruments.StreamTag, StreamName);
         _window = new AckWindow(options.MaxInFlight);
-        _inbox = connection.NewInbox();
+        // Not under the connection's own inbox prefix: the client routes those to its request
+        // multiplexer, which matches exact subjects only.
+        _inbox = "_TRUTHDB_ACKS." + Guid.NewGuid().ToString("N");
         _cursorLsn = source.GetCursor(CursorName);
         _window.Reset(_cursorLsn);
         _instruments.Register(this);
