@@ -15,6 +15,7 @@ var root = new RootCommand(
     StatsCommand.Create(),
     TruncateCommand.Create(),
     BenchCommand.Create(),
+    ReplicateCommand.Create(),
 };
 
 var parse = root.Parse(args);
