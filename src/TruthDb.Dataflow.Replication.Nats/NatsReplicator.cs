@@ -138,6 +138,24 @@ public sealed partial class NatsReplicator : IDisposable
         CursorLsn = Interlocked.Read(ref _cursorLsn),
     };
 
+    /// <summary>
+    /// Completes once the shipped LSN (the acknowledged prefix) reaches <paramref name="lsn"/>. It does
+    /// not complete when the replicator stops first: await it together with the task of <see cref="RunAsync"/>.
+    /// </summary>
+    public async Task WaitForShippedAsync(long lsn, CancellationToken ct = default)
+    {
+        while (true)
+        {
+            var changed = _window.Changed();
+            if (_window.Acked >= lsn)
+            {
+                return;
+            }
+
+            await changed.WaitAsync(ct);
+        }
+    }
+
     /// <summary>Stops reporting metrics and releases the log reader it owns. Call it after <see cref="RunAsync"/> returned.</summary>
     public void Dispose()
     {

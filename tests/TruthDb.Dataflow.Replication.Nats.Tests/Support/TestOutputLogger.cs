@@ -18,6 +18,9 @@ internal sealed class TestOutputLogger(ITestOutputHelper output) : ILogger
         }
     }
 
+    /// <summary>Writes a line of the test itself (what it does next).</summary>
+    public void Note(string text) => Write($"{DateTime.UtcNow:HH:mm:ss.fff} test: {text}");
+
     public IDisposable? BeginScope<TState>(TState state)
         where TState : notnull => null;
 
@@ -25,7 +28,11 @@ internal sealed class TestOutputLogger(ITestOutputHelper output) : ILogger
 
     public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
     {
-        var line = $"{DateTime.UtcNow:HH:mm:ss.fff} {logLevel} {eventId.Id}: {formatter(state, exception)}";
+        Write($"{DateTime.UtcNow:HH:mm:ss.fff} {logLevel} {eventId.Id}: {formatter(state, exception)}");
+    }
+
+    private void Write(string line)
+    {
         lock (_lines)
         {
             _lines.Add(line);
