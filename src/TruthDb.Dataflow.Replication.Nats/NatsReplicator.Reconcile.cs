@@ -81,9 +81,5 @@ public sealed partial class NatsReplicator
     }
 
     /// <summary>Resume after <paramref name="Lsn"/>; the stream's last sequence is <paramref name="LastSequence"/>.</summary>
-    private readonly record struct ResumePoint(long Lsn, ulong LastSequence)
-    {
-        /// <summary>The stream's last sequence that the publish of <paramref name="lsn"/> expects.</summary>
-        public ulong ExpectedBefore(long lsn) => LastSequence + (ulong)(lsn - 1 - Lsn);
-    }
+    private readonly record struct ResumePoint(long Lsn, ulong LastSequence);
 }

@@ -8,6 +8,8 @@ namespace TruthDb.Dataflow.Replication.Nats;
 /// <summary>The outer loop: ensure the stream, reconcile, ship an epoch, and again after an unknown outcome.</summary>
 public sealed partial class NatsReplicator
 {
+    private const int WrongLastMsgId = 10070;
+    private const int WrongLastSequence = 10071;
     private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(2);
 
@@ -116,6 +118,11 @@ public sealed partial class NatsReplicator
             {
                 throw new ReplicationException($"The stream '{StreamName}' was deleted while the replicator ran.", ex);
             }
+            catch (NatsJSApiException ex) when (ex.Error.Code is not (408 or 500 or 503))
+            {
+                // A refusal, not an outage (subjects overlapping another stream, a bad configuration).
+                throw new ReplicationException($"JetStream refused a request for stream '{StreamName}': {ex.Error.Description} (error code {ex.Error.ErrCode}).", ex);
+            }
             catch (Exception ex) when (ex is NatsException or TimeoutException)
             {
                 reason = ex.Message;
@@ -150,13 +157,21 @@ public sealed partial class NatsReplicator
     }
 
     /// <summary>
-    /// A rejection stops the replicator, unless the stream already holds the record: then it was a
-    /// publish from before a reconciliation that the server stored late, and the rejection is of the
-    /// copy; reconciling again moves on.
+    /// A rejection stops the replicator, except a failed expectation (wrong last message id or
+    /// sequence) while the stream's last message is this log's and at least the record's predecessor:
+    /// then either the stream already holds the record (a publish from before a reconciliation that
+    /// the server stored late; this was the copy), or the server forgot its last message id (it
+    /// rebuilds it after a restart only within the duplicate window). Reconciling again moves on.
     /// </summary>
     private async Task ThrowRejectedAsync(Publishing.WindowFault fault, CancellationToken ct)
     {
         await CommitCursorAsync(CancellationToken.None);
+        if (fault.ErrorCode is not (WrongLastMsgId or WrongLastSequence))
+        {
+            ReplicationEvents.Rejected(_logger, StreamName, fault.Lsn, fault.Reason, fault.ErrorCode, _window.Acked);
+            throw new ReplicationRejectedException(fault.Lsn, fault.ErrorCode, fault.Reason);
+        }
+
         long inStream;
         try
         {
@@ -168,9 +183,11 @@ public sealed partial class NatsReplicator
             inStream = 0;
         }
 
-        if (inStream >= fault.Lsn)
+        if (inStream >= fault.Lsn - 1)
         {
-            throw new NatsException($"the publish of LSN {fault.Lsn} was refused as a copy of a record the stream already holds");
+            throw new NatsException(inStream >= fault.Lsn
+                ? $"the publish of LSN {fault.Lsn} was refused as a copy of a record the stream already holds"
+                : $"the stream did not recognize LSN {fault.Lsn - 1} as its last message ({fault.Reason}) although it is");
         }
 
         ReplicationEvents.Rejected(_logger, StreamName, fault.Lsn, fault.Reason, fault.ErrorCode, _window.Acked);

@@ -35,10 +35,19 @@ public sealed partial class NatsReplicator
                     [MessageHeaders.Lsn] = lsn.ToString(CultureInfo.InvariantCulture),
                     [MessageHeaders.LogId] = _logId,
                 };
-                var expected = start.ExpectedBefore(lsn);
-                if (expected > 0)
+                if (lsn == start.Lsn + 1)
                 {
-                    headers[MessageHeaders.ExpectedLastSequence] = expected.ToString(CultureInfo.InvariantCulture);
+                    // The epoch's first record is anchored by sequence: the stream must still be where
+                    // reconciliation found it (an empty stream cannot be named: 0 means no check).
+                    if (start.LastSequence > 0)
+                    {
+                        headers[MessageHeaders.ExpectedLastSequence] = start.LastSequence.ToString(CultureInfo.InvariantCulture);
+                    }
+                }
+                else
+                {
+                    // Every later one by content: the stream's last message must be its predecessor.
+                    headers[MessageHeaders.ExpectedLastMsgId] = MessageHeaders.MessageId(_logId, lsn - 1);
                 }
 
                 _window.Add(lsn, record.Payload.Length, Stopwatch.GetTimestamp());

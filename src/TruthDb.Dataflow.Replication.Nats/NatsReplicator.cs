@@ -2,19 +2,20 @@
 // has the full argument and every crash point):
 //
 //   reconcile: read the stream's last sequence S and its last message (log id, LSN L); resume after
-//              R = max(cursor, L); the record R + k is published expecting the stream's last sequence
-//              to be S + k - 1 (Nats-Expected-Last-Sequence), with message id "<log id>:<lsn>".
+//              R = max(cursor, L). Record R + 1 is published expecting the stream's last sequence to
+//              be S (Nats-Expected-Last-Sequence); every later record x expecting the stream's last
+//              message id to be "<log id>:<x - 1>" (Nats-Expected-Last-Msg-Id). Message id "<log id>:<lsn>".
 //   ship:      publish in LSN order, at most MaxInFlight unacknowledged; acknowledgements may come in
 //              any order; the shipped LSN is the acknowledged prefix; the cursor is committed from it.
 //   unknown:   a timeout, a no-responders reply or a lost connection makes the outcome of everything
 //              in flight unknown: stop sending, reconcile again (the stream is the truth), go on.
 //   rejected:  an error in an acknowledgement stops the replicator, naming the LSN; the cursor stays below it.
 //
-// Because every publish names the sequence the stream must be at, a record can only be stored
+// Because every publish names what the stream's last message must be, a record can only be stored
 // directly after its predecessor: a publish lost in a leader change makes every later one fail
-// (wrong last sequence) instead of leaving a gap, and a replayed one is either dropped by the
-// duplicate window or refused by the sequence check. The duplicate window is a convenience, not
-// the guarantee.
+// (wrong last message id) instead of leaving a gap, a foreign message makes the next one fail
+// instead of taking its place, and a replayed one is either dropped by the duplicate window or
+// refused by the check. The duplicate window is a convenience, not the guarantee.
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using NATS.Client.Core;

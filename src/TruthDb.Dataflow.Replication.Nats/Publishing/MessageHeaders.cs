@@ -9,15 +9,17 @@ namespace TruthDb.Dataflow.Replication.Nats.Publishing;
 /// <item><c>Nats-Msg-Id: &lt;log id&gt;:&lt;lsn&gt;</c> (the log id as 32 lowercase hex digits, the LSN in decimal): the
 /// server's duplicate window drops a replay;</item>
 /// <item><c>TruthDb-Lsn: &lt;lsn&gt;</c> and <c>TruthDb-Log-Id: &lt;log id&gt;</c>: for consumers, and for reconciliation;</item>
-/// <item><c>Nats-Expected-Last-Sequence: &lt;seq&gt;</c> (when the stream is not empty): the stream stores the
-/// record only if its last sequence is the one the replicator predicts, so nothing can land after a gap
-/// or a foreign message.</item>
+/// <item><c>Nats-Expected-Last-Msg-Id: &lt;log id&gt;:&lt;lsn - 1&gt;</c>: the stream stores the record only directly
+/// after its predecessor, so nothing lands after a gap or a foreign message; the first record of a
+/// shipping epoch carries <c>Nats-Expected-Last-Sequence: &lt;seq&gt;</c> instead (the stream's last
+/// sequence found by reconciliation; none for an empty stream).</item>
 /// </list>
 /// </summary>
 internal static class MessageHeaders
 {
     public const string MsgId = "Nats-Msg-Id";
     public const string ExpectedLastSequence = "Nats-Expected-Last-Sequence";
+    public const string ExpectedLastMsgId = "Nats-Expected-Last-Msg-Id";
     public const string Lsn = "TruthDb-Lsn";
     public const string LogId = "TruthDb-Log-Id";
 
