@@ -49,7 +49,10 @@ public sealed partial class NatsReplicator
         Task? pump = null;
         try
         {
-            var sub = await _connection.SubscribeCoreAsync<byte[]>(_inbox + ".>", cancellationToken: ct);
+            // Room for every acknowledgement in flight, twice (a late epoch's too): a full channel would
+            // drop acknowledgements, which then time out and cost a reconciliation.
+            var channel = new NatsSubChannelOpts { Capacity = Math.Max(1024, _options.MaxInFlight * 2), FullMode = System.Threading.Channels.BoundedChannelFullMode.Wait };
+            var sub = await _connection.SubscribeCoreAsync<byte[]>(_inbox + ".>", opts: new NatsSubOpts { ChannelOpts = channel }, cancellationToken: ct);
             await using (sub)
             {
                 pump = PumpAcksAsync(sub, stopPump.Token);

@@ -1,4 +1,3 @@
-using NATS.Client.Core;
 using NATS.Client.JetStream;
 using TruthDb.Dataflow.Replication.Nats.Tests.Support;
 
@@ -140,18 +139,5 @@ public sealed class RejectionTests(ITestOutputHelper output) : IDisposable
         using var replicator = NatsReplicator.Open(_log.Dir, nats, new NatsReplicatorOptions { StreamName = NatsServers.UniqueStream("absent"), CreateStream = false });
         var error = await Assert.ThrowsAsync<ReplicationException>(() => replicator.CatchUpAsync(Timeouts.Token()));
         Assert.Contains("does not exist", error.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public async Task AckResult_ErrorInAnAckThatLooksSuccessful_IsARejection()
-    {
-        // The server's error reply also names the stream: the error must win over the look of success.
-        var json = """{"stream":"S","seq":0,"error":{"code":400,"err_code":10071,"description":"wrong last sequence: 5"}}"""u8.ToArray();
-        var msg = new NatsMsg<byte[]>("_TRUTHDB_ACKS.x.1.6", null, json.Length, null, json, null);
-        var result = Publishing.AckResult.From(msg);
-        Assert.Equal(Publishing.AckKind.Rejected, result.Kind);
-        Assert.Equal(10071, result.ErrorCode);
-        Assert.Equal("wrong last sequence: 5", result.Description);
-        await Task.CompletedTask;
     }
 }
