@@ -35,7 +35,7 @@ public sealed class RejectionTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
-    public async Task RunAsync_ForeignMessageBreaksExpectedSequence_ThrowsNamingLsnAndShipsNothingAfter()
+    public async Task RunAsync_ForeignMessageBreaksTheChain_ThrowsNamingLsnAndShipsNothingAfter()
     {
         var ct = Timeouts.Token();
         await using var nats = await NatsServers.ConnectAsync(NatsServers.SingleUrl);
@@ -46,7 +46,7 @@ public sealed class RejectionTests(ITestOutputHelper output) : IDisposable
         var run = replicator.RunAsync(ct);
         await await Task.WhenAny(run, replicator.WaitForShippedAsync(50, ct));
 
-        // Another publisher writes into the stream: the next record's expected last sequence no longer holds.
+        // Another publisher writes into the stream: the next record's expected last message id no longer holds.
         var ack = await new NatsJSContext(nats).PublishAsync(_log.Subject, "not from the log"u8.ToArray(), cancellationToken: ct);
         ack.EnsureSuccess();
         await TestLog.AppendAsync(wal, 10, seed: 13, ct);
