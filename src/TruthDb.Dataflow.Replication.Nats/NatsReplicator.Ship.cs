@@ -8,6 +8,9 @@ namespace TruthDb.Dataflow.Replication.Nats;
 /// <summary>One shipping epoch: publishes in LSN order from a resume point until a fault, the end (catch-up) or a stop.</summary>
 public sealed partial class NatsReplicator
 {
+    // Room for the headers of a record (message id, LSN, log id, expectation) within max_payload.
+    private const int HeaderAllowance = 512;
+
     /// <summary>
     /// Ships from <paramref name="start"/>. Returns null when it ended normally (stopped, or caught up
     /// to <paramref name="target"/>), or the fault that ended it: an unknown outcome (retry) or a rejection.
@@ -29,6 +32,13 @@ public sealed partial class NatsReplicator
                 }
 
                 var lsn = record.Lsn;
+                if (_connection.ServerInfo is { MaxPayload: > 0 } server && record.Payload.Length > server.MaxPayload - HeaderAllowance)
+                {
+                    // The server would refuse it at the protocol level, forever: a rejection, not an outage.
+                    _window.Fail(new WindowFault(true, lsn, 0, $"the record is {record.Payload.Length} bytes, more than the server's max_payload ({server.MaxPayload} bytes) allows with its headers"));
+                    break;
+                }
+
                 var headers = new NatsHeaders
                 {
                     [MessageHeaders.MsgId] = MessageHeaders.MessageId(_logId, lsn),

@@ -53,7 +53,31 @@ public sealed class NodeFailureTests(ITestOutputHelper output) : IDisposable
             Assert.Equal(lastLsn, replicator.GetProgress().CursorLsn);
         }
 
+        // The restarted node catches up: the cluster is whole again (all three replicas current).
+        await WaitForReplicasCurrentAsync(js, stream, ct);
         await StreamChecks.AssertHoldsLogAsync(nats, stream, _log.Dir, lastLsn, ct);
+    }
+
+    private static async Task WaitForReplicasCurrentAsync(NatsJSContext js, string stream, CancellationToken ct)
+    {
+        while (true)
+        {
+            try
+            {
+                var info = await js.GetStreamAsync(stream, cancellationToken: ct);
+                if (info.Info.Cluster is { Leader: not null, Replicas: { Count: 2 } replicas } && replicas.All(r => r.Current && !r.Offline))
+                {
+                    return;
+                }
+            }
+            catch (NATS.Client.Core.NatsException)
+            {
+                // No leader for a moment: ask again.
+            }
+
+            // A poll interval (replica state has no event to await); the test's token bounds the wait.
+            await Task.Delay(20, ct);
+        }
     }
 
     // Waits for the shipped LSN to reach a value; fails if the replicator stops first.

@@ -128,6 +128,26 @@ public sealed class RejectionTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task CatchUpAsync_RecordLargerThanMaxPayload_ThrowsNamingItsLsnAtOnce()
+    {
+        var ct = Timeouts.Token();
+        await using (var wal = await _log.OpenAsync())
+        {
+            await TestLog.AppendAsync(wal, 5, seed: 19, ct);
+            await wal.AppendAsync(new byte[(1 << 20) + 1], ct);
+            await TestLog.AppendAsync(wal, 5, seed: 20, ct);
+        }
+
+        await using var nats = await NatsServers.ConnectAsync(NatsServers.SingleUrl);
+        using var replicator = NatsReplicator.Open(_log.Dir, nats, new NatsReplicatorOptions { StreamName = NatsServers.UniqueStream("large"), Logger = _logger });
+        var error = await Assert.ThrowsAsync<ReplicationRejectedException>(() => replicator.CatchUpAsync(ct));
+        Assert.Equal(6, error.Lsn);
+        Assert.Contains("max_payload", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, replicator.GetProgress().Retries);
+        await StreamChecks.AssertHoldsLogAsync(nats, replicator.StreamName, _log.Dir, 5, ct);
+    }
+
+    [Fact]
     public async Task CatchUpAsync_MissingStreamAndCreationOff_Throws()
     {
         await using var nats = await NatsServers.ConnectAsync(NatsServers.SingleUrl);

@@ -141,8 +141,8 @@ internal sealed class OwnCluster : IAsyncDisposable
             }
             catch (SocketException)
             {
-                // Not listening yet: try again (a connection attempt, not a sleep).
-                await Task.Yield();
+                // Not listening yet: a poll interval, bounded by the test's token.
+                await Task.Delay(10, ct);
             }
         }
     }

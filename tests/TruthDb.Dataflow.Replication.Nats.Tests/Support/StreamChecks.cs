@@ -1,6 +1,7 @@
 using System.Globalization;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
+using NATS.Client.JetStream.Models;
 
 namespace TruthDb.Dataflow.Replication.Nats.Tests.Support;
 
@@ -10,29 +11,45 @@ internal static class StreamChecks
     /// <summary>One stored message: stream sequence, LSN and log id headers, message id, data.</summary>
     internal sealed record StoredRecord(ulong Sequence, long Lsn, string LogId, string MsgId, byte[] Data);
 
-    /// <summary>Every message of <paramref name="stream"/>, in stream order (an ordered consumer).</summary>
+    /// <summary>
+    /// Every message of <paramref name="stream"/>, in stream order: ordered-consumer fetches of up to
+    /// 1,000 messages; a consumer that delivers nothing for a fetch's 5 s (its server restarted, a
+    /// replica still catching up) is replaced by a new one that starts at the next sequence.
+    /// </summary>
     public static async Task<List<StoredRecord>> ReadAllAsync(INatsConnection connection, string stream, CancellationToken ct)
     {
         var js = new NatsJSContext(connection);
         var info = await js.GetStreamAsync(stream, cancellationToken: ct);
         var last = info.Info.State.LastSeq;
         var records = new List<StoredRecord>((int)info.Info.State.Messages);
-        if (info.Info.State.Messages == 0)
+        var next = info.Info.State.FirstSeq;
+        while (info.Info.State.Messages > 0 && next <= last)
         {
-            return records;
-        }
-
-        var consumer = await js.CreateOrderedConsumerAsync(stream, cancellationToken: ct);
-        await foreach (var msg in consumer.ConsumeAsync<byte[]>(cancellationToken: ct))
-        {
-            var seq = msg.Metadata?.Sequence.Stream ?? 0;
-            var headers = msg.Headers;
-            long.TryParse(Header(headers, "TruthDb-Lsn"), NumberStyles.None, CultureInfo.InvariantCulture, out var lsn);
-            records.Add(new StoredRecord(seq, lsn, Header(headers, "TruthDb-Log-Id"), Header(headers, "Nats-Msg-Id"), msg.Data ?? []));
-            if (seq >= last)
+            var consumer = await js.CreateOrderedConsumerAsync(stream, new NatsJSOrderedConsumerOpts
             {
-                break;
+                DeliverPolicy = ConsumerConfigDeliverPolicy.ByStartSequence,
+                OptStartSeq = next,
+            }, ct);
+            var fetched = 0;
+            do
+            {
+                fetched = 0;
+                await foreach (var msg in consumer.FetchAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = 1_000, Expires = TimeSpan.FromSeconds(5) }, cancellationToken: ct))
+                {
+                    var seq = msg.Metadata?.Sequence.Stream ?? 0;
+                    if (seq < next)
+                    {
+                        continue;
+                    }
+
+                    var headers = msg.Headers;
+                    long.TryParse(Header(headers, "TruthDb-Lsn"), NumberStyles.None, CultureInfo.InvariantCulture, out var lsn);
+                    records.Add(new StoredRecord(seq, lsn, Header(headers, "TruthDb-Log-Id"), Header(headers, "Nats-Msg-Id"), msg.Data ?? []));
+                    next = seq + 1;
+                    fetched++;
+                }
             }
+            while (fetched > 0 && next <= last);
         }
 
         return records;
