@@ -6,7 +6,7 @@ using TruthDb.Dataflow.Testing;
 namespace TruthDb.Dataflow.Replication.Nats.Tests.Support;
 
 /// <summary>
-/// A 3-node JetStream cluster that one test owns, so it can stop and restart a node without
+/// A JetStream cluster (3 nodes, or a single server) that one test owns, so it can stop and restart a node without
 /// disturbing other tests: <c>nats-server</c> from the PATH (Debian's package; the test fails if it is
 /// missing), loopback only, client ports <c>basePort+1..3</c>, route ports <c>basePort+2001..3</c>, file
 /// storage in a temporary directory deleted afterwards.
@@ -15,28 +15,29 @@ internal sealed class OwnCluster : IAsyncDisposable
 {
     private readonly int _basePort;
     private readonly string _root;
-    private readonly Process?[] _nodes = new Process?[3];
+    private readonly Process?[] _nodes;
 
-    private OwnCluster(int basePort)
+    private OwnCluster(int basePort, int nodes)
     {
         _basePort = basePort;
+        _nodes = new Process?[nodes];
         _root = Path.Combine(Path.GetTempPath(), "truthdb-replication-tests", "cluster-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(_root);
     }
 
     /// <summary>The client URLs of the three nodes, comma-separated.</summary>
-    public string Urls => string.Join(',', Enumerable.Range(1, 3).Select(i => $"nats://127.0.0.1:{ClientPort(i)}"));
+    public string Urls => string.Join(',', Enumerable.Range(1, _nodes.Length).Select(i => $"nats://127.0.0.1:{ClientPort(i)}"));
 
-    /// <summary>Starts the three nodes and waits until each accepts connections.</summary>
-    public static async Task<OwnCluster> StartAsync(int basePort, CancellationToken ct)
+    /// <summary>Starts the nodes (3, or 1: a single server without clustering) and waits until each accepts connections.</summary>
+    public static async Task<OwnCluster> StartAsync(int basePort, CancellationToken ct, int nodes = 3)
     {
-        var cluster = new OwnCluster(basePort);
-        for (var i = 1; i <= 3; i++)
+        var cluster = new OwnCluster(basePort, nodes);
+        for (var i = 1; i <= nodes; i++)
         {
             cluster.Launch(i);
         }
 
-        for (var i = 1; i <= 3; i++)
+        for (var i = 1; i <= nodes; i++)
         {
             await cluster.WaitForPortAsync(i, ct);
         }
@@ -64,7 +65,7 @@ internal sealed class OwnCluster : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        for (var i = 0; i < 3; i++)
+        for (var i = 0; i < _nodes.Length; i++)
         {
             if (_nodes[i] is { } process)
             {
@@ -93,14 +94,14 @@ internal sealed class OwnCluster : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        var routes = string.Join(',', Enumerable.Range(1, 3).Select(i => $"nats://127.0.0.1:{RoutePort(i)}"));
-        foreach (var arg in new[]
+        var routes = string.Join(',', Enumerable.Range(1, _nodes.Length).Select(i => $"nats://127.0.0.1:{RoutePort(i)}"));
+        List<string> args = ["-a", "127.0.0.1", "-p", ClientPort(node).ToString(CultureInfo.InvariantCulture), "-n", Name(node), "-js", "-sd", Path.Combine(_root, Name(node))];
+        if (_nodes.Length > 1)
         {
-            "-a", "127.0.0.1", "-p", ClientPort(node).ToString(CultureInfo.InvariantCulture), "-n", Name(node),
-            "-js", "-sd", Path.Combine(_root, Name(node)),
-            "--cluster_name", "truthdb-test-" + _basePort.ToString(CultureInfo.InvariantCulture),
-            "--cluster", $"nats://127.0.0.1:{RoutePort(node)}", "--routes", routes,
-        })
+            args.AddRange(["--cluster_name", "truthdb-test-" + _basePort.ToString(CultureInfo.InvariantCulture), "--cluster", $"nats://127.0.0.1:{RoutePort(node)}", "--routes", routes]);
+        }
+
+        foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
         }
