@@ -24,7 +24,7 @@ internal static class NatsServers
             Url = urls,
             Name = "truthdb-replication-tests",
             ConnectTimeout = TimeSpan.FromSeconds(5),
-            RequestTimeout = TimeSpan.FromSeconds(10),
+            RequestTimeout = TimeSpan.FromSeconds(3),
             SubPendingChannelCapacity = 1 << 20,
         });
         try
