@@ -48,10 +48,15 @@ public sealed partial class NatsReplicator
                 if (lsn == start.Lsn + 1)
                 {
                     // The epoch's first record is anchored by sequence: the stream must still be where
-                    // reconciliation found it (an empty stream cannot be named: 0 means no check).
+                    // reconciliation found it. An empty stream cannot be named that way (an expected last
+                    // sequence of 0 means no check), but "no message on the subject yet" can.
                     if (start.LastSequence > 0)
                     {
                         headers[MessageHeaders.ExpectedLastSequence] = start.LastSequence.ToString(CultureInfo.InvariantCulture);
+                    }
+                    else
+                    {
+                        headers[MessageHeaders.ExpectedLastSubjectSequence] = "0";
                     }
                 }
                 else

@@ -12,7 +12,8 @@ namespace TruthDb.Dataflow.Replication.Nats.Publishing;
 /// <item><c>Nats-Expected-Last-Msg-Id: &lt;log id&gt;:&lt;lsn - 1&gt;</c>: the stream stores the record only directly
 /// after its predecessor, so nothing lands after a gap or a foreign message; the first record of a
 /// shipping epoch carries <c>Nats-Expected-Last-Sequence: &lt;seq&gt;</c> instead (the stream's last
-/// sequence found by reconciliation; none for an empty stream).</item>
+/// sequence found by reconciliation), or <c>Nats-Expected-Last-Subject-Sequence: 0</c> when the stream never
+/// held a message.</item>
 /// </list>
 /// </summary>
 internal static class MessageHeaders
@@ -20,6 +21,7 @@ internal static class MessageHeaders
     public const string MsgId = "Nats-Msg-Id";
     public const string ExpectedLastSequence = "Nats-Expected-Last-Sequence";
     public const string ExpectedLastMsgId = "Nats-Expected-Last-Msg-Id";
+    public const string ExpectedLastSubjectSequence = "Nats-Expected-Last-Subject-Sequence";
     public const string Lsn = "TruthDb-Lsn";
     public const string LogId = "TruthDb-Log-Id";
 

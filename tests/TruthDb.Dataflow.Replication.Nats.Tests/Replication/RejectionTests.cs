@@ -148,6 +148,22 @@ public sealed class RejectionTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task Publish_ExpectedLastSubjectSequenceZero_IsRefusedOnceTheSubjectHoldsAMessage()
+    {
+        // The server behaviour the first record into an empty stream relies on (nats-server 2.9).
+        var ct = Timeouts.Token();
+        await using var nats = await NatsServers.ConnectAsync(NatsServers.SingleUrl);
+        var js = new NatsJSContext(nats);
+        var subject = "probe." + Guid.NewGuid().ToString("N");
+        await js.CreateStreamAsync(new NATS.Client.JetStream.Models.StreamConfig(NatsServers.UniqueStream("probe"), [subject]), ct);
+        var opts = new NatsJSPubOpts { ExpectedLastSubjectSequence = 0 };
+        var first = await js.PublishAsync(subject, "one"u8.ToArray(), opts: opts, cancellationToken: ct);
+        first.EnsureSuccess();
+        var second = await js.TryPublishAsync(subject, "two"u8.ToArray(), opts: opts, cancellationToken: ct);
+        Assert.False(second.Success && second.Value.Error is null, "a second message expecting an empty subject was stored");
+    }
+
+    [Fact]
     public async Task CatchUpAsync_MissingStreamAndCreationOff_Throws()
     {
         await using var nats = await NatsServers.ConnectAsync(NatsServers.SingleUrl);
