@@ -16,6 +16,7 @@ var root = new RootCommand(
     TruncateCommand.Create(),
     BenchCommand.Create(),
     ServeCommand.Create(),
+    ReplicateCommand.Create(),
 };
 
 var parse = root.Parse(args);

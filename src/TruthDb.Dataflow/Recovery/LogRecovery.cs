@@ -49,7 +49,9 @@ internal static partial class LogRecovery
         var segments = new List<SegmentInfo>();
         foreach (var name in storage.ListFiles())
         {
-            if (SegmentNames.IsPrepared(name) || AtomicFile.IsLeftover(name))
+            // A cursor's temporary file is left alone: a WalReader in another process may be in the
+            // middle of committing it (its next commit replaces a leftover one anyway).
+            if (SegmentNames.IsPrepared(name) || (AtomicFile.IsLeftover(name) && !IsCursorTemporary(name)))
             {
                 storage.Delete(name);
             }
@@ -332,4 +334,7 @@ internal static partial class LogRecovery
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "Recovery truncated the torn tail of segment '{Segment}' at offset {Offset}: dropped {Bytes} bytes holding LSNs {FromLsn} to {ToLsn} at most; no later frame records any of them as durable (the first bad frame was {Problem}).")]
     private static partial void LogTornTail(ILogger logger, string segment, long offset, long bytes, long fromLsn, long toLsn, string problem);
+
+    private static bool IsCursorTemporary(string name) =>
+        Cursors.CursorFile.TryParseFileName(name[..^".new".Length], out _);
 }

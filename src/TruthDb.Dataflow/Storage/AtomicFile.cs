@@ -3,7 +3,8 @@ namespace TruthDb.Dataflow.Storage;
 /// <summary>
 /// Small files replaced atomically: written to <c>NAME.new</c>, synced, renamed over <c>NAME</c>,
 /// directory synced. A crash leaves either the old content or the new one (and maybe a <c>.new</c>
-/// file, which <see cref="IsLeftover"/> recognizes and recovery deletes).
+/// file, which <see cref="IsLeftover"/> recognizes and recovery deletes, except a cursor's: a reader in
+/// another process may be writing it, and its next commit replaces it).
 /// </summary>
 internal static class AtomicFile
 {

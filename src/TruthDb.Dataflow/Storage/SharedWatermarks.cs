@@ -26,7 +26,18 @@ internal sealed unsafe class SharedWatermarks : IWatermarkMirror
     public static SharedWatermarks Create(string directory, LogId logId, long lastLsn)
     {
         var path = Path.Combine(directory, WatermarkMirror.FileName);
-        File.WriteAllBytes(path, WatermarkMirror.Create(logId, lastLsn, lastLsn));
+
+        // Rewritten in place, never truncated: a reader in another process may have the file mapped,
+        // and a mapped page beyond a (momentarily) shorter file faults with SIGBUS in that reader.
+        using (var handle = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete))
+        {
+            RandomAccess.Write(handle, WatermarkMirror.Create(logId, lastLsn, lastLsn), 0);
+            if (RandomAccess.GetLength(handle) != WatermarkMirror.Size)
+            {
+                RandomAccess.SetLength(handle, WatermarkMirror.Size);
+            }
+        }
+
         var file = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, WatermarkMirror.Size, MemoryMappedFileAccess.ReadWrite);
         try
         {

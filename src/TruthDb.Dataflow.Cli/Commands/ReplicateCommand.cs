@@ -1,0 +1,172 @@
+using System.CommandLine;
+using NATS.Client.Core;
+using Spectre.Console;
+using TruthDb.Dataflow.Cli.Replicate;
+using TruthDb.Dataflow.Cli.Support;
+using TruthDb.Dataflow.Replication.Nats;
+
+namespace TruthDb.Dataflow.Cli.Commands;
+
+/// <summary>
+/// <c>truthdb replicate</c>: ships the log into a NATS JetStream stream with a
+/// <see cref="NatsReplicator"/> reading through <see cref="WalReader"/> (no writer lock: it runs beside
+/// the process that appends). Progress once per interval (a status line on a terminal, plain lines
+/// when redirected); Ctrl+C or SIGTERM stops it cleanly (in-flight acknowledgements awaited, cursor
+/// committed). A rejected publish exits 1 naming the LSN.
+/// </summary>
+internal static class ReplicateCommand
+{
+    public static Command Create()
+    {
+        var directory = CommonOptions.Directory();
+        var nats = new Option<string>("--nats")
+        {
+            Description = "The NATS servers: one URL or several separated by commas (default nats://127.0.0.1:4222).",
+            DefaultValueFactory = _ => "nats://127.0.0.1:4222",
+            HelpName = "urls",
+        };
+        var stream = new Option<string>("--stream", "-s") { Description = "The JetStream stream to publish into (created if missing unless --no-create).", Required = true, HelpName = "name" };
+        var subject = new Option<string?>("--subject") { Description = "The subject (default truthdb.<log name>).", HelpName = "subject" };
+        var logName = new Option<string?>("--log-name") { Description = "The log's name in the default subject (default: the directory's name, with characters other than letters, digits, '-' and '_' replaced by '_').", HelpName = "name" };
+        var cursor = new Option<string?>("--cursor") { Description = "The durable cursor that records what the stream acknowledged (default replicator-<stream>).", HelpName = "name" };
+        var replicas = new Option<int>("--replicas") { Description = "Replicas of the stream (1-5; default 1); an existing stream must have as many.", DefaultValueFactory = _ => 1, HelpName = "n" }.AtLeast(1);
+        var storage = new Option<string>("--storage") { Description = "Storage of the stream: 'file' (default) or 'memory'; an existing stream must match.", DefaultValueFactory = _ => "file" };
+        storage.AcceptOnlyFromAmong("file", "memory");
+        var window = new Option<double>("--duplicate-window") { Description = "Duplicate window of a created stream, in seconds (default 120).", DefaultValueFactory = _ => 120, HelpName = "seconds" }.AtLeast(1);
+        var maxMessages = new Option<long>("--max-messages") { Description = "Message limit of a created stream (default -1: none); a full stream rejects publishes, it never drops records.", DefaultValueFactory = _ => -1, HelpName = "n" }.AtLeast(-1L);
+        var inFlight = new Option<int>("--max-in-flight") { Description = "Publishes awaiting acknowledgement, at most (default 1024).", DefaultValueFactory = _ => 1024, HelpName = "n" }.AtLeast(1);
+        var ackTimeout = new Option<double>("--ack-timeout") { Description = "Seconds a publish may wait for its acknowledgement before the replicator reconciles and retries (default 5).", DefaultValueFactory = _ => 5, HelpName = "seconds" }.AtLeast(0.01);
+        var noCreate = new Option<bool>("--no-create") { Description = "Fail when the stream does not exist instead of creating it." };
+        var untilCaughtUp = new Option<bool>("--until-caught-up") { Description = "Ship what is durable now, wait for the acknowledgements, and exit (instead of following the log)." };
+        var interval = new Option<double>("--interval") { Description = "Seconds between progress lines (default 1).", DefaultValueFactory = _ => 1, HelpName = "seconds" }.AtLeast(0.05);
+        var command = new Command("replicate", "Ship the log into a NATS JetStream stream, each record exactly once and in order (message id <log id>:<lsn>, LSN header), resuming from a durable cursor; follows the log until Ctrl+C. Works while another process appends (no lock).")
+        {
+            directory, nats, stream, subject, logName, cursor, replicas, storage, window, maxMessages, inFlight, ackTimeout, noCreate, untilCaughtUp, interval,
+        };
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(stream) is { } name && !LogNames.IsStreamName(name))
+            {
+                result.AddError($"'{name}' is not a stream name: 1 to 255 printable characters without spaces, '.', '*', '>', '/' or '\\'.");
+            }
+
+            if (result.GetValue(subject) is { } s && !LogNames.IsSubject(s))
+            {
+                result.AddError($"'{s}' is not a literal subject (dot-separated tokens, no wildcards or spaces).");
+            }
+
+            if (result.GetValue(logName) is { } l && !LogNames.IsToken(l))
+            {
+                result.AddError($"'{l}' is not a valid log name (letters, digits, '-' and '_').");
+            }
+
+            if (result.GetValue(replicas) > 5)
+            {
+                result.AddError("--replicas must be at most 5.");
+            }
+        });
+        command.SetAction((parse, ct) => Verb.RunAsync(() => RunAsync(
+            new ReplicateSettings(
+                parse.GetRequiredValue(directory),
+                parse.GetValue(nats) ?? "nats://127.0.0.1:4222",
+                new NatsReplicatorOptions
+                {
+                    StreamName = parse.GetRequiredValue(stream),
+                    Subject = parse.GetValue(subject),
+                    LogName = parse.GetValue(logName),
+                    CursorName = parse.GetValue(cursor),
+                    Replicas = parse.GetValue(replicas),
+                    Storage = parse.GetValue(storage) == "memory" ? NatsStreamStorage.Memory : NatsStreamStorage.File,
+                    DuplicateWindow = TimeSpan.FromSeconds(parse.GetValue(window)),
+                    MaxMessages = parse.GetValue(maxMessages) is 0 ? -1 : parse.GetValue(maxMessages),
+                    MaxInFlight = parse.GetValue(inFlight),
+                    AckTimeout = TimeSpan.FromSeconds(parse.GetValue(ackTimeout)),
+                    CreateStream = !parse.GetValue(noCreate),
+                    Logger = new StderrLogger(),
+                },
+                parse.GetValue(untilCaughtUp),
+                TimeSpan.FromSeconds(parse.GetValue(interval))),
+            ct)));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(ReplicateSettings settings, CancellationToken ct)
+    {
+        CommonOptions.RequireExistingLog(settings.Directory);
+        try
+        {
+            settings.Options.Validate();
+        }
+        catch (ArgumentException ex)
+        {
+            throw new CliException(ex.Message, ExitCodes.Usage);
+        }
+
+        await using var connection = new NatsConnection(new NatsOpts
+        {
+            Url = settings.NatsUrls,
+            Name = "truthdb-replicate",
+            ConnectTimeout = TimeSpan.FromSeconds(5),
+            RequestTimeout = TimeSpan.FromSeconds(5),
+            SubPendingChannelCapacity = Math.Max(4096, settings.Options.MaxInFlight * 4),
+        });
+        try
+        {
+            await connection.ConnectAsync();
+        }
+        catch (NatsException ex)
+        {
+            throw new CliException($"Cannot connect to NATS at {settings.NatsUrls}: {ex.Message}");
+        }
+
+        using var replicator = NatsReplicator.Open(settings.Directory, connection, settings.Options);
+        Console.WriteLine($"replicating '{Path.GetFullPath(settings.Directory)}' into stream '{replicator.StreamName}' (subject {replicator.Subject}, cursor {replicator.CursorName}) at {settings.NatsUrls}");
+        using var monitor = new ReplicationMonitor(replicator);
+        try
+        {
+            var run = settings.UntilCaughtUp ? replicator.CatchUpAsync(ct) : replicator.RunAsync(ct);
+            await ReportAsync(run, monitor, settings.ProgressInterval);
+        }
+        catch (ReplicationException ex)
+        {
+            Console.WriteLine(monitor.Summary("failed"));
+            throw new CliException(ex.Message);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // Stopped before catching up.
+        }
+
+        Console.WriteLine(monitor.Summary(ct.IsCancellationRequested ? "stopped" : settings.UntilCaughtUp ? "caught up" : "stopped"));
+        return ExitCodes.Ok;
+    }
+
+    // Prints a progress line per interval until the run ends: a status line on a terminal, plain lines otherwise.
+    private static async Task ReportAsync(Task run, ReplicationMonitor monitor, TimeSpan interval)
+    {
+        if (Terminal.Interactive)
+        {
+            await Terminal.Console.Status().StartAsync("connecting", async status =>
+            {
+                while (!run.IsCompleted)
+                {
+                    await Task.WhenAny(run, Task.Delay(interval, CancellationToken.None));
+                    status.Status(Markup.Escape(monitor.NextLine()));
+                }
+            });
+        }
+        else
+        {
+            while (!run.IsCompleted)
+            {
+                await Task.WhenAny(run, Task.Delay(interval, CancellationToken.None));
+                if (!run.IsCompleted)
+                {
+                    Console.WriteLine(monitor.NextLine());
+                }
+            }
+        }
+
+        await run;
+    }
+}

@@ -1,0 +1,25 @@
+using Microsoft.Extensions.Logging;
+
+namespace TruthDb.Dataflow.Replication.Nats.Diagnostics;
+
+/// <summary>Lifecycle events of a replicator (source-generated <see cref="LoggerMessageAttribute"/>); docs/replication.md lists them.</summary>
+internal static partial class ReplicationEvents
+{
+    [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "Created stream {Stream} (subject {Subject}, {Replicas} replica(s), {Storage} storage, duplicate window {Window}).")]
+    public static partial void StreamCreated(ILogger logger, string stream, string subject, int replicas, NatsStreamStorage storage, TimeSpan window);
+
+    [LoggerMessage(EventId = 101, Level = LogLevel.Warning, Message = "Stream {Stream} discards old messages when full: it will drop shipped records without telling the replicator.")]
+    public static partial void DiscardsOld(ILogger logger, string stream);
+
+    [LoggerMessage(EventId = 102, Level = LogLevel.Information, Message = "Reconciled with stream {Stream}: last sequence {Seq}, last LSN in the stream {StreamLsn}, cursor {CursorLsn}; resuming at LSN {Next}.")]
+    public static partial void Reconciled(ILogger logger, string stream, ulong seq, long streamLsn, long cursorLsn, long next);
+
+    [LoggerMessage(EventId = 103, Level = LogLevel.Warning, Message = "Cursor {Cursor} is at LSN {CursorLsn} but stream {Stream} holds only up to LSN {StreamLsn} (messages removed by limits, a purge, or a new stream); resuming after the cursor.")]
+    public static partial void CursorAhead(ILogger logger, string cursor, long cursorLsn, string stream, long streamLsn);
+
+    [LoggerMessage(EventId = 104, Level = LogLevel.Warning, Message = "Replication to {Stream} reconciles and retries after LSN {Lsn}: {Reason}")]
+    public static partial void Retrying(ILogger logger, string stream, long lsn, string reason);
+
+    [LoggerMessage(EventId = 105, Level = LogLevel.Error, Message = "Stream {Stream} rejected LSN {Lsn}: {Reason} (error code {Code}). Stopping; shipped up to LSN {Acked}.")]
+    public static partial void Rejected(ILogger logger, string stream, long lsn, string reason, int code, long acked);
+}

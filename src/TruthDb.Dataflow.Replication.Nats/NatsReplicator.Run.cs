@@ -1,0 +1,210 @@
+using System.Diagnostics;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+using TruthDb.Dataflow.Replication.Nats.Diagnostics;
+
+namespace TruthDb.Dataflow.Replication.Nats;
+
+/// <summary>The outer loop: ensure the stream, reconcile, ship an epoch, and again after an unknown outcome.</summary>
+public sealed partial class NatsReplicator
+{
+    private const int WrongLastMsgId = 10070;
+    private const int WrongLastSequence = 10071;
+    private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Ships the log until <paramref name="ct"/> is cancelled, following new durable records as they
+    /// come. On cancellation it stops sending, waits up to <see cref="NatsReplicatorOptions.AckTimeout"/>
+    /// for the publishes in flight, commits the cursor at the acknowledged prefix and returns normally.
+    /// </summary>
+    /// <exception cref="ReplicationRejectedException">The stream rejected a publish; the exception names the LSN.</exception>
+    /// <exception cref="ReplicationException">The stream does not fit or holds another log, or the servers stayed unreachable longer than the retry limit.</exception>
+    public Task RunAsync(CancellationToken ct = default) => RunCoreAsync(follow: true, ct);
+
+    /// <summary>
+    /// Ships every record durable when it is called, waits for their acknowledgements, commits the
+    /// cursor and returns the shipped LSN (also when there was nothing to ship).
+    /// </summary>
+    /// <exception cref="ReplicationRejectedException">The stream rejected a publish; the exception names the LSN.</exception>
+    /// <exception cref="ReplicationException">The stream does not fit or holds another log, or the servers stayed unreachable longer than the retry limit.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="ct"/> was cancelled first.</exception>
+    public async Task<long> CatchUpAsync(CancellationToken ct = default)
+    {
+        var target = _source.DurableLsn;
+        await RunCoreAsync(follow: false, ct, target);
+        ct.ThrowIfCancellationRequested();
+        return _window.Acked;
+    }
+
+    private async Task RunCoreAsync(bool follow, CancellationToken ct, long target = long.MaxValue)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        if (Interlocked.Exchange(ref _running, 1) != 0)
+        {
+            throw new InvalidOperationException("The replicator is already running.");
+        }
+
+        using var stopPump = new CancellationTokenSource();
+        Task? pump = null;
+        try
+        {
+            // Room for every acknowledgement in flight, twice (a late epoch's too): a full channel would
+            // drop acknowledgements, which then time out and cost a reconciliation.
+            var channel = new NatsSubChannelOpts { Capacity = Math.Max(1024, _options.MaxInFlight * 2), FullMode = System.Threading.Channels.BoundedChannelFullMode.Wait };
+            var sub = await _connection.SubscribeCoreAsync<byte[]>(_inbox + ".>", opts: new NatsSubOpts { ChannelOpts = channel }, cancellationToken: ct);
+            await using (sub)
+            {
+                pump = PumpAcksAsync(sub, stopPump.Token);
+                await LoopAsync(follow, target, ct);
+                await CommitCursorAsync(CancellationToken.None);
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested && follow)
+        {
+            // A stop request while connecting or reconciling: nothing was in flight.
+        }
+        finally
+        {
+            await stopPump.CancelAsync();
+            if (pump is not null)
+            {
+                await pump;
+            }
+
+            Volatile.Write(ref _running, 0);
+        }
+    }
+
+    private async Task LoopAsync(bool follow, long target, CancellationToken ct)
+    {
+        var backoff = FirstBackoff;
+        var lastProgress = Stopwatch.GetTimestamp();
+        var lastAcked = _window.Acked;
+        var streamReady = false;
+        while (!ct.IsCancellationRequested)
+        {
+            string reason;
+            try
+            {
+                if (!streamReady)
+                {
+                    await EnsureStreamAsync(ct);
+                    streamReady = true;
+                }
+
+                var start = await ReconcileAsync(ct);
+                if (!follow && start.Lsn >= target)
+                {
+                    _window.Reset(start.Lsn);
+                    return;
+                }
+
+                var fault = await ShipEpochAsync(start, follow, target, ct);
+                if (fault is null)
+                {
+                    return;
+                }
+
+                if (fault.Rejected)
+                {
+                    await ThrowRejectedAsync(fault, ct);
+                }
+
+                reason = fault.Reason;
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (NatsJSApiException ex) when (ex.Error.ErrCode == StreamNotFound)
+            {
+                throw new ReplicationException($"The stream '{StreamName}' was deleted while the replicator ran.", ex);
+            }
+            catch (NatsJSApiException ex) when (ex.Error.Code is not (408 or 500 or 503))
+            {
+                // A refusal, not an outage (subjects overlapping another stream, a bad configuration).
+                throw new ReplicationException($"JetStream refused a request for stream '{StreamName}': {ex.Error.Description} (error code {ex.Error.ErrCode}).", ex);
+            }
+            catch (Exception ex) when (ex is NatsException or TimeoutException)
+            {
+                reason = ex.Message;
+            }
+
+            var acked = _window.Acked;
+            if (acked > lastAcked)
+            {
+                lastAcked = acked;
+                lastProgress = Stopwatch.GetTimestamp();
+                backoff = FirstBackoff;
+            }
+            else if (_options.RetryLimit != Timeout.InfiniteTimeSpan && Stopwatch.GetElapsedTime(lastProgress) > _options.RetryLimit)
+            {
+                throw new ReplicationException($"Nothing could be shipped to stream '{StreamName}' for {_options.RetryLimit.TotalSeconds:0} s (last: {reason}); shipped up to LSN {acked}.");
+            }
+
+            Interlocked.Increment(ref _retries);
+            _instruments.Retries.Add(1, _tag);
+            ReplicationEvents.Retrying(_logger, StreamName, acked, reason);
+            try
+            {
+                await Task.Delay(backoff, ct);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
+        }
+    }
+
+    /// <summary>
+    /// A rejection stops the replicator, except a failed expectation (wrong last message id or
+    /// sequence) while the stream's last message is this log's and at least the record's predecessor:
+    /// then either the stream already holds the record (a publish from before a reconciliation that
+    /// the server stored late; this was the copy), or the server forgot its last message id (it
+    /// rebuilds it after a restart only within the duplicate window). Reconciling again moves on.
+    /// </summary>
+    private async Task ThrowRejectedAsync(Publishing.WindowFault fault, CancellationToken ct)
+    {
+        await CommitCursorAsync(CancellationToken.None);
+        if (fault.ErrorCode is not (WrongLastMsgId or WrongLastSequence))
+        {
+            ReplicationEvents.Rejected(_logger, StreamName, fault.Lsn, fault.Reason, fault.ErrorCode, _window.Acked);
+            throw new ReplicationRejectedException(fault.Lsn, fault.ErrorCode, fault.Reason);
+        }
+
+        long inStream;
+        try
+        {
+            var stream = await _js.GetStreamAsync(StreamName, cancellationToken: ct);
+            inStream = await LastShippedAsync(stream, stream.Info.State.LastSeq, ct);
+        }
+        catch (Exception ex) when (ex is NatsException or ReplicationException)
+        {
+            inStream = 0;
+        }
+
+        if (inStream >= fault.Lsn - 1)
+        {
+            throw new NatsException(inStream >= fault.Lsn
+                ? $"the publish of LSN {fault.Lsn} was refused as a copy of a record the stream already holds"
+                : $"the stream did not recognize LSN {fault.Lsn - 1} as its last message ({fault.Reason}) although it is");
+        }
+
+        ReplicationEvents.Rejected(_logger, StreamName, fault.Lsn, fault.Reason, fault.ErrorCode, _window.Acked);
+        throw new ReplicationRejectedException(fault.Lsn, fault.ErrorCode, fault.Reason);
+    }
+
+    /// <summary>Commits the cursor at the acknowledged prefix when it moved.</summary>
+    private async ValueTask CommitCursorAsync(CancellationToken ct)
+    {
+        var acked = _window.Acked;
+        if (acked > Interlocked.Read(ref _cursorLsn))
+        {
+            await _source.CommitCursorAsync(CursorName, acked, ct);
+            Interlocked.Exchange(ref _cursorLsn, acked);
+        }
+    }
+}

@@ -1,0 +1,177 @@
+// Replication into JetStream, and why it neither loses nor duplicates a record (docs/replication.md
+// has the full argument and every crash point):
+//
+//   reconcile: read the stream's last sequence S and its last message (log id, LSN L); resume after
+//              R = max(cursor, L). Record R + 1 is published expecting the stream's last sequence to
+//              be S (Nats-Expected-Last-Sequence); every later record x expecting the stream's last
+//              message id to be "<log id>:<x - 1>" (Nats-Expected-Last-Msg-Id). Message id "<log id>:<lsn>".
+//   ship:      publish in LSN order, at most MaxInFlight unacknowledged; acknowledgements may come in
+//              any order; the shipped LSN is the acknowledged prefix; the cursor is committed from it.
+//   unknown:   a timeout, a no-responders reply or a lost connection makes the outcome of everything
+//              in flight unknown: stop sending, reconcile again (the stream is the truth), go on.
+//   rejected:  an error in an acknowledgement stops the replicator, naming the LSN; the cursor stays below it.
+//
+// Because every publish names what the stream's last message must be, a record can only be stored
+// directly after its predecessor: a publish lost in a leader change makes every later one fail
+// (wrong last message id) instead of leaving a gap, a foreign message makes the next one fail
+// instead of taking its place, and a replayed one is either dropped by the duplicate window or
+// refused by the check. The duplicate window is a convenience, not the guarantee.
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+using TruthDb.Dataflow.Replication.Nats.Diagnostics;
+using TruthDb.Dataflow.Replication.Nats.Publishing;
+using TruthDb.Dataflow.Replication.Nats.Sources;
+
+namespace TruthDb.Dataflow.Replication.Nats;
+
+/// <summary>
+/// Ships a log into a NATS JetStream stream, exactly once and in order: it reads durable records from
+/// its cursor, publishes each to <see cref="Subject"/> with message id <c>&lt;log id&gt;:&lt;lsn&gt;</c>, the
+/// LSN and log id in headers, and an expected last sequence; it keeps at most
+/// <see cref="NatsReplicatorOptions.MaxInFlight"/> publishes unacknowledged and commits its durable
+/// cursor only up to the acknowledged prefix. On start, and after any publish whose outcome is
+/// unknown, it reconciles with the stream's last message, so a crash of the replicator, of the
+/// writing process or of a NATS node neither loses nor duplicates a record in the stream.
+/// </summary>
+public sealed partial class NatsReplicator : IDisposable
+{
+    private readonly IReplicationSource _source;
+    private readonly INatsConnection _connection;
+    private readonly NatsJSContext _js;
+    private readonly NatsReplicatorOptions _options;
+    private readonly string _logId;
+    private readonly ILogger _logger;
+    private readonly ReplicationInstruments _instruments;
+    private readonly KeyValuePair<string, object?> _tag;
+    private readonly AckWindow _window;
+    private readonly string _inbox;
+    private long _epoch;
+    private long _cursorLsn;
+    private long _recordsShipped;
+    private long _bytesShipped;
+    private long _retries;
+    private int _running;
+    private int _disposed;
+
+    private NatsReplicator(IReplicationSource source, INatsConnection connection, NatsReplicatorOptions options, string logName)
+    {
+        _source = source;
+        _connection = connection;
+        _options = options;
+        _js = new NatsJSContext(connection);
+        LogName = logName;
+        StreamName = options.StreamName;
+        Subject = options.Subject ?? LogNames.DefaultSubject(logName);
+        CursorName = options.CursorName ?? LogNames.DefaultCursor(options.StreamName);
+        _logId = MessageHeaders.FormatLogId(source.LogId);
+        _logger = options.Logger ?? NullLogger.Instance;
+        _instruments = ReplicationInstruments.For(options.MeterFactory);
+        _tag = new KeyValuePair<string, object?>(ReplicationInstruments.StreamTag, StreamName);
+        _window = new AckWindow(options.MaxInFlight);
+        // Not under the connection's own inbox prefix: the client routes those to its request
+        // multiplexer, which matches exact subjects only.
+        _inbox = "_TRUTHDB_ACKS." + Guid.NewGuid().ToString("N");
+        _cursorLsn = source.GetCursor(CursorName);
+        _window.Reset(_cursorLsn);
+        _instruments.Register(this);
+    }
+
+    /// <summary>The JetStream stream records are published into.</summary>
+    public string StreamName { get; }
+
+    /// <summary>The subject every record is published to.</summary>
+    public string Subject { get; }
+
+    /// <summary>The log's name (in the default subject).</summary>
+    public string LogName { get; }
+
+    /// <summary>The durable cursor that records what the stream acknowledged.</summary>
+    public string CursorName { get; }
+
+    /// <summary>
+    /// A replicator for the log in <paramref name="directory"/>, read through a <see cref="WalReader"/>
+    /// (no writer lock: the writer may be another process, running or not). The replicator owns the reader.
+    /// </summary>
+    /// <param name="directory">The log directory; its name is the default <see cref="NatsReplicatorOptions.LogName"/>.</param>
+    /// <param name="connection">A connection to the NATS servers (the caller owns it).</param>
+    /// <param name="options">What to ship where; copied and validated.</param>
+    /// <exception cref="ArgumentException">An option is out of range.</exception>
+    /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
+    /// <exception cref="FileNotFoundException">No writer ever opened the log.</exception>
+    public static NatsReplicator Open(string directory, INatsConnection connection, NatsReplicatorOptions options)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        ArgumentNullException.ThrowIfNull(connection);
+        var copy = Validated(options);
+        var reader = WalReader.Open(directory, TimeSpan.FromMilliseconds(10));
+        try
+        {
+            return new NatsReplicator(new ReaderSource(reader, owns: true), connection, copy, copy.LogName ?? LogNames.FromDirectory(directory));
+        }
+        catch
+        {
+            reader.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A replicator hosted in the writing process, reading <paramref name="wal"/> (the caller owns the log and disposes it after the replicator).</summary>
+    /// <exception cref="ArgumentException">An option is out of range.</exception>
+    public static NatsReplicator Create(Wal wal, INatsConnection connection, NatsReplicatorOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(wal);
+        ArgumentNullException.ThrowIfNull(connection);
+        var copy = Validated(options);
+        return new NatsReplicator(new WalSource(wal), connection, copy, copy.LogName ?? LogNames.FromDirectory(wal.Directory));
+    }
+
+    /// <summary>Where replication stands now.</summary>
+    public ReplicationProgress GetProgress() => new()
+    {
+        ShippedLsn = _window.Acked,
+        DurableLsn = _source.DurableLsn,
+        InFlight = _window.InFlight,
+        RecordsShipped = Interlocked.Read(ref _recordsShipped),
+        BytesShipped = Interlocked.Read(ref _bytesShipped),
+        Retries = Interlocked.Read(ref _retries),
+        CursorLsn = Interlocked.Read(ref _cursorLsn),
+    };
+
+    /// <summary>
+    /// Completes once the shipped LSN (the acknowledged prefix) reaches <paramref name="lsn"/>. It does
+    /// not complete when the replicator stops first: await it together with the task of <see cref="RunAsync"/>.
+    /// </summary>
+    public async Task WaitForShippedAsync(long lsn, CancellationToken ct = default)
+    {
+        while (true)
+        {
+            var changed = _window.Changed();
+            if (_window.Acked >= lsn)
+            {
+                return;
+            }
+
+            await changed.WaitAsync(ct);
+        }
+    }
+
+    /// <summary>Stops reporting metrics and releases the log reader it owns. Call it after <see cref="RunAsync"/> returned.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _instruments.Unregister(this);
+            _source.Dispose();
+        }
+    }
+
+    private static NatsReplicatorOptions Validated(NatsReplicatorOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var copy = options.Copy();
+        copy.Validate();
+        return copy;
+    }
+}

@@ -1,0 +1,104 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Logging;
+
+namespace TruthDb.Dataflow.Replication.Nats;
+
+/// <summary>
+/// What a <see cref="NatsReplicator"/> ships where, and how. Copied and validated when the replicator
+/// is created (<see cref="Validate"/>), never read live afterwards.
+/// </summary>
+public sealed class NatsReplicatorOptions
+{
+    /// <summary>The JetStream stream to publish into (required). It must hold this log's messages only.</summary>
+    public string StreamName { get; set; } = string.Empty;
+
+    /// <summary>
+    /// The log's name in subjects; default: the log directory's name, made a valid subject token
+    /// (<see cref="LogNames.FromDirectory"/>).
+    /// </summary>
+    public string? LogName { get; set; }
+
+    /// <summary>The subject every record is published to; default <c>truthdb.&lt;LogName&gt;</c>.</summary>
+    public string? Subject { get; set; }
+
+    /// <summary>The durable cursor that records what the stream acknowledged; default <c>replicator-&lt;StreamName&gt;</c>.</summary>
+    public string? CursorName { get; set; }
+
+    /// <summary>Publishes sent and not yet acknowledged, at most (1 – 65,536; default 1,024): the backpressure bound.</summary>
+    public int MaxInFlight { get; set; } = 1024;
+
+    /// <summary>How long a publish may wait for its acknowledgement before its outcome counts as unknown (default 5 s).</summary>
+    public TimeSpan AckTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How long the replicator keeps retrying without shipping anything (server down, no stream leader)
+    /// before it gives up with a <see cref="ReplicationException"/> (default 2 minutes; <see cref="Timeout.InfiniteTimeSpan"/>: never).
+    /// </summary>
+    public TimeSpan RetryLimit { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>How often the cursor is committed while acknowledgements come in (default 100 ms; it is also committed on stop).</summary>
+    public TimeSpan CursorCommitInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Create the stream when it does not exist (default true); false: it must exist.</summary>
+    public bool CreateStream { get; set; } = true;
+
+    /// <summary>Replicas of a created stream (1 – 5; default 1). An existing stream must have this many.</summary>
+    public int Replicas { get; set; } = 1;
+
+    /// <summary>Storage of a created stream (default <see cref="NatsStreamStorage.File"/>). An existing stream must use it.</summary>
+    public NatsStreamStorage Storage { get; set; } = NatsStreamStorage.File;
+
+    /// <summary>The duplicate window of a created stream (default 2 minutes; 1 s – 1 day). An existing stream must have one.</summary>
+    public TimeSpan DuplicateWindow { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>A created stream's message limit (default -1: none). A full stream rejects publishes (discard new): it never drops shipped records.</summary>
+    public long MaxMessages { get; set; } = -1;
+
+    /// <summary>A created stream's size limit in bytes (default -1: none); like <see cref="MaxMessages"/>, a full stream rejects.</summary>
+    public long MaxBytes { get; set; } = -1;
+
+    /// <summary>Lifecycle events: reconciliation, retries, rejections.</summary>
+    public ILogger? Logger { get; set; }
+
+    /// <summary>An <see cref="IMeterFactory"/> for the metrics; none: a process-wide meter.</summary>
+    public IMeterFactory? MeterFactory { get; set; }
+
+    /// <summary>Checks every value; throws <see cref="ArgumentException"/> naming the first bad one.</summary>
+    public void Validate()
+    {
+        if (!LogNames.IsStreamName(StreamName))
+        {
+            throw new ArgumentException($"StreamName must be 1 to 255 characters without spaces, '.', '*', '>', '/' or '\\' (got '{StreamName}').", nameof(StreamName));
+        }
+
+        if (LogName is not null && !LogNames.IsToken(LogName))
+        {
+            throw new ArgumentException($"LogName must be one subject token: letters, digits, '-' and '_' (got '{LogName}').", nameof(LogName));
+        }
+
+        if (Subject is not null && !LogNames.IsSubject(Subject))
+        {
+            throw new ArgumentException($"Subject must be a literal subject: dot-separated tokens, no wildcards or spaces (got '{Subject}').", nameof(Subject));
+        }
+
+        Check(MaxInFlight is >= 1 and <= 65536, nameof(MaxInFlight), "from 1 to 65,536", MaxInFlight);
+        Check(AckTimeout >= TimeSpan.FromMilliseconds(10) && AckTimeout <= TimeSpan.FromMinutes(10), nameof(AckTimeout), "from 10 ms to 10 minutes", AckTimeout);
+        Check(RetryLimit == Timeout.InfiniteTimeSpan || RetryLimit >= TimeSpan.FromSeconds(1), nameof(RetryLimit), "at least 1 s, or infinite", RetryLimit);
+        Check(CursorCommitInterval >= TimeSpan.FromMilliseconds(1) && CursorCommitInterval <= TimeSpan.FromMinutes(1), nameof(CursorCommitInterval), "from 1 ms to 1 minute", CursorCommitInterval);
+        Check(Replicas is >= 1 and <= 5, nameof(Replicas), "from 1 to 5", Replicas);
+        Check(Enum.IsDefined(Storage), nameof(Storage), "File or Memory", Storage);
+        Check(DuplicateWindow >= TimeSpan.FromSeconds(1) && DuplicateWindow <= TimeSpan.FromDays(1), nameof(DuplicateWindow), "from 1 s to 1 day", DuplicateWindow);
+        Check(MaxMessages is -1 or >= 1, nameof(MaxMessages), "-1 (none) or at least 1", MaxMessages);
+        Check(MaxBytes is -1 or >= 1, nameof(MaxBytes), "-1 (none) or at least 1", MaxBytes);
+    }
+
+    internal NatsReplicatorOptions Copy() => (NatsReplicatorOptions)MemberwiseClone();
+
+    private static void Check(bool ok, string name, string range, object value)
+    {
+        if (!ok)
+        {
+            throw new ArgumentException($"{name} must be {range} (got {value}).", name);
+        }
+    }
+}

@@ -1,0 +1,81 @@
+using TruthDb.Dataflow.Replication.Nats.Publishing;
+
+namespace TruthDb.Dataflow.Replication.Nats.Tests.Publishing;
+
+public sealed class AckWindowTests
+{
+    private static readonly AckResult Stored = new(AckKind.Stored, 1, false, 0, string.Empty);
+
+    [Fact]
+    public void Add_WindowFull_HasNoRoomAndRefusesMore()
+    {
+        var window = new AckWindow(4);
+        window.Reset(10);
+        for (var lsn = 11; lsn <= 14; lsn++)
+        {
+            Assert.True(window.HasRoom(out _));
+            window.Add(lsn, 1, 0);
+        }
+
+        Assert.False(window.HasRoom(out var changed));
+        Assert.Throws<InvalidOperationException>(() => window.Add(15, 1, 0));
+        window.Complete(11, Stored);
+        Assert.True(changed.IsCompleted);
+        Assert.True(window.HasRoom(out _));
+        Assert.Equal(3, window.InFlight);
+    }
+
+    [Fact]
+    public void Complete_OutOfOrder_AdvancesOnlyTheAcknowledgedPrefix()
+    {
+        var window = new AckWindow(8);
+        window.Reset(0);
+        for (var lsn = 1; lsn <= 4; lsn++)
+        {
+            window.Add(lsn, 10, 0);
+        }
+
+        Assert.Equal(0, window.Complete(3, Stored).Records);
+        Assert.Equal(0, window.Complete(2, Stored).Records);
+        Assert.Equal(0, window.Acked);
+        var progress = window.Complete(1, Stored);
+        Assert.Equal(3, progress.Records);
+        Assert.Equal(30, progress.Bytes);
+        Assert.Equal(3, window.Acked);
+        Assert.False(window.Complete(2, Stored).Matched);
+    }
+
+    [Fact]
+    public void Complete_RejectionBehindPendingPublish_FaultsOnlyWhenThePrefixReachesIt()
+    {
+        var window = new AckWindow(8);
+        window.Reset(0);
+        window.Add(1, 1, 0);
+        window.Add(2, 1, 0);
+        window.Add(3, 1, 0);
+        window.Complete(2, new AckResult(AckKind.Rejected, 0, false, 10077, "maximum messages exceeded"));
+        Assert.Null(window.Fault);
+        window.Complete(1, Stored);
+        var fault = Assert.IsType<WindowFault>(window.Fault);
+        Assert.True(fault.Rejected);
+        Assert.Equal(2, fault.Lsn);
+        Assert.Equal(1, window.Acked);
+        Assert.False(window.Complete(3, Stored).Matched);
+        Assert.Equal(1, window.Acked);
+    }
+
+    [Fact]
+    public void Complete_UnknownOutcome_FaultsAtOnceForARetry()
+    {
+        var window = new AckWindow(8);
+        window.Reset(5);
+        window.Add(6, 1, 0);
+        window.Complete(6, new AckResult(AckKind.Unknown, 0, false, 503, "no responders"));
+        var fault = Assert.IsType<WindowFault>(window.Fault);
+        Assert.False(fault.Rejected);
+        Assert.Equal(5, window.Acked);
+        window.Reset(6);
+        Assert.Null(window.Fault);
+        Assert.Equal(6, window.Acked);
+    }
+}
