@@ -44,29 +44,7 @@ internal sealed class Truthdb : IAsyncDisposable
         RunAsync(args, Encoding.UTF8.GetBytes(stdin), ct);
 
     /// <summary>Starts <c>truthdb</c> with <paramref name="args"/>; stdin stays open until <see cref="WriteStdinAsync"/>.</summary>
-    public static Truthdb Start(IEnumerable<string> args)
-    {
-        var dll = Path.Combine(AppContext.BaseDirectory, "truthdb.dll");
-        if (!File.Exists(dll))
-        {
-            throw new FileNotFoundException($"The tool is not built next to the tests: '{dll}' is missing.", dll);
-        }
-
-        var start = new ProcessStartInfo(ChildProcesses.DotnetHost())
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(dll);
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        return new Truthdb(Process.Start(start) ?? throw new InvalidOperationException("truthdb did not start."));
-    }
+    public static Truthdb Start(IEnumerable<string> args) => new(ChildProcesses.StartTruthdb(args));
 
     /// <summary>What the process printed so far.</summary>
     public string Stdout

@@ -37,32 +37,11 @@ internal sealed class ServeProcess : IAsyncDisposable
     }
 
     /// <summary>Starts <c>truthdb</c> with <paramref name="args"/> (no waiting).</summary>
-    public static ServeProcess Start(IEnumerable<string> args, IDictionary<string, string>? environment = null)
-    {
-        var dll = Path.Combine(AppContext.BaseDirectory, "truthdb.dll");
-        var start = new ProcessStartInfo(ChildProcesses.DotnetHost())
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(dll);
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
-        {
-            start.Environment[name] = value;
-        }
-
-        return new ServeProcess(Process.Start(start) ?? throw new InvalidOperationException("truthdb did not start."));
-    }
+    public static ServeProcess Start(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null) =>
+        new(ChildProcesses.StartTruthdb(args, environment));
 
     /// <summary>Starts <c>truthdb serve</c> and waits until it says it is serving.</summary>
-    public static async Task<ServeProcess> StartServingAsync(IEnumerable<string> args, IDictionary<string, string>? environment = null)
+    public static async Task<ServeProcess> StartServingAsync(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
     {
         var process = Start(["serve", .. args], environment);
         await process.WaitForStderrAsync("truthdb: serving", Timeouts.Token());

@@ -30,29 +30,7 @@ internal sealed class TruthdbProcess : IAsyncDisposable
         _pumps = Task.WhenAll(Task.Run(() => PumpAsync(process.StandardOutput, _stdout)), Task.Run(() => PumpAsync(process.StandardError, _stderr)));
     }
 
-    public static TruthdbProcess Start(IEnumerable<string> args)
-    {
-        var dll = Path.Combine(AppContext.BaseDirectory, "truthdb.dll");
-        if (!File.Exists(dll))
-        {
-            throw new FileNotFoundException($"The tool is not built next to the tests: '{dll}' is missing.", dll);
-        }
-
-        var start = new ProcessStartInfo(ChildProcesses.DotnetHost())
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(dll);
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        return new TruthdbProcess(Process.Start(start) ?? throw new InvalidOperationException("truthdb did not start."));
-    }
+    public static TruthdbProcess Start(IEnumerable<string> args) => new(ChildProcesses.StartTruthdb(args));
 
     /// <summary>Runs <c>truthdb</c> to its end.</summary>
     public static async Task<TruthdbResult> RunAsync(IEnumerable<string> args, CancellationToken ct)
