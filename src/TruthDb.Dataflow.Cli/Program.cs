@@ -34,4 +34,8 @@ if (parse.Action is ParseErrorAction)
     return ExitCodes.Usage;
 }
 
-return await parse.InvokeAsync();
+// Ctrl+C / SIGTERM cancel the verb's token; the verb then finishes cleanly (a tail flushes and
+// exits 0, serve drains and syncs, replicate commits its cursor). System.CommandLine forces exit
+// code 130/143 if that takes longer than this; its default of 2 s is too short on a loaded machine
+// (a tail could exit 130 right after printing everything) and for a server draining its appends.
+return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(30) });
