@@ -1,7 +1,15 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
+using System.Runtime.InteropServices;
 using TruthDb.Dataflow.Cli.Commands;
 using TruthDb.Dataflow.Cli.Support;
+
+// Signals are handled from the start, not only once a verb runs: System.CommandLine registers its
+// own handler only after it has started the verb's action, so a signal sent right after a verb's
+// first output could meet no handler at all and end the process with the runtime's default (130).
+using var interrupts = new CancellationTokenSource();
+using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Interrupt);
+using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Interrupt);
 
 var root = new RootCommand(
     "truthdb: append to, read, inspect, verify and benchmark a TruthDb.Dataflow write-ahead log. "
@@ -34,8 +42,16 @@ if (parse.Action is ParseErrorAction)
     return ExitCodes.Usage;
 }
 
-// Ctrl+C / SIGTERM cancel the verb's token; the verb then finishes cleanly (a tail flushes and
-// exits 0, serve drains and syncs, replicate commits its cursor). System.CommandLine forces exit
-// code 130/143 if that takes longer than this; its default of 2 s is too short on a loaded machine
-// (a tail could exit 130 right after printing everything) and for a server draining its appends.
-return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(30) });
+return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }, interrupts.Token);
+
+// The first Ctrl+C (SIGINT) or SIGTERM is intercepted and cancels the verb's token; the verb then
+// finishes cleanly (a tail flushes and exits 0, serve drains and syncs, replicate commits its cursor).
+// A second one is left to the runtime, which ends the process (exit code 130 / 143).
+void Interrupt(PosixSignalContext context)
+{
+    if (!interrupts.IsCancellationRequested)
+    {
+        context.Cancel = true;
+        interrupts.Cancel();
+    }
+}

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using Nerdbank.Streams;
 using TruthDb.Dataflow.Cli.Support;
 using TruthDb.Dataflow.Ipc;
@@ -93,9 +92,8 @@ internal static class ServeCommand
     private static async Task<int> RunAsync(ServeSettings settings, CancellationToken ct)
     {
         var token = ReadToken(settings.TokenFile);
+        // SIGTERM and Ctrl+C cancel ct (Program.cs).
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
 
         await using var wal = await Wal.OpenAsync(new WalOptions { Directory = settings.Directory, Durability = settings.Durability, SegmentSize = settings.SegmentSize }, ct);
         var server = new TruthDbServer(wal, new TruthDbServerOptions
@@ -141,12 +139,6 @@ internal static class ServeCommand
         await wal.DisposeAsync();
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"truthdb: stopped; the log is synced and closed at LSN {wal.DurableLsn}"));
         return ExitCodes.Ok;
-
-        void OnSignal(PosixSignalContext context)
-        {
-            context.Cancel = true;
-            stop.Cancel();
-        }
     }
 
     private static string? ReadToken(string? file)
