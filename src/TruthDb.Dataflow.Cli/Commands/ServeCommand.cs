@@ -18,6 +18,9 @@ internal static class ServeCommand
     /// <summary>The environment variable a token may come from instead of <c>--token-file</c>.</summary>
     public const string TokenVariable = "TRUTHDB_TOKEN";
 
+    private const long MinMessageSize = 64 * 1024;
+    private const long DefaultMessageSize = 4 * 1024 * 1024;
+
     public static Command Create()
     {
         var directory = CommonOptions.Directory();
@@ -50,14 +53,14 @@ internal static class ServeCommand
         });
         var maxMessage = new Option<long>("--max-message-size")
         {
-            Description = "The largest protocol message, bytes or with KiB/MiB (default 4MiB, at least 64KiB); it must hold the largest record a read returns.",
-            DefaultValueFactory = _ => 4L * 1024 * 1024,
+            Description = "The largest protocol message, bytes or with KiB/MiB (default 4MiB, or half of --segment-size when that is less; at least 64KiB, at most half of --segment-size); it must hold the largest record a read returns.",
+            DefaultValueFactory = _ => DefaultMessageSize,
             CustomParser = r => Sizes.TryParse(r.Tokens.Count > 0 ? r.Tokens[0].Value : string.Empty, out var v) ? v : ParseError(r),
             HelpName = "size",
         };
         maxMessage.Validators.Add(result =>
         {
-            if (result.GetValueOrDefault<long>() is < 64 * 1024 or > 64 * 1024 * 1024)
+            if (result.GetValueOrDefault<long>() is < MinMessageSize or > 64 * 1024 * 1024)
             {
                 result.AddError("--max-message-size is 64KiB to 64MiB.");
             }
@@ -82,7 +85,7 @@ internal static class ServeCommand
                 parse.GetValue(stdio),
                 parse.GetValue(tokenFile),
                 TryParseMode(parse.GetValue(socketMode) ?? "600", out var mode) ? mode : UnixFileMode.UserRead | UnixFileMode.UserWrite,
-                (int)parse.GetValue(maxMessage),
+                MessageSize(parse.GetResult(maxMessage) is { Implicit: false } ? parse.GetValue(maxMessage) : null, parse.GetValue(segmentSize)),
                 CommonOptions.ParseDurability(parse.GetValue(durability)),
                 parse.GetValue(segmentSize)),
             ct)));
@@ -139,6 +142,24 @@ internal static class ServeCommand
         await wal.DisposeAsync();
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"truthdb: stopped; the log is synced and closed at LSN {wal.DurableLsn}"));
         return ExitCodes.Ok;
+    }
+
+    // A client joins concurrent appends into one message and the server appends a message into one
+    // segment, so a message must fit in a segment with room to spare: at most half of one. Without
+    // --max-message-size: 4 MiB, or half a segment when that is less.
+    private static int MessageSize(long? requested, long segmentSize)
+    {
+        if (segmentSize < 2 * MinMessageSize)
+        {
+            throw new CliException($"--segment-size is {segmentSize} bytes; serving needs at least {2 * MinMessageSize} (128KiB), twice the smallest --max-message-size.", ExitCodes.Usage);
+        }
+
+        if (requested > segmentSize / 2)
+        {
+            throw new CliException($"--max-message-size is {requested} bytes, more than half of --segment-size ({segmentSize} bytes): a message of appends might not fit in one segment.", ExitCodes.Usage);
+        }
+
+        return (int)(requested ?? Math.Min(DefaultMessageSize, segmentSize / 2));
     }
 
     private static string? ReadToken(string? file)

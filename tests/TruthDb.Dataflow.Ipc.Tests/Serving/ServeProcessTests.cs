@@ -245,10 +245,26 @@ public sealed class ServeProcessTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task Serve_SmallSegments_ConcurrentAppendsJoinedIntoMessagesThatFitASegment()
+    {
+        // 1 MiB segments (ServeArgs): the server offers messages of at most half a segment, so the
+        // client never joins more appends into one message than one segment holds.
+        await using var server = await ServeProcess.StartServingAsync(ServeArgs());
+        await using var client = await TruthDbClient.ConnectAsync(_log.Socket, null, Timeouts.Token());
+        Assert.Equal(512 * 1024, client.MaxMessageSize);
+
+        var appends = Enumerable.Range(0, 200).Select(i => client.AppendAsync(new byte[8 * 1024]).AsTask()).ToArray();
+        var lsns = await Task.WhenAll(appends).WaitAsync(Timeouts.Token());
+        Assert.Equal(Enumerable.Range(1, 200).Select(i => (long)i), lsns.Order());
+    }
+
     [Theory]
     [InlineData("--dir", "D")]
     [InlineData("--dir", "D", "--socket", "S", "--token-file", "/nonexistent/token")]
     [InlineData("--dir", "D", "--socket", "S", "--socket-mode", "9x")]
+    [InlineData("--dir", "D", "--socket", "S", "--segment-size", "1MiB", "--max-message-size", "1MiB")]
+    [InlineData("--dir", "D", "--socket", "S", "--segment-size", "64KiB")]
     public async Task Serve_BadArguments_ExitTwoWithMessage(params string[] args)
     {
         var resolved = args.Select(a => a == "D" ? _log.Dir : a == "S" ? _log.Socket : a);
