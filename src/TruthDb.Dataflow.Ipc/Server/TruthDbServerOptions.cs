@@ -18,6 +18,8 @@ public sealed class TruthDbServerOptions
     /// <summary>
     /// The largest message accepted or sent, in bytes (default 4 MiB; 64 KiB to 64 MiB). A length prefix
     /// above it is refused before anything is allocated. It must also hold the largest record a read returns.
+    /// Keep it at most half of the log's segment size: an Append's records all go into one segment, and
+    /// a client may join many appends into one message of up to this size (<c>truthdb serve</c> enforces it).
     /// </summary>
     public int MaxMessageSize { get; set; } = ProtocolConstants.DefaultMaxMessageSize;
 
