@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using TruthDb.Dataflow.Ipc.Tests.Support;
 
@@ -21,16 +20,16 @@ public sealed class NodeClientTests : IAsyncLifetime
     public async Task NodeClient_HelloAppendTailWithCredit_SeesEveryRecord()
     {
         const int Count = 5000;
-        var folder = FindScriptFolder();
+        var folder = Scripts.Folder("node", "client.js");
         if (!Directory.Exists(Path.Combine(folder, "node_modules")))
         {
-            var install = await RunAsync("npm", ["ci", "--no-audit", "--no-fund"], folder);
-            Assert.True(install.ExitCode == 0, "npm ci failed:\n" + install.Output);
+            var install = await Scripts.RunAsync("npm", ["ci", "--no-audit", "--no-fund"], folder);
+            Assert.True(install.ExitCode == 0, "npm ci failed:\n" + install.Stdout + install.Stderr);
         }
 
-        var run = await RunAsync("node", ["client.js", _server.Socket, Count.ToString(System.Globalization.CultureInfo.InvariantCulture)], folder);
-        Assert.True(run.ExitCode == 0, "the node client failed:\n" + run.Output);
-        using var result = JsonDocument.Parse(run.Output.Trim().Split('\n')[^1]);
+        var run = await Scripts.RunAsync("node", ["client.js", _server.Socket, Count.ToString(System.Globalization.CultureInfo.InvariantCulture)], folder);
+        Assert.True(run.ExitCode == 0, "the node client failed:\n" + run.Stdout + run.Stderr);
+        using var result = JsonDocument.Parse(run.Stdout.Trim().Split('\n')[^1]);
         var root = result.RootElement;
         Assert.Equal((int)TruthDbErrorCode.UnknownMessage, root.GetProperty("unknownCode").GetInt32());
         Assert.Equal(1, root.GetProperty("firstLsn").GetInt64());
@@ -47,40 +46,5 @@ public sealed class NodeClientTests : IAsyncLifetime
 
         Assert.Equal(Count, _server.Wal.WrittenLsn);
         await _server.StopAndVerifyAsync();
-    }
-
-    private static string FindScriptFolder()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "Interop", "node");
-            if (File.Exists(Path.Combine(candidate, "client.js")))
-            {
-                return candidate;
-            }
-        }
-
-        throw new DirectoryNotFoundException("Interop/node/client.js was not found above " + AppContext.BaseDirectory);
-    }
-
-    private static async Task<(int ExitCode, string Output)> RunAsync(string program, string[] args, string folder)
-    {
-        var start = new ProcessStartInfo(program)
-        {
-            WorkingDirectory = folder,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException(program + " did not start.");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync(Timeouts.Token());
-        return (process.ExitCode, await stdout + await stderr);
     }
 }
