@@ -114,6 +114,8 @@ class Multiplexer:
         self.closed = False
 
     def send(self, code, channel, payload=b""):
+        if channel.terminated_by_us and code != TERMINATED:
+            return                      # nothing about a channel after our ChannelTerminated
         frame = [code, channel.id, channel.source]
         if payload:
             frame.append(payload)
