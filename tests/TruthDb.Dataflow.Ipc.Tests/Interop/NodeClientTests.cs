@@ -20,12 +20,7 @@ public sealed class NodeClientTests : IAsyncLifetime
     public async Task NodeClient_HelloAppendTailWithCredit_SeesEveryRecord()
     {
         const int Count = 5000;
-        var folder = Scripts.Folder("node", "client.js");
-        if (!Directory.Exists(Path.Combine(folder, "node_modules")))
-        {
-            var install = await Scripts.RunAsync("npm", ["ci", "--no-audit", "--no-fund"], folder);
-            Assert.True(install.ExitCode == 0, "npm ci failed:\n" + install.Stdout + install.Stderr);
-        }
+        var folder = await NodeFolderAsync();
 
         var run = await Scripts.RunAsync("node", ["client.js", _server.Socket, Count.ToString(System.Globalization.CultureInfo.InvariantCulture)], folder);
         Assert.True(run.ExitCode == 0, "the node client failed:\n" + run.Stdout + run.Stderr);
@@ -46,5 +41,38 @@ public sealed class NodeClientTests : IAsyncLifetime
 
         Assert.Equal(Count, _server.Wal.WrittenLsn);
         await _server.StopAndVerifyAsync();
+    }
+
+    [Fact]
+    public async Task DocExample_RunsAsWritten_HelloThenOneDurableAppend()
+    {
+        var folder = await NodeFolderAsync();
+        var doc = await File.ReadAllTextAsync(Scripts.RepositoryFile(Path.Combine("docs", "ipc-protocol.md")));
+        var start = doc.IndexOf("```js\n", doc.IndexOf("## 8. Writing a client", StringComparison.Ordinal), StringComparison.Ordinal) + "```js\n".Length;
+        var script = Path.Combine(_server.Log.Root, "example.js");
+        await File.WriteAllTextAsync(script, doc[start..doc.IndexOf("```", start, StringComparison.Ordinal)]);
+
+        var run = await Scripts.RunAsync("node", [script, _server.Socket], folder, new Dictionary<string, string> { ["NODE_PATH"] = Path.Combine(folder, "node_modules") });
+        Assert.True(run.ExitCode == 0, "the example from docs/ipc-protocol.md failed:\n" + run.Stdout + run.Stderr);
+        var lines = run.Stdout.Trim().Split('\n');
+        using var hello = JsonDocument.Parse(lines[0]);
+        Assert.Equal(64, hello.RootElement[0].GetInt32());
+        Assert.Equal(_server.Wal.LogId.ToString("D"), hello.RootElement[2][2].GetString());
+        Assert.Equal("[65,2,[1,1,true]]", lines[1]);
+        Assert.Equal(1, _server.Wal.WrittenLsn);
+        await _server.StopAndVerifyAsync();
+    }
+
+    // Interop/node, with its two packages installed (npm ci, from package-lock.json) on the first run.
+    private static async Task<string> NodeFolderAsync()
+    {
+        var folder = Scripts.Folder("node", "client.js");
+        if (!Directory.Exists(Path.Combine(folder, "node_modules")))
+        {
+            var install = await Scripts.RunAsync("npm", ["ci", "--no-audit", "--no-fund"], folder);
+            Assert.True(install.ExitCode == 0, "npm ci failed:\n" + install.Stdout + install.Stderr);
+        }
+
+        return folder;
     }
 }

@@ -20,6 +20,21 @@ internal static class Scripts
         throw new DirectoryNotFoundException($"Interop/{language}/{file} was not found above {AppContext.BaseDirectory}");
     }
 
+    /// <summary>A file of the repository (e.g. <c>docs/ipc-protocol.md</c>), searched upwards from the test binaries.</summary>
+    public static string RepositoryFile(string relative)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, relative);
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        throw new FileNotFoundException($"{relative} was not found above {AppContext.BaseDirectory}");
+    }
+
     /// <summary>Runs <paramref name="program"/> in <paramref name="folder"/>: its exit code, stdout and stderr.</summary>
     public static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string program, IEnumerable<string> args, string folder, IReadOnlyDictionary<string, string>? environment = null)
     {
