@@ -205,6 +205,7 @@ class Client:
         self.control = self.mux.offer("truthdb.control")
         self.last_id = 0
         self.replies = {}
+        self.end = None                 # the body of the last End a subscription received
         self.control.send_message(HELLO, self.next_id(), [1, token, "python"])
         hello = self.reply(self.last_id)
         if hello[0] != HELLO_REPLY:
