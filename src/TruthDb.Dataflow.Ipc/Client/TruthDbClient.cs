@@ -171,5 +171,16 @@ public sealed partial class TruthDbClient : IAsyncDisposable
         }
     }
 
-    private uint NextId() => unchecked((uint)Interlocked.Increment(ref _lastId));
+    // 1 to 2^32-1, wrapping past 0 (reserved by the protocol).
+    private uint NextId()
+    {
+        while (true)
+        {
+            var id = unchecked((uint)Interlocked.Increment(ref _lastId));
+            if (id != 0)
+            {
+                return id;
+            }
+        }
+    }
 }

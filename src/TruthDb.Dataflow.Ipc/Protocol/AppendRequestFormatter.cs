@@ -53,7 +53,14 @@ internal sealed class AppendRequestFormatter : IMessagePackFormatter<AppendReque
                 var payloads = new ReadOnlyMemory<byte>[count];
                 for (var i = 0; i < count; i++)
                 {
-                    var bytes = reader.ReadBytes() ?? throw new MessagePackSerializationException("A payload is nil; payloads are bin.");
+                    // ReadBytes would also take a str (and nil): a payload is bin, nothing else, so that a
+                    // client never has text stored that it did not mean as bytes.
+                    if (reader.NextCode is not (MessagePackCode.Bin8 or MessagePackCode.Bin16 or MessagePackCode.Bin32))
+                    {
+                        throw new MessagePackSerializationException($"Payload {i} is {reader.NextMessagePackType}; payloads are bin (bin 8/16/32).");
+                    }
+
+                    var bytes = reader.ReadBytes() ?? throw new MessagePackSerializationException($"Payload {i} is nil; payloads are bin.");
                     payloads[i] = bytes.IsSingleSegment ? bytes.First : System.Buffers.BuffersExtensions.ToArray(bytes);
                 }
 

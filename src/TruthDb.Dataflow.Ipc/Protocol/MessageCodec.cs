@@ -39,7 +39,8 @@ internal static class MessageCodec
 
     /// <summary>
     /// Reads the envelope of <paramref name="message"/>. Returns false (with the id when it could be read,
-    /// else 0) when the envelope is not <c>[int, uint, body]</c>.
+    /// else 0) when the envelope is not <c>[int, uint, body]</c>, also when the message is empty or ends
+    /// inside the envelope.
     /// </summary>
     public static bool TryReadEnvelope(ReadOnlySequence<byte> message, out MessageType type, out uint id, out ReadOnlySequence<byte> body)
     {
@@ -76,8 +77,9 @@ internal static class MessageCodec
             body = message.Slice(reader.Position);
             return true;
         }
-        catch (MessagePackSerializationException)
+        catch (Exception ex) when (ex is MessagePackSerializationException or EndOfStreamException)
         {
+            // EndOfStreamException: the message ends inside the envelope (or is empty).
             return false;
         }
     }

@@ -11,14 +11,23 @@ internal static class ErrorMapping
         MessagePackSerializationException => (TruthDbErrorCode.BadRequest, "The message body does not match its type: " + Innermost(ex).Message),
         FrameTooLargeException => (TruthDbErrorCode.MessageTooLarge, ex.Message),
         TruthDbException t => (t.ErrorCode, t.Message),
-        ArgumentOutOfRangeException => (TruthDbErrorCode.OutOfRange, ex.Message),
-        ArgumentException => (TruthDbErrorCode.InvalidArgument, ex.Message),
+        ArgumentOutOfRangeException a => (TruthDbErrorCode.OutOfRange, WithoutParameter(a)),
+        ArgumentException a => (TruthDbErrorCode.InvalidArgument, WithoutParameter(a)),
         WalFaultedException => (TruthDbErrorCode.LogFaulted, ex.Message),
         WalFullException => (TruthDbErrorCode.LogFull, ex.Message),
         WalCorruptedException => (TruthDbErrorCode.Corrupted, ex.Message),
         ObjectDisposedException or OperationCanceledException => (TruthDbErrorCode.ShuttingDown, "The server is shutting down."),
         _ => (TruthDbErrorCode.Internal, ex.GetType().Name + ": " + ex.Message),
     };
+
+    // The message without .NET's " (Parameter 'x')" and "Actual value was y." suffixes: a client
+    // speaks the protocol, not the engine's parameter names.
+    private static string WithoutParameter(ArgumentException ex)
+    {
+        var message = ex.Message;
+        var cut = message.IndexOf(" (Parameter '", StringComparison.Ordinal);
+        return cut >= 0 ? message[..cut] : message;
+    }
 
     private static Exception Innermost(Exception ex)
     {

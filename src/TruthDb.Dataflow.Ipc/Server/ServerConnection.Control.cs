@@ -42,6 +42,14 @@ internal sealed partial class ServerConnection
                 continue;
             }
 
+            if (id == 0)
+            {
+                // 0 is reserved for errors about messages whose id could not be read: a reply with it
+                // could not be told apart from one.
+                await ReplyErrorAsync(0, TruthDbErrorCode.BadRequest, "Request ids are 1 to 4294967295; 0 is reserved.").ConfigureAwait(false);
+                continue;
+            }
+
             if (!_helloDone && type != MessageType.Hello)
             {
                 var code = Options.Token is null ? TruthDbErrorCode.HelloRequired : TruthDbErrorCode.Unauthorized;

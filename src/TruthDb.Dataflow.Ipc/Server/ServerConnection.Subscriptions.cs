@@ -25,6 +25,14 @@ internal sealed partial class ServerConnection
         }
 
         var from = request.Cursor is { } cursor ? Wal.GetCursor(cursor) + 1 : request.FromLsn;
+        var next = Wal.WrittenLsn + 1;
+        if (from > next)
+        {
+            // LSNs are dense: a position past the next one cannot come from this log (a tail there
+            // would silently skip the records written before it).
+            throw new TruthDbException(TruthDbErrorCode.OutOfRange, $"A read starts at an LSN from 0 to the next one to be written ({next}); got {from}.");
+        }
+
         var options = new ReadOptions
         {
             Follow = follow,

@@ -5,7 +5,7 @@ namespace TruthDb.Dataflow.Ipc.Server;
 
 /// <summary>
 /// The pump: one Records message per credit, filled with the records that are ready (up to 1024
-/// records or 64 KiB of payload, or one bigger record), sent without waiting for more.
+/// records and 64 KiB of payload, or one bigger record alone), sent without waiting for more.
 /// </summary>
 internal sealed partial class TailSubscription
 {
@@ -49,14 +49,15 @@ internal sealed partial class TailSubscription
                     }
 
                     var payload = records.Current.Payload.Span;
-                    if (frame.Length + payload.Length + 16 > _connection.ServerOptions.MaxMessageSize)
+                    if (count == 0 && frame.Length + payload.Length + 16 > _connection.ServerOptions.MaxMessageSize)
                     {
-                        if (count == 0)
-                        {
-                            throw new TruthDbException(TruthDbErrorCode.MessageTooLarge, $"Record {records.Current.Lsn} ({payload.Length} bytes) does not fit in a message of at most {_connection.ServerOptions.MaxMessageSize} bytes (the server's maximum message size).");
-                        }
+                        throw new TruthDbException(TruthDbErrorCode.MessageTooLarge, $"Record {records.Current.Lsn} ({payload.Length} bytes) does not fit in a message of at most {_connection.ServerOptions.MaxMessageSize} bytes (the server's maximum message size).");
+                    }
 
-                        // Goes first into the next message.
+                    if (count > 0 && (bytes + payload.Length > ProtocolConstants.RecordsFrameBytes || frame.Length + payload.Length + 16 > _connection.ServerOptions.MaxMessageSize))
+                    {
+                        // Goes first into the next message: a message holds at most 64 KiB of payload
+                        // (unless its only record is bigger) and is never larger than the maximum.
                         pendingNext = CompletedTrue;
                         break;
                     }

@@ -14,6 +14,10 @@ namespace TruthDb.Dataflow.Ipc.Server;
 /// </summary>
 internal sealed partial class TailSubscription : IDisposable
 {
+    private const int MaxClientMessageSize = 1024;
+    private const int MaxCreditGrant = 1 << 16;
+    private const int MaxOutstandingCredit = 1 << 20;
+
     private static readonly Task<bool> CompletedTrue = Task.FromResult(true);
 
     // How long a stopping subscription waits for the client to take its End before the channel goes.
@@ -26,6 +30,7 @@ internal sealed partial class TailSubscription : IDisposable
     private readonly IAsyncEnumerable<WalRecord> _records;
     private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _lastLsn;
+    private ErrorReply? _refusal;
 
     public TailSubscription(ServerConnection connection, uint id, long fromLsn, SubscribeRequest request, ReadOptions options, CancellationToken connectionClosed)
     {
@@ -69,8 +74,13 @@ internal sealed partial class TailSubscription : IDisposable
             }
             catch (OperationCanceledException) when (_cancel.IsCancellationRequested)
             {
-                // The client closed the channel, or the connection or server stops.
-                if (_connection.ServerStopping)
+                // The client closed the channel or sent something other than a good Credit, or the
+                // connection or server stops.
+                if (Volatile.Read(ref _refusal) is { } refusal)
+                {
+                    await TrySendAsync(sender, MessageType.Error, refusal).ConfigureAwait(false);
+                }
+                else if (_connection.ServerStopping)
                 {
                     await TrySendAsync(sender, MessageType.End, new EndBody { LastLsn = _lastLsn, Reason = EndBody.ShuttingDown }).ConfigureAwait(false);
                 }
@@ -95,6 +105,12 @@ internal sealed partial class TailSubscription : IDisposable
 
             await _cancel.CancelAsync().ConfigureAwait(false);
             await credits.ConfigureAwait(false);
+            if (Volatile.Read(ref _refusal) is not null)
+            {
+                // The credit reader stopped at the bad message: the client's side has not ended yet,
+                // and the Error must reach it before the channel goes.
+                await DrainAsync(channel.Input).ConfigureAwait(false);
+            }
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException)
         {
@@ -121,21 +137,24 @@ internal sealed partial class TailSubscription : IDisposable
     }
 
     // Credit messages from the client; the channel's end (the client closed it) ends the subscription.
+    // Anything else the client sends here ends it too, with an Error that says why (sent by RunAsync).
     private async Task ReadCreditsAsync(MultiplexingStream.Channel channel)
     {
-        using var reader = new FrameReader(channel.Input, 1024);
+        using var reader = new FrameReader(channel.Input, MaxClientMessageSize);
         try
         {
             while (await reader.ReadAsync(_cancel.Token).ConfigureAwait(false))
             {
                 if (!MessageCodec.TryReadEnvelope(reader.Current, out var type, out _, out var body) || type != MessageType.Credit)
                 {
+                    Refuse(TruthDbErrorCode.BadRequest, "Credit [messages] is the only message a client sends on a subscription channel.");
                     break;
                 }
 
                 var credit = MessageCodec.ReadBody<CreditBody>(body);
-                if (credit.Messages is < 0 or > 1 << 16 || _credit.CurrentCount > 1 << 20)
+                if (credit.Messages is < 0 or > MaxCreditGrant || _credit.CurrentCount + (long)credit.Messages > MaxOutstandingCredit)
                 {
+                    Refuse(TruthDbErrorCode.InvalidArgument, $"A Credit grants 0 to {MaxCreditGrant} messages, and at most {MaxOutstandingCredit} may be outstanding; got {credit.Messages} with {_credit.CurrentCount} outstanding.");
                     break;
                 }
 
@@ -145,13 +164,46 @@ internal sealed partial class TailSubscription : IDisposable
                 }
             }
         }
-        catch (Exception ex) when (ex is OperationCanceledException or IOException or EndOfStreamException or FrameTooLargeException or MessagePackSerializationException or ObjectDisposedException or InvalidOperationException)
+        catch (FrameTooLargeException ex)
+        {
+            Refuse(TruthDbErrorCode.MessageTooLarge, ex.Message + " (on a subscription channel)");
+        }
+        catch (Exception ex) when (ex is EndOfStreamException or MessagePackSerializationException)
+        {
+            Refuse(TruthDbErrorCode.BadRequest, "A malformed Credit: " + ex.Message);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException)
         {
             // Ends the subscription below.
         }
 
         await _cancel.CancelAsync().ConfigureAwait(false);
     }
+
+    // Reads and drops what the client still sends until it closes its side, for at most EndGrace.
+    private static async Task DrainAsync(System.IO.Pipelines.PipeReader input)
+    {
+        using var grace = new CancellationTokenSource(EndGrace);
+        try
+        {
+            while (true)
+            {
+                var result = await input.ReadAsync(grace.Token).ConfigureAwait(false);
+                input.AdvanceTo(result.Buffer.End);
+                if (result.IsCompleted || result.IsCanceled)
+                {
+                    return;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            // Gone, or the grace is over.
+        }
+    }
+
+    private void Refuse(TruthDbErrorCode code, string message) =>
+        Volatile.Write(ref _refusal, new ErrorReply { Code = (int)code, Message = message });
 
     private async Task TrySendAsync<T>(FrameSender sender, MessageType type, T body)
     {

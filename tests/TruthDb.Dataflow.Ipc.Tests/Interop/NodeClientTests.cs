@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using TruthDb.Dataflow.Ipc.Tests.Support;
 
@@ -21,16 +20,11 @@ public sealed class NodeClientTests : IAsyncLifetime
     public async Task NodeClient_HelloAppendTailWithCredit_SeesEveryRecord()
     {
         const int Count = 5000;
-        var folder = FindScriptFolder();
-        if (!Directory.Exists(Path.Combine(folder, "node_modules")))
-        {
-            var install = await RunAsync("npm", ["ci", "--no-audit", "--no-fund"], folder);
-            Assert.True(install.ExitCode == 0, "npm ci failed:\n" + install.Output);
-        }
+        var folder = await NodeFolderAsync();
 
-        var run = await RunAsync("node", ["client.js", _server.Socket, Count.ToString(System.Globalization.CultureInfo.InvariantCulture)], folder);
-        Assert.True(run.ExitCode == 0, "the node client failed:\n" + run.Output);
-        using var result = JsonDocument.Parse(run.Output.Trim().Split('\n')[^1]);
+        var run = await Scripts.RunAsync("node", ["client.js", _server.Socket, Count.ToString(System.Globalization.CultureInfo.InvariantCulture)], folder);
+        Assert.True(run.ExitCode == 0, "the node client failed:\n" + run.Stdout + run.Stderr);
+        using var result = JsonDocument.Parse(run.Stdout.Trim().Split('\n')[^1]);
         var root = result.RootElement;
         Assert.Equal((int)TruthDbErrorCode.UnknownMessage, root.GetProperty("unknownCode").GetInt32());
         Assert.Equal(1, root.GetProperty("firstLsn").GetInt64());
@@ -49,38 +43,36 @@ public sealed class NodeClientTests : IAsyncLifetime
         await _server.StopAndVerifyAsync();
     }
 
-    private static string FindScriptFolder()
+    [Fact]
+    public async Task DocExample_RunsAsWritten_HelloThenOneDurableAppend()
     {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "Interop", "node");
-            if (File.Exists(Path.Combine(candidate, "client.js")))
-            {
-                return candidate;
-            }
-        }
+        var folder = await NodeFolderAsync();
+        var doc = await File.ReadAllTextAsync(Scripts.RepositoryFile(Path.Combine("docs", "ipc-protocol.md")));
+        var start = doc.IndexOf("```js\n", doc.IndexOf("## 8. Writing a client", StringComparison.Ordinal), StringComparison.Ordinal) + "```js\n".Length;
+        var script = Path.Combine(_server.Log.Root, "example.js");
+        await File.WriteAllTextAsync(script, doc[start..doc.IndexOf("```", start, StringComparison.Ordinal)]);
 
-        throw new DirectoryNotFoundException("Interop/node/client.js was not found above " + AppContext.BaseDirectory);
+        var run = await Scripts.RunAsync("node", [script, _server.Socket], folder, new Dictionary<string, string> { ["NODE_PATH"] = Path.Combine(folder, "node_modules") });
+        Assert.True(run.ExitCode == 0, "the example from docs/ipc-protocol.md failed:\n" + run.Stdout + run.Stderr);
+        var lines = run.Stdout.Trim().Split('\n');
+        using var hello = JsonDocument.Parse(lines[0]);
+        Assert.Equal(64, hello.RootElement[0].GetInt32());
+        Assert.Equal(_server.Wal.LogId.ToString("D"), hello.RootElement[2][2].GetString());
+        Assert.Equal("[65,2,[1,1,true]]", lines[1]);
+        Assert.Equal(1, _server.Wal.WrittenLsn);
+        await _server.StopAndVerifyAsync();
     }
 
-    private static async Task<(int ExitCode, string Output)> RunAsync(string program, string[] args, string folder)
+    // Interop/node, with its two packages installed (npm ci, from package-lock.json) on the first run.
+    private static async Task<string> NodeFolderAsync()
     {
-        var start = new ProcessStartInfo(program)
+        var folder = Scripts.Folder("node", "client.js");
+        if (!Directory.Exists(Path.Combine(folder, "node_modules")))
         {
-            WorkingDirectory = folder,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
+            var install = await Scripts.RunAsync("npm", ["ci", "--no-audit", "--no-fund"], folder);
+            Assert.True(install.ExitCode == 0, "npm ci failed:\n" + install.Stdout + install.Stderr);
         }
 
-        using var process = Process.Start(start) ?? throw new InvalidOperationException(program + " did not start.");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync(Timeouts.Token());
-        return (process.ExitCode, await stdout + await stderr);
+        return folder;
     }
 }

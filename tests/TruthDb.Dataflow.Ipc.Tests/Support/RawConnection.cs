@@ -104,6 +104,10 @@ internal sealed class RawConnection : IAsyncDisposable
         return new Reply(type, id, error is null ? null : (TruthDbErrorCode)error.Code, error?.Message);
     }
 
+    /// <summary>Accepts the subscription channel of request <paramref name="id"/> (the server offers it after Subscribed).</summary>
+    public async Task<RawSubscription> AcceptSubscriptionAsync(uint id) =>
+        new(await Multiplexer.AcceptChannelAsync(ProtocolConstants.SubscriptionChannel(id), Timeouts.Token()));
+
     /// <summary>Waits until the server has closed this connection (the multiplexer completes).</summary>
     public async Task WaitClosedAsync()
     {
