@@ -4,7 +4,7 @@
 //   dotnet build -c Release src/TruthDb.Dataflow
 //   dotnet fsi scripts/bench.fsx --producers 64 --size 128 --durability sync --seconds 5
 //
-// Parameters (command line, or edit the defaults here):
+// Parameters (an unknown one or a bad value stops the script with exit code 2; --parameters lists them):
 //   --producers n     concurrent producers                    (64)
 //   --size bytes      payload size                            (128)
 //   --durability d    sync | written                          (sync)
@@ -21,12 +21,20 @@ open System.Threading.Tasks
 open TruthDb.Dataflow
 open Load
 
-let producers = argInt "producers" 64
-let size = argInt "size" 128
-let durability = if arg "durability" "sync" = "written" then Durability.Written else Durability.Sync
-let seconds = argFloat "seconds" 5.0
-let warmup = argFloat "warmup" 1.0
-let dir = match arg "dir" "" with "" -> freshDirectory "bench" | d -> d
+let args =
+    parseArgs "bench.fsx"
+        [ intParam "producers" 64 1 "concurrent producers"
+          intParam "size" 128 0 "payload size in bytes"
+          choiceParam "durability" "sync" [ "sync"; "written" ] "sync | written"
+          secondsParam "seconds" 5.0 0.01 "measured seconds"
+          secondsParam "warmup" 1.0 0.0 "unmeasured seconds before"
+          pathParam "dir" "log directory, recreated (default ./data/scripts/bench)" ]
+let producers = args.Int "producers"
+let size = args.Int "size"
+let durability = if args.Text "durability" = "written" then Durability.Written else Durability.Sync
+let seconds = args.Float "seconds"
+let warmup = args.Float "warmup"
+let dir = if args.Given "dir" then args.Text "dir" else freshDirectory "bench"
 
 let run () =
     task {
@@ -74,5 +82,5 @@ let run () =
     }
 
 let code = run().GetAwaiter().GetResult()
-if arg "dir" "" = "" then IO.Directory.Delete(dir, true)
+if not (args.Given "dir") then IO.Directory.Delete(dir, true)
 exit code

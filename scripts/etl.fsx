@@ -9,7 +9,8 @@
 //                 --> ActionBlock (AppendAsync, 64 in flight so group commit batches them, bounded)
 // A bounded block stops accepting when full and SendAsync waits, so a slow log slows the source
 // instead of buffering without limit. The log's own MaxPendingBytes bounds what it queues.
-// Parameters: --rows n (100000), --dir path (./data/scripts/etl, recreated).
+// Parameters: --rows n (100000), --dir path (./data/scripts/etl, recreated); --parameters lists them, an
+// unknown one or a bad value stops the script with exit code 2.
 #load "load.fsx"
 open System
 open System.Buffers.Binary
@@ -20,8 +21,12 @@ open System.Threading.Tasks.Dataflow
 open TruthDb.Dataflow
 open Load
 
-let rows = argInt "rows" 100_000
-let dir = match arg "dir" "" with "" -> freshDirectory "etl" | d -> d
+let args =
+    parseArgs "etl.fsx"
+        [ intParam "rows" 100_000 1 "CSV rows to generate and load"
+          pathParam "dir" "log directory, recreated (default ./data/scripts/etl)" ]
+let rows = args.Int "rows"
+let dir = if args.Given "dir" then args.Text "dir" else freshDirectory "etl"
 
 /// One source row: "id,customer,amount".
 let row (i: int) = sprintf "%d,customer-%d,%d.%02d" i (i % 997) (i % 10_000) (i % 100)
@@ -85,5 +90,5 @@ let run () =
     }
 
 let code = run().GetAwaiter().GetResult()
-if arg "dir" "" = "" then IO.Directory.Delete(dir, true)
+if not (args.Given "dir") then IO.Directory.Delete(dir, true)
 exit code

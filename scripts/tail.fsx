@@ -14,7 +14,8 @@
 //     takes the lock; a second opener gets the engine's "locked" error) and reads it from
 //     --from (default 1) to its end, printing the read rate. Nothing new can arrive while it holds
 //     the lock, so it does not follow.
-// Parameters: --producers n (16), --size bytes (128), --seconds s (5), --dir path, --existing path, --from lsn.
+// Parameters: --producers n (16), --size bytes (128), --seconds s (5), --dir path, --existing path,
+// --from lsn; --parameters lists them, an unknown one or a bad value stops the script with exit code 2.
 #load "load.fsx"
 open System
 open System.Diagnostics
@@ -23,10 +24,19 @@ open System.Threading.Tasks
 open TruthDb.Dataflow
 open Load
 
+let args =
+    parseArgs "tail.fsx"
+        [ intParam "producers" 16 1 "producers appending durably"
+          intParam "size" 128 0 "payload size in bytes"
+          secondsParam "seconds" 5.0 0.01 "measured seconds"
+          pathParam "dir" "log directory, recreated (default ./data/scripts/tail)"
+          pathParam "existing" "read this existing log through once instead"
+          longParam "from" 1L 1L "first LSN to read with --existing" ]
+
 let readExisting (dir: string) =
     task {
         let! wal = Wal.OpenAsync(WalOptions(Directory = dir))
-        let from = int64 (arg "from" "1")
+        let from = args.Long "from"
         printfn "opened %s: first LSN %d, durable LSN %d" dir wal.FirstLsn wal.DurableLsn
         let clock = Stopwatch.StartNew()
         let mutable count = 0L
@@ -50,10 +60,10 @@ let readExisting (dir: string) =
 
 let tailOwn () =
     task {
-        let producers = argInt "producers" 16
-        let size = argInt "size" 128
-        let seconds = argFloat "seconds" 5.0
-        let dir = match arg "dir" "" with "" -> freshDirectory "tail" | d -> d
+        let producers = args.Int "producers"
+        let size = args.Int "size"
+        let seconds = args.Float "seconds"
+        let dir = if args.Given "dir" then args.Text "dir" else freshDirectory "tail"
         let! wal = Wal.OpenAsync(WalOptions(Directory = dir, Durability = Durability.Sync))
         // Acknowledgement times by LSN; the follower looks them up (0 = not acknowledged yet).
         let acked = Collections.Concurrent.ConcurrentDictionary<int64, int64>()
@@ -108,12 +118,11 @@ let tailOwn () =
         printfn "| ---: | ---: | ---: | --- |"
         printfn "| %s | %s | %s | %b |" (wal.DurableLsn.ToString("N0")) (seen.ToString("N0")) (followerFirst.ToString("N0")) caughtUp
         do! wal.DisposeAsync()
-        if arg "dir" "" = "" then IO.Directory.Delete(dir, true)
+        if not (args.Given "dir") then IO.Directory.Delete(dir, true)
         return if caughtUp && seen > 0L then 0 else 1
     }
 
 let code =
-    match arg "existing" "" with
-    | "" -> tailOwn().GetAwaiter().GetResult()
-    | dir -> readExisting(dir).GetAwaiter().GetResult()
+    if args.Given "existing" then readExisting(args.Text "existing").GetAwaiter().GetResult()
+    else tailOwn().GetAwaiter().GetResult()
 exit code

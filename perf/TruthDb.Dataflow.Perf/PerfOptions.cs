@@ -1,5 +1,6 @@
 using System.Globalization;
 using TruthDb.Dataflow.Perf.Engines;
+using TruthDb.Dataflow.Units;
 
 namespace TruthDb.Dataflow.Perf;
 
@@ -306,17 +307,8 @@ internal sealed class PerfOptions
             ? TimeSpan.FromSeconds(value)
             : throw new ArgumentException($"Option '{name}' needs a number of seconds, not '{text}'.");
 
-    private static long Size(string text, string name)
-    {
-        var units = new (string Suffix, long Factor)[] { ("GiB", 1L << 30), ("MiB", 1L << 20), ("KiB", 1L << 10), ("B", 1) };
-        foreach (var (suffix, factor) in units)
-        {
-            if (text.EndsWith(suffix, StringComparison.OrdinalIgnoreCase))
-            {
-                return Positive(text[..^suffix.Length].Trim(), name) * factor;
-            }
-        }
-
-        return Positive(text, name);
-    }
+    private static long Size(string text, string name) =>
+        Quantities.TryParseSize(text, out var bytes) && bytes > 0
+            ? bytes
+            : throw new ArgumentException($"Option '{name}' needs {Quantities.SizeSyntax}, not '{text}'.");
 }

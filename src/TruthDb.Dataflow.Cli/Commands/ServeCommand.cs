@@ -55,7 +55,7 @@ internal static class ServeCommand
         {
             Description = "The largest protocol message, bytes or with KiB/MiB (default 4MiB, or half of --segment-size when that is less; at least 64KiB, at most half of --segment-size); it must hold the largest record a read returns.",
             DefaultValueFactory = _ => DefaultMessageSize,
-            CustomParser = r => Sizes.TryParse(r.Tokens.Count > 0 ? r.Tokens[0].Value : string.Empty, out var v) ? v : ParseError(r),
+            CustomParser = Sizes.Parse,
             HelpName = "size",
         };
         maxMessage.Validators.Add(result =>
@@ -199,12 +199,6 @@ internal static class ServeCommand
 
         mode = (UnixFileMode)value;
         return true;
-    }
-
-    private static long ParseError(System.CommandLine.Parsing.ArgumentResult result)
-    {
-        result.AddError($"'{(result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty)}' is not a size: give bytes, or a number with KiB or MiB.");
-        return 0;
     }
 
     private sealed record ServeSettings(string Directory, string? Socket, bool Stdio, string? TokenFile, UnixFileMode SocketMode, int MaxMessageSize, Durability Durability, long SegmentSize);

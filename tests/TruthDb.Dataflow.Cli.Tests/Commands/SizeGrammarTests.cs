@@ -1,0 +1,51 @@
+using TruthDb.Dataflow.Cli.Tests.Support;
+using TruthDb.Dataflow.Hosting;
+using TruthDb.Dataflow.Inspection;
+
+namespace TruthDb.Dataflow.Cli.Tests.Commands;
+
+/// <summary>
+/// A size means the same on the command line as in configuration: the segment size <c>truthdb</c>
+/// writes into the segment header for a <c>--segment-size</c> is what the configuration layer's
+/// parser makes of the same text, and what one refuses the other refuses.
+/// </summary>
+public sealed class SizeGrammarTests : IDisposable
+{
+    private readonly LogDirectory _log = new();
+
+    public void Dispose() => _log.Dispose();
+
+    [Theory]
+    [InlineData("1.5MiB", 1_572_864)]
+    [InlineData("64MB", 64_000_000)]
+    [InlineData("256 KiB", 262_144)]
+    [InlineData("1048576", 1_048_576)]
+    [InlineData("2mi", 2_097_152)]
+    public async Task SegmentSize_SameTextAsConfiguration_SameBytes(string text, long bytes)
+    {
+        Assert.True(WalConfiguration.TryParseSize(text, out var configured));
+        Assert.Equal(bytes, configured);
+
+        var result = await Truthdb.RunAsync(["append", "--dir", _log.Dir, "--segment-size", text], "x\n", Timeouts.Token());
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var segment = Assert.Single(LogInspector.GetStats(_log.Dir).Segments);
+        Assert.Equal(configured, segment.SegmentSize);
+    }
+
+    [Theory]
+    [InlineData("1M")]
+    [InlineData("64K")]
+    [InlineData("1.5")]
+    [InlineData("lots")]
+    public async Task SegmentSize_TextConfigurationRefuses_RefusedWithExitTwo(string text)
+    {
+        Assert.False(WalConfiguration.TryParseSize(text, out _));
+
+        var result = await Truthdb.RunAsync(["append", "--dir", _log.Dir, "--segment-size", text], "x\n", Timeouts.Token());
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.Contains($"--segment-size: '{text}' is not a size", result.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(_log.Dir) && Directory.EnumerateFileSystemEntries(_log.Dir).Any(), "nothing is created for a refused argument");
+    }
+}
