@@ -97,6 +97,7 @@ public sealed class WalReader : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfNegative(fromLsn);
         ObjectDisposedException.ThrowIf(_source.IsClosed, this);
+        _source.ReopenMirror();
         _source.Refresh();
         var segments = _source.Segments;
         var first = segments.Length > 0 ? segments[0].FirstLsn : 1;

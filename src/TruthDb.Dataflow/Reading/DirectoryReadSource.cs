@@ -125,7 +125,7 @@ internal sealed class DirectoryReadSource : IReadSource, IDisposable
             ct.ThrowIfCancellationRequested();
             if (nap >= _pollInterval)
             {
-                _mirror.Reopen();
+                ReopenMirror();
                 Refresh();
                 CheckEnd(seen);
             }
@@ -136,6 +136,9 @@ internal sealed class DirectoryReadSource : IReadSource, IDisposable
 
         Refresh();
     }
+
+    /// <summary>Opens the mirror afresh at the next look (it may have been replaced since).</summary>
+    public void ReopenMirror() => _mirror.Reopen();
 
     /// <summary>Lists the segments again (new ones appear by rename; retention removes old ones).</summary>
     public void Refresh()

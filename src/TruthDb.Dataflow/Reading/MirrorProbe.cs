@@ -64,6 +64,13 @@ internal sealed class MirrorProbe(string directory, LogId logId) : IDisposable
                     BinaryPrimitives.ReadInt64LittleEndian(first[WatermarkMirror.WrittenOffset..]),
                     BinaryPrimitives.ReadInt64LittleEndian(first[WatermarkMirror.DurableOffset..]),
                     BinaryPrimitives.ReadInt64LittleEndian(first[WatermarkMirror.OpenOffset..]) != 0);
+                if (!words.WriterOpen)
+                {
+                    // A closed writer's file: the next writer may put a new one in its place, which
+                    // only a fresh open sees.
+                    CloseHandle();
+                }
+
                 return words.Durable <= words.Written && words.Durable >= 0;
             }
 

@@ -30,6 +30,7 @@ internal sealed class ProvenEnd
     private FrameStatus _status;
     private Exception? _problem;
     private bool _checked;
+    private bool _scanned;
 
     /// <summary>The last LSN of the valid prefix (0 when the log holds no record).</summary>
     public long LastLsn => _nextLsn - 1;
@@ -39,7 +40,7 @@ internal sealed class ProvenEnd
     {
         if (last.FirstLsn != _segmentFirstLsn)
         {
-            (_segmentFirstLsn, _offset, _nextLsn, _checked) = (last.FirstLsn, SegmentLayout.RecordsStart, last.FirstLsn, false);
+            (_segmentFirstLsn, _offset, _nextLsn, _checked, _scanned) = (last.FirstLsn, SegmentLayout.RecordsStart, last.FirstLsn, false, false);
         }
 
         IStorageFile file;
@@ -56,7 +57,7 @@ internal sealed class ProvenEnd
         using (file)
         {
             var end = SegmentLayout.RecordsEnd(last.Size);
-            if (_checked && _offset + FrameCodec.HeaderLength <= end && IsZero(file, _offset, _offset + FrameCodec.HeaderLength))
+            if (_scanned && _offset + FrameCodec.HeaderLength <= end && IsZero(file, _offset, _offset + FrameCodec.HeaderLength))
             {
                 // Nothing new where the next frame would start: no need to read further.
                 return;
@@ -68,9 +69,9 @@ internal sealed class ProvenEnd
             {
             }
 
-            if (reader.Offset != _offset || status != _status)
+            if (!_scanned || reader.Offset != _offset || status != _status)
             {
-                (_offset, _nextLsn, _status, _checked) = (reader.Offset, reader.ExpectedLsn, status, false);
+                (_offset, _nextLsn, _status, _checked, _scanned) = (reader.Offset, reader.ExpectedLsn, status, false, true);
             }
         }
     }
