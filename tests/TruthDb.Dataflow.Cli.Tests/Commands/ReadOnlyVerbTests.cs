@@ -15,7 +15,7 @@ public sealed partial class ReadOnlyVerbTests : IDisposable
     private const int Records = 130;
     private readonly LogDirectory _log = new();
 
-    public static TheoryData<string> States => ["clean", "torn", "damaged", "no-mirror", "writer-live"];
+    public static TheoryData<string> States => ["clean", "torn", "damaged", "no-mirror", "writer-live", "writer-killed"];
 
     [Theory]
     [MemberData(nameof(States))]
@@ -25,7 +25,7 @@ public sealed partial class ReadOnlyVerbTests : IDisposable
         var committed = await Truthdb.RunAsync(["read", "--dir", _log.Dir, "--cursor", "job", "--commit"], [], Timeouts.Token());
         Assert.True(committed.ExitCode == 0, committed.ToString());
         await using var writer = await PrepareAsync(state);
-        var last = state == "writer-live" ? Records + 5 : Records;
+        var last = state is "writer-live" or "writer-killed" ? Records + 5 : Records;
         var before = Snapshot();
 
         foreach (var args in new[]
@@ -146,7 +146,8 @@ public sealed partial class ReadOnlyVerbTests : IDisposable
     }
 
     // Puts the directory in the state; for "writer-live", returns the writer (an append that has
-    // acknowledged 5 more records and waits for more on its stdin, holding the writer lock).
+    // acknowledged 5 more records and waits for more on its stdin, holding the writer lock); for
+    // "writer-killed", that writer is SIGKILLed (its watermark file still says it has the log open).
     private async Task<Truthdb?> PrepareAsync(string state)
     {
         switch (state)
@@ -162,10 +163,16 @@ public sealed partial class ReadOnlyVerbTests : IDisposable
             case "no-mirror":
                 KeepOnlySegments();
                 return null;
-            case "writer-live":
+            case "writer-live" or "writer-killed":
                 var writer = Truthdb.Start(["append", "--dir", _log.Dir, "--segment-size", LogDirectory.SmallSegments]);
                 await writer.SendAsync(Encoding.UTF8.GetBytes(LogDirectory.Lines(5, first: Records + 1)), Timeouts.Token());
                 await WaitDurableAsync(Records + 5);
+                if (state == "writer-killed")
+                {
+                    await writer.DisposeAsync();
+                    return null;
+                }
+
                 return writer;
             default:
                 return null;
