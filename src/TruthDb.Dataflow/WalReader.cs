@@ -6,16 +6,23 @@ using TruthDb.Dataflow.Storage;
 namespace TruthDb.Dataflow;
 
 /// <summary>
-/// Reads a log from another process than its writer's, without taking the writer's lock and without
-/// writing anything in the directory. The writer mirrors its watermarks into the shared, memory-mapped
-/// file <c>truthdb.watermarks</c>; this reader maps it read-only, so it reads up to the same durable
-/// (or written) watermark as an in-process reader, and notices new data by looking at the mirror
-/// (two memory loads; the writer never waits for it) every millisecond while data flows, backing off
-/// to <c>pollInterval</c> while the log is idle. Segments are mapped
-/// read-only like in-process reads; segments the writer's retention deletes stay readable while
-/// mapped (POSIX unlink semantics). The one thing it writes is a durable cursor, when asked to
-/// (<see cref="CommitCursorAsync"/>): the same cursor files the writer keeps, so the writer's
-/// retention keeps what the cursor has not processed yet.
+/// Reads a log from another process than its writer's, without taking the writer's lock, without
+/// running recovery and without writing anything in the directory, whatever state the directory is in.
+/// While a writer has the log open it mirrors its watermarks into the small file
+/// <c>truthdb.watermarks</c>; this reader reads that file's few words (positional reads, never a
+/// mapping, so a mirror that is shrunk or replaced under it cannot crash it), so it reads up to the
+/// same durable (or written) watermark as an in-process reader, and notices new data by looking again
+/// every millisecond while data flows, backing off to <c>pollInterval</c> while the log is idle.
+/// When no writer publishes (no mirror — a plain copy of the segment files —, a short or foreign one,
+/// or the writer closed the log), it reads what the files prove: the valid prefix of frames, validated
+/// exactly as recovery validates them, up to the first frame that does not validate and never past it;
+/// both watermarks are then the end of that prefix. A read that stops there while bytes other than
+/// zeros follow fails (<see cref="InvalidDataException"/>, or <see cref="WalCorruptedException"/> when
+/// the clean-close note or the closed writer's mirror proves a record after it durable) instead of
+/// ending quietly. Segments are mapped read-only like in-process reads; segments the writer's
+/// retention deletes stay readable while mapped (POSIX unlink semantics). The one thing it writes is a
+/// durable cursor, when asked to (<see cref="CommitCursorAsync"/>): the same cursor files the writer
+/// keeps, so the writer's retention keeps what the cursor has not processed yet.
 /// </summary>
 public sealed class WalReader : IDisposable
 {
@@ -33,22 +40,30 @@ public sealed class WalReader : IDisposable
     /// <summary>The log's identity (<see cref="Wal.LogId"/>).</summary>
     public Guid LogId => _source.LogId.ToGuid();
 
-    /// <summary>The highest LSN the writer has written (survives a process crash); 0 when none.</summary>
+    /// <summary>
+    /// The highest LSN the writer has written (survives a process crash); 0 when none. With no writer
+    /// publishing, the last LSN of the valid prefix of frames in the files.
+    /// </summary>
     public long WrittenLsn => _source.Watermark(WalWatermark.Written);
 
-    /// <summary>The highest LSN the writer has made durable; 0 when none.</summary>
+    /// <summary>
+    /// The highest LSN the writer has made durable; 0 when none. With no writer publishing, the last LSN
+    /// of the valid prefix of frames in the files (what opening the log would keep; this reader cannot
+    /// sync, so records a crashed writer never synced stay exposed to a power loss until the kernel
+    /// writes them back or a writer opens the log).
+    /// </summary>
     public long DurableLsn => _source.Watermark(WalWatermark.Durable);
 
-    /// <summary>True while a writer has the log open.</summary>
+    /// <summary>True while a writer has the log open and publishes its watermarks (a writer killed with the log open still counts until another opens it).</summary>
     public bool IsWriterOpen => _source.WriterOpen;
 
     /// <summary>Opens the log in <paramref name="directory"/> for reading.</summary>
-    /// <param name="directory">A log directory that a writer has opened at least once.</param>
+    /// <param name="directory">A log directory: segment files, with or without the writer's watermark file.</param>
     /// <param name="pollInterval">The longest a following read waits before looking for new data again
     /// (it starts at 1 ms after each change and backs off to this while the log is idle); default 20 ms.</param>
     /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
-    /// <exception cref="FileNotFoundException">No writer ever opened the log (no watermark file).</exception>
-    /// <exception cref="InvalidDataException">The directory holds no log, or the watermark file belongs to another log.</exception>
+    /// <exception cref="InvalidDataException">The directory holds no segment.</exception>
+    /// <exception cref="WalCorruptedException">No segment header of the log can be read.</exception>
     public static WalReader Open(string directory, TimeSpan? pollInterval = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
@@ -70,10 +85,19 @@ public sealed class WalReader : IDisposable
     /// the log) up to the chosen watermark; with <see cref="ReadOptions.Follow"/>, until cancelled or
     /// this reader is disposed.
     /// </summary>
+    /// <remarks>
+    /// A read that reaches a segment whose header cannot be read throws <see cref="WalCorruptedException"/>.
+    /// With no writer publishing, a read that ends at the end of the valid prefix while the segment holds
+    /// other bytes than zeros after it throws <see cref="InvalidDataException"/> (a torn tail or damage;
+    /// this reader cannot tell which) or <see cref="WalCorruptedException"/> (the clean-close note or the
+    /// closed writer's mirror proves a record after it durable); a following read does so once it has
+    /// waited a poll interval there.
+    /// </remarks>
     public IAsyncEnumerable<WalRecord> ReadAsync(long fromLsn, ReadOptions? options = null, CancellationToken ct = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(fromLsn);
         ObjectDisposedException.ThrowIf(_source.IsClosed, this);
+        _source.ReopenMirror();
         _source.Refresh();
         var segments = _source.Segments;
         var first = segments.Length > 0 ? segments[0].FirstLsn : 1;
@@ -127,7 +151,7 @@ public sealed class WalReader : IDisposable
     public IAsyncEnumerable<WalRecord> ReadFromCursorAsync(string name, ReadOptions? options = null, CancellationToken ct = default) =>
         ReadAsync(GetCursor(name) + 1, options, ct);
 
-    /// <summary>Stops following reads and unmaps the watermark file.</summary>
+    /// <summary>Stops following reads and closes the watermark file.</summary>
     public void Dispose()
     {
         _source.Dispose();

@@ -14,6 +14,7 @@ internal static class AppendCommand
         var directory = CommonOptions.Directory();
         var durability = CommonOptions.Durability();
         var segmentSize = Sizes.SegmentSizeOption();
+        var verbose = CommonOptions.Verbose();
         var binary = new Option<bool>("--binary")
         {
             Description = "Read length-prefixed binary records: each is a 4-byte little-endian unsigned length followed by that many bytes. Without it, each line (split at LF, a trailing CR dropped) is one record.",
@@ -25,7 +26,7 @@ internal static class AppendCommand
         };
         var command = new Command("append", "Append records from stdin or files to the log (creating it if needed) and print the range of LSNs acknowledged.")
         {
-            directory, durability, segmentSize, binary, files,
+            directory, durability, segmentSize, binary, verbose, files,
         };
         command.SetAction((parse, ct) => Verb.RunAsync(() => RunAsync(
             parse.GetRequiredValue(directory),
@@ -33,11 +34,12 @@ internal static class AppendCommand
             parse.GetValue(segmentSize),
             parse.GetValue(binary),
             parse.GetValue(files) ?? [],
+            parse.GetValue(verbose),
             ct)));
         return command;
     }
 
-    private static async Task<int> RunAsync(string directory, Durability durability, long segmentSize, bool binary, string[] files, CancellationToken ct)
+    private static async Task<int> RunAsync(string directory, Durability durability, long segmentSize, bool binary, string[] files, bool verbose, CancellationToken ct)
     {
         foreach (var file in files)
         {
@@ -47,7 +49,7 @@ internal static class AppendCommand
             }
         }
 
-        await using var wal = await Wal.OpenAsync(new WalOptions { Directory = directory, Durability = durability, SegmentSize = segmentSize }, ct);
+        await using var wal = await Wal.OpenAsync(new WalOptions { Directory = directory, Durability = durability, SegmentSize = segmentSize, Logger = CommonOptions.EngineLogger(verbose) }, ct);
         var pending = new Queue<Task<long>>();
         long first = 0, last = 0, count = 0;
         foreach (var source in files.Length == 0 ? ["-"] : files)

@@ -56,9 +56,10 @@ internal static class BenchCommand
         });
         var durability = CommonOptions.Durability();
         var segmentSize = Sizes.SegmentSizeOption();
+        var verbose = CommonOptions.Verbose();
         var command = new Command("bench", "Group-commit append benchmark: producers append fixed-size records to the log in --dir for a duration or a record count; prints throughput, latency percentiles, batch sizes and syncs/s.")
         {
-            directory, producers, recordSize, duration, records, durability, segmentSize,
+            directory, producers, recordSize, duration, records, durability, segmentSize, verbose,
         };
         command.Validators.Add(result =>
         {
@@ -76,14 +77,15 @@ internal static class BenchCommand
                 parse.GetValue(records),
                 CommonOptions.ParseDurability(parse.GetValue(durability)),
                 parse.GetValue(segmentSize)),
+            parse.GetValue(verbose),
             ct)));
         return command;
     }
 
-    private static async Task<int> RunAsync(BenchSettings settings, CancellationToken ct)
+    private static async Task<int> RunAsync(BenchSettings settings, bool verbose, CancellationToken ct)
     {
         await using var wal = await Wal.OpenAsync(
-            new WalOptions { Directory = settings.Directory, Durability = settings.Durability, SegmentSize = settings.SegmentSize }, ct);
+            new WalOptions { Directory = settings.Directory, Durability = settings.Durability, SegmentSize = settings.SegmentSize, Logger = CommonOptions.EngineLogger(verbose) }, ct);
         var run = new BenchRun(wal, settings, ct);
         if (Terminal.Interactive)
         {

@@ -6,9 +6,10 @@ namespace TruthDb.Dataflow.Cli.Commands;
 /// <summary>
 /// <c>truthdb read</c> and <c>truthdb tail</c>: records from an LSN, as text, hex or JSON; <c>tail</c>
 /// follows the log (<see cref="ReadOptions.Follow"/>) until Ctrl+C. Both read through
-/// <see cref="WalReader"/> (no writer lock: they work while another process appends, cursors
-/// included); on a log no writer of this version has opened, they open the log through
-/// <see cref="Wal.OpenAsync"/> (writer lock, recovery).
+/// <see cref="WalReader"/> only, whatever state the directory is in: no writer lock, no recovery, no
+/// byte changed (they work while another process appends, on a plain copy of the segment files and
+/// on a damaged log, which they read up to the damage and then fail naming where they stopped). The
+/// one write is <c>--commit</c>: the cursor's own file, nothing else.
 /// </summary>
 internal static class ReadCommand
 {
@@ -71,26 +72,12 @@ internal static class ReadCommand
         CommonOptions.RequireExistingLog(directory);
         var options = new ReadOptions { Follow = follow, Watermark = written ? WalWatermark.Written : WalWatermark.Durable };
 
-        // Reads go through WalReader: no writer lock, so they work while another process appends.
-        if (File.Exists(Path.Combine(directory, "truthdb.watermarks")))
+        using var reader = WalReader.Open(directory);
+        var read = await PrintAsync(cursor is null ? reader.ReadAsync(from, options, ct) : reader.ReadFromCursorAsync(cursor, options, ct), format, follow, ct);
+        if (commit && cursor is not null && read > 0)
         {
-            using var reader = WalReader.Open(directory);
-            var read = await PrintAsync(cursor is null ? reader.ReadAsync(from, options, ct) : reader.ReadFromCursorAsync(cursor, options, ct), format, follow, ct);
-            if (commit && cursor is not null && read > 0)
-            {
-                await reader.CommitCursorAsync(cursor, read, CancellationToken.None);
-                Committed(cursor, read);
-            }
-
-            return ExitCodes.Ok;
-        }
-
-        await using var wal = await Wal.OpenAsync(new WalOptions { Directory = directory }, ct);
-        var last = await PrintAsync(cursor is null ? wal.ReadAsync(from, options, ct) : wal.ReadFromCursorAsync(cursor, options, ct), format, follow, ct);
-        if (commit && cursor is not null && last > 0)
-        {
-            await wal.CommitCursorAsync(cursor, last, CancellationToken.None);
-            Committed(cursor, last);
+            await reader.CommitCursorAsync(cursor, read, CancellationToken.None);
+            Committed(cursor, read);
         }
 
         return ExitCodes.Ok;

@@ -67,9 +67,10 @@ internal static class ServeCommand
         });
         var durability = CommonOptions.Durability();
         var segmentSize = Sizes.SegmentSizeOption();
+        var verbose = CommonOptions.Verbose();
         var command = new Command("serve", "Serve the log in --dir to other processes over a Unix domain socket and/or stdio (MessagePack over a multiplexed stream; see docs/ipc-protocol.md) until SIGTERM or Ctrl+C.")
         {
-            directory, socket, stdio, tokenFile, socketMode, maxMessage, durability, segmentSize,
+            directory, socket, stdio, tokenFile, socketMode, maxMessage, durability, segmentSize, verbose,
         };
         command.Validators.Add(result =>
         {
@@ -88,17 +89,18 @@ internal static class ServeCommand
                 MessageSize(parse.GetResult(maxMessage) is { Implicit: false } ? parse.GetValue(maxMessage) : null, parse.GetValue(segmentSize)),
                 CommonOptions.ParseDurability(parse.GetValue(durability)),
                 parse.GetValue(segmentSize)),
+            parse.GetValue(verbose),
             ct)));
         return command;
     }
 
-    private static async Task<int> RunAsync(ServeSettings settings, CancellationToken ct)
+    private static async Task<int> RunAsync(ServeSettings settings, bool verbose, CancellationToken ct)
     {
         var token = ReadToken(settings.TokenFile);
         // SIGTERM and Ctrl+C cancel ct (Program.cs).
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
 
-        await using var wal = await Wal.OpenAsync(new WalOptions { Directory = settings.Directory, Durability = settings.Durability, SegmentSize = settings.SegmentSize }, ct);
+        await using var wal = await Wal.OpenAsync(new WalOptions { Directory = settings.Directory, Durability = settings.Durability, SegmentSize = settings.SegmentSize, Logger = CommonOptions.EngineLogger(verbose) }, ct);
         var server = new TruthDbServer(wal, new TruthDbServerOptions
         {
             Token = token,

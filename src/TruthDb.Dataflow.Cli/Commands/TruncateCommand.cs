@@ -28,17 +28,19 @@ internal static class TruncateCommand
         {
             Description = "Drop records that durable cursors have not committed yet.",
         };
+        var verbose = CommonOptions.Verbose();
         var command = new Command("truncate", "Retention: drop whole sealed segments below an LSN. Asks for --yes. Opens the log (takes the writer lock).");
         command.Add(directory);
         command.Add(before);
         command.Add(yes);
         command.Add(ignoreCursors);
+        command.Add(verbose);
         command.SetAction((parse, ct) => Verb.RunAsync(() => RunAsync(
-            parse.GetRequiredValue(directory), parse.GetValue(before), parse.GetValue(yes), parse.GetValue(ignoreCursors), ct)));
+            parse.GetRequiredValue(directory), parse.GetValue(before), parse.GetValue(yes), parse.GetValue(ignoreCursors), parse.GetValue(verbose), ct)));
         return command;
     }
 
-    private static async Task<int> RunAsync(string directory, long before, bool yes, bool ignoreCursors, CancellationToken ct)
+    private static async Task<int> RunAsync(string directory, long before, bool yes, bool ignoreCursors, bool verbose, CancellationToken ct)
     {
         CommonOptions.RequireExistingLog(directory);
         if (!yes)
@@ -51,7 +53,7 @@ internal static class TruncateCommand
             return ExitCodes.Usage;
         }
 
-        await using var wal = await Wal.OpenAsync(new WalOptions { Directory = directory, RetentionIgnoresCursors = ignoreCursors }, ct);
+        await using var wal = await Wal.OpenAsync(new WalOptions { Directory = directory, RetentionIgnoresCursors = ignoreCursors, Logger = CommonOptions.EngineLogger(verbose) }, ct);
         var firstBefore = wal.FirstLsn;
         await wal.TruncateBeforeAsync(before, ct);
         Console.WriteLine(wal.FirstLsn == firstBefore

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Microsoft.Extensions.Logging;
 
 namespace TruthDb.Dataflow.Cli.Support;
 
@@ -12,6 +13,19 @@ internal static class CommonOptions
         Required = true,
         HelpName = "path",
     };
+
+    /// <summary>The <c>--verbose</c> option of the verbs that open a log for writing.</summary>
+    public static Option<bool> Verbose() => new("--verbose")
+    {
+        Description = "Also print the engine's information and debug events on stderr (opening, recovery, segment rolls). Warnings and errors, such as what recovery truncated, are always printed.",
+    };
+
+    /// <summary>
+    /// The logger a verb that opens a log for writing passes to the engine: warnings and errors on
+    /// stderr always (recovery's report of what it truncated: segment, offset, bytes, LSN range), and
+    /// every event from debug up with <c>--verbose</c>.
+    /// </summary>
+    public static ILogger EngineLogger(bool verbose) => new StderrLogger(verbose ? LogLevel.Debug : LogLevel.Warning);
 
     /// <summary>The <c>--durability</c> option: sync (default) or written.</summary>
     public static Option<string> Durability()

@@ -17,8 +17,10 @@ internal static class Verb
             Terminal.Error(ex.Message);
             return ex.ExitCode;
         }
-        catch (WalCorruptedException ex)
+        catch (Exception ex) when (ex is WalCorruptedException or InvalidDataException)
         {
+            // Damage, or a tail a read-only reader cannot read past (InvalidDataException): verify
+            // looks at the whole log and says which.
             Terminal.Error(ex.Message + " Run 'truthdb verify' for details.");
             return ExitCodes.Failed;
         }

@@ -1,43 +1,42 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using TruthDb.Dataflow.Format;
 using TruthDb.Dataflow.Storage;
 
 namespace TruthDb.Dataflow.Reading;
 
 /// <summary>
-/// A log directory seen from another process: segments found by listing the directory (and reading
-/// their headers), watermarks read from the writer's shared mirror (<see cref="WatermarkMirror"/>),
-/// and new data noticed by looking at the mirror (two memory loads: no lock, nothing the writer
-/// waits for) with a back-off from 1 ms to the poll interval while the log is idle.
+/// A log directory seen from another process, read-only: segments found by listing the directory
+/// (and reading their headers), and the watermarks from one of two places. While a writer has the log
+/// open and publishes into its mirror (<see cref="WatermarkMirror"/>), the mirror's words, read with
+/// positional reads (<see cref="MirrorProbe"/>). Otherwise — no mirror, a short or foreign one, or the
+/// writer closed the log — what the files prove (<see cref="ProvenEnd"/>): the valid prefix of frames,
+/// both as the written and as the durable watermark. New data is noticed by looking again, with a
+/// back-off from 1 ms to the poll interval while the log is idle.
 /// </summary>
+/// <remarks>
+/// Nothing here writes, syncs or locks anything in the directory. A segment whose header cannot be
+/// read is damage: the segments listed stop before it, the watermarks stop before its first LSN, and a
+/// read that reaches it fails naming it, so no record is ever skipped.
+/// </remarks>
 internal sealed class DirectoryReadSource : IReadSource, IDisposable
 {
     private readonly FileSystemStorage _storage;
-    private readonly IMappedFile _mirror;
+    private readonly MirrorProbe _mirror;
     private readonly LogId _logId;
     private readonly TimeSpan _pollInterval;
+    private readonly Lock _gate = new();
+    private readonly ProvenEnd _end = new();
     private SegmentInfo[] _segments = [];
+    private volatile DamagedSegment? _damagedSegment;
     private volatile bool _closed;
 
     public DirectoryReadSource(FileSystemStorage storage, TimeSpan pollInterval)
     {
         _storage = storage;
         _pollInterval = pollInterval;
-        _mirror = storage.MapReadOnly(WatermarkMirror.FileName);
+        var logId = FindLogId(storage);
+        _logId = logId;
+        _mirror = new MirrorProbe(storage.DirectoryPath, logId);
         Refresh();
-        if (_segments.Length == 0)
-        {
-            _mirror.Dispose();
-            throw new InvalidDataException($"'{storage.DirectoryPath}' holds no segment of a log.");
-        }
-
-        _logId = ReadHeader(_segments[0].Name).LogId;
-        if (!WatermarkMirror.Matches(_mirror.Bytes.Span, _logId))
-        {
-            _mirror.Dispose();
-            throw new InvalidDataException($"The watermark file in '{storage.DirectoryPath}' does not belong to the log there (log id {_logId}).");
-        }
     }
 
     public SegmentInfo[] Segments => Volatile.Read(ref _segments);
@@ -46,16 +45,70 @@ internal sealed class DirectoryReadSource : IReadSource, IDisposable
 
     public uint Seed => _logId.Seed;
 
-    /// <summary>The log's identity, from its first segment's header.</summary>
+    /// <summary>The log's identity, from its segments' headers.</summary>
     public LogId LogId => _logId;
 
     public bool IsClosed => _closed;
 
-    /// <summary>True while a writer has the log open.</summary>
-    public bool WriterOpen => Load(WatermarkMirror.OpenOffset) != 0;
+    /// <summary>True while a writer has the log open and publishes its watermarks.</summary>
+    public bool WriterOpen => _mirror.TryRead(out var words) && words.WriterOpen;
 
-    public long Watermark(WalWatermark which) =>
-        Load(which == WalWatermark.Written ? WatermarkMirror.WrittenOffset : WatermarkMirror.DurableOffset);
+    public long Watermark(WalWatermark which)
+    {
+        long watermark;
+        if (_mirror.TryRead(out var words) && words.WriterOpen)
+        {
+            watermark = which == WalWatermark.Written ? words.Written : words.Durable;
+        }
+        else
+        {
+            lock (_gate)
+            {
+                var segments = Segments;
+                if (segments.Length > 0)
+                {
+                    _end.Advance(_storage, segments[^1], Seed);
+                }
+
+                watermark = _end.LastLsn;
+            }
+        }
+
+        // Never past a segment whose header cannot be read.
+        return _damagedSegment is { } damaged ? Math.Min(watermark, damaged.FirstLsn - 1) : watermark;
+    }
+
+    public void CheckEnd(long limit)
+    {
+        if (_damagedSegment is { } damaged && limit >= damaged.FirstLsn - 1)
+        {
+            throw new WalCorruptedException(damaged.Name, 0,
+                $"the segment's header cannot be read ({damaged.Problem}), so no record from LSN {damaged.FirstLsn} on can be read");
+        }
+
+        if (_mirror.TryRead(out var words) && words.WriterOpen)
+        {
+            // A live writer publishes how far the log goes: the read stopped at its watermark.
+            return;
+        }
+
+        Exception? problem;
+        lock (_gate)
+        {
+            var segments = Segments;
+            if (segments.Length == 0 || limit != _end.LastLsn)
+            {
+                return;
+            }
+
+            problem = _end.Check(_storage, segments[^1], Seed, _mirror.TryRead(out var closed) ? closed : null);
+        }
+
+        if (problem is not null)
+        {
+            throw problem;
+        }
+    }
 
     public async Task WaitForChangeAsync(long seen, WalWatermark which, CancellationToken ct)
     {
@@ -63,10 +116,20 @@ internal sealed class DirectoryReadSource : IReadSource, IDisposable
         // millisecond, an idle follower wakes up only a few dozen times a second. The delay is not
         // cancelled through the token (that would run this reader's continuation inline on whatever
         // thread cancels, a signal handler say); the token is checked after each nap instead.
+        // While idle, the mirror is opened afresh (it may have been replaced), the directory listed
+        // again (a writer that does not publish may have rolled), and, with no writer publishing,
+        // the end of the log checked: a follower does not wait silently at a tail it cannot read.
         var nap = TimeSpan.FromMilliseconds(1);
         while (!_closed && Watermark(which) <= seen)
         {
             ct.ThrowIfCancellationRequested();
+            if (nap >= _pollInterval)
+            {
+                ReopenMirror();
+                Refresh();
+                CheckEnd(seen);
+            }
+
             await Task.Delay(nap, CancellationToken.None).ConfigureAwait(false);
             nap = TimeSpan.FromTicks(Math.Min(nap.Ticks * 2, _pollInterval.Ticks));
         }
@@ -74,11 +137,15 @@ internal sealed class DirectoryReadSource : IReadSource, IDisposable
         Refresh();
     }
 
+    /// <summary>Opens the mirror afresh at the next look (it may have been replaced since).</summary>
+    public void ReopenMirror() => _mirror.Reopen();
+
     /// <summary>Lists the segments again (new ones appear by rename; retention removes old ones).</summary>
     public void Refresh()
     {
         var known = Segments;
         var found = new List<SegmentInfo>();
+        DamagedSegment? damaged = null;
         foreach (var name in _storage.ListFiles())
         {
             if (!SegmentNames.TryParseSegment(name, out var firstLsn))
@@ -90,14 +157,35 @@ internal sealed class DirectoryReadSource : IReadSource, IDisposable
             if (existing is not null)
             {
                 found.Add(existing);
+                continue;
             }
-            else if (TryReadHeader(name, out var header))
+
+            switch (TryReadHeader(_storage, name, out var header, out var problem))
             {
-                found.Add(new SegmentInfo(header.FirstLsn, header.SegmentSize, header.CreatedUnixMs));
+                case true when header.FirstLsn == firstLsn && header.LogId.Equals(_logId):
+                    found.Add(new SegmentInfo(header.FirstLsn, header.SegmentSize, header.CreatedUnixMs));
+                    break;
+                case true:
+                    problem = header.FirstLsn != firstLsn
+                        ? $"it says the segment starts at LSN {header.FirstLsn}, but the file name says {firstLsn}"
+                        : $"the segment belongs to another log (log id {header.LogId}, this log's is {_logId})";
+                    goto default;
+                case false when problem is null:
+                    // Removed by retention between the listing and the open.
+                    break;
+                default:
+                    damaged = damaged is not null && damaged.FirstLsn < firstLsn ? damaged : new DamagedSegment(firstLsn, name, problem!);
+                    break;
             }
         }
 
         found.Sort((a, b) => a.FirstLsn.CompareTo(b.FirstLsn));
+        if (damaged is not null)
+        {
+            found.RemoveAll(s => s.FirstLsn > damaged.FirstLsn);
+        }
+
+        _damagedSegment = damaged;
         Volatile.Write(ref _segments, [.. found]);
     }
 
@@ -107,25 +195,54 @@ internal sealed class DirectoryReadSource : IReadSource, IDisposable
         _mirror.Dispose();
     }
 
-    private long Load(int offset) =>
-        Volatile.Read(ref Unsafe.As<byte, long>(ref MemoryMarshal.GetReference(_mirror.Bytes.Span[offset..])));
+    // The log id most segment headers carry (a foreign or damaged file does not decide it).
+    private static LogId FindLogId(FileSystemStorage storage)
+    {
+        var counts = new Dictionary<LogId, int>();
+        LogId? best = null;
+        string? firstSegment = null, firstProblem = null;
+        foreach (var name in storage.ListFiles())
+        {
+            if (!SegmentNames.TryParseSegment(name, out _))
+            {
+                continue;
+            }
 
-    private SegmentHeader ReadHeader(string name) =>
-        TryReadHeader(name, out var header) ? header : throw new WalCorruptedException(name, 0, "the segment header cannot be read");
+            firstSegment ??= name;
+            if (!TryReadHeader(storage, name, out var header, out var problem))
+            {
+                firstProblem ??= problem;
+                continue;
+            }
 
-    private bool TryReadHeader(string name, out SegmentHeader header)
+            var count = counts[header.LogId] = counts.GetValueOrDefault(header.LogId) + 1;
+            if (best is null || count > counts[best.Value])
+            {
+                best = header.LogId;
+            }
+        }
+
+        return best ?? (firstSegment is null
+            ? throw new InvalidDataException($"'{storage.DirectoryPath}' holds no segment of a log.")
+            : throw new WalCorruptedException(firstSegment, 0, $"no segment header of the log can be read ({firstProblem ?? "the files are gone"})"));
+    }
+
+    // False with a null problem when the file is gone (retention); false with a problem when its header is damaged.
+    private static bool TryReadHeader(FileSystemStorage storage, string name, out SegmentHeader header, out string? problem)
     {
         header = default;
+        problem = null;
         try
         {
-            using var file = _storage.Open(name, writable: false);
+            using var file = storage.Open(name, writable: false);
             Span<byte> bytes = stackalloc byte[SegmentHeader.Length];
-            return SegmentHeader.TryRead(bytes[..file.ReadFully(0, bytes)], out header, out _);
+            return SegmentHeader.TryRead(bytes[..file.ReadFully(0, bytes)], out header, out problem);
         }
         catch (FileNotFoundException)
         {
-            // Removed by retention between the listing and the open.
             return false;
         }
     }
+
+    private sealed record DamagedSegment(long FirstLsn, string Name, string Problem);
 }

@@ -25,6 +25,13 @@ internal interface IReadSource
     /// <summary>The watermark a read may go up to.</summary>
     long Watermark(WalWatermark which);
 
+    /// <summary>
+    /// Called when a read that does not follow has read every record up to <paramref name="limit"/>
+    /// (<see cref="Watermark"/> when it started): throws when the source knows records after it exist
+    /// but cannot be read, so that a read never ends quietly at damage.
+    /// </summary>
+    void CheckEnd(long limit);
+
     /// <summary>Completes when <see cref="Watermark"/> may have passed <paramref name="seen"/>, or the source closed.</summary>
     Task WaitForChangeAsync(long seen, WalWatermark which, CancellationToken ct);
 }

@@ -30,8 +30,14 @@ internal static class RecordReader
                     next++;
                 }
 
-                if (!follow || source.IsClosed)
+                if (source.IsClosed)
                 {
+                    yield break;
+                }
+
+                if (!follow)
+                {
+                    source.CheckEnd(limit);
                     yield break;
                 }
 

@@ -13,6 +13,11 @@ internal sealed class WalReadSource(Writing.LogWriter writer, Writing.Watermarks
 
     public long Watermark(WalWatermark which) => which == WalWatermark.Written ? watermarks.Written : watermarks.Durable;
 
+    // The writer's own watermarks: recovery has already refused a damaged log.
+    public void CheckEnd(long limit)
+    {
+    }
+
     public async Task WaitForChangeAsync(long seen, WalWatermark which, CancellationToken ct)
     {
         // Take the signal before looking, so a publish in between is not missed.

@@ -72,6 +72,13 @@ internal sealed class Truthdb : IAsyncDisposable
         }
     }
 
+    /// <summary>Writes <paramref name="bytes"/> to stdin and flushes them, leaving stdin open.</summary>
+    public async Task SendAsync(byte[] bytes, CancellationToken ct)
+    {
+        await _process.StandardInput.BaseStream.WriteAsync(bytes, ct);
+        await _process.StandardInput.BaseStream.FlushAsync(ct);
+    }
+
     /// <summary>Waits until stdout satisfies <paramref name="done"/>.</summary>
     public async Task WaitForOutputAsync(Func<string, bool> done, CancellationToken ct)
     {
