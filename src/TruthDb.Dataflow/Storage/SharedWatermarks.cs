@@ -34,7 +34,8 @@ namespace TruthDb.Dataflow.Storage;
 /// and an old one can only lag: every durable LSN in it was stored after its fdatasync returned.</item>
 /// <item>Write all 4,096 bytes (header, written = durable = the recovered last LSN, which recovery
 /// has synced; open flag 1; zeros): real bytes, so the file has no hole and later stores need no new
-/// block. ENOSPC surfaces here, as an exception the caller turns into "no mirror".</item>
+/// block. ENOSPC surfaces here, as an exception the caller turns into "no mirror" (a file this call
+/// created is deleted again; an existing one is left as it is).</item>
 /// <item>fsync the file, then the directory when the file was created. Before that, a power loss can leave the old contents or a short file, as above.</item>
 /// </list>
 /// </remarks>
@@ -81,6 +82,12 @@ internal sealed class SharedWatermarks : IWatermarkMirror
         catch
         {
             handle.Dispose();
+            if (created)
+            {
+                // Leave no half-made mirror behind: readers find none, as when there never was one.
+                File.Delete(path);
+            }
+
             throw;
         }
     }
