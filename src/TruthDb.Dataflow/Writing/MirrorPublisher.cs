@@ -11,7 +11,11 @@ namespace TruthDb.Dataflow.Writing;
 /// Each case is logged once (events 16 and 17). The mirror is a convenience for readers, not part of
 /// what an append promises, so appends and their acknowledgements never depend on it.
 /// </summary>
-/// <remarks>Written and durable publishes come from the writer thread only; dispose after it is done.</remarks>
+/// <remarks>
+/// Whatever the mirror throws (an IO error; and anything unforeseen, such as a C library without
+/// statx) is caught: the mirror never faults the log. Written and durable publishes come from the
+/// writer thread only; dispose after it is done.
+/// </remarks>
 internal sealed partial class MirrorPublisher : IDisposable
 {
     private readonly ILogger _logger;
@@ -35,7 +39,7 @@ internal sealed partial class MirrorPublisher : IDisposable
         {
             return storage.CreateWatermarkMirror(logId, lastLsn) is { } mirror ? new MirrorPublisher(mirror, storage.DirectoryPath, logger) : null;
         }
-        catch (Exception ex) when (IsStorageError(ex))
+        catch (Exception ex)
         {
             LogUnavailable(logger, ex, WatermarkMirror.FileName, storage.DirectoryPath);
             return null;
@@ -51,7 +55,7 @@ internal sealed partial class MirrorPublisher : IDisposable
             {
                 mirror.Written(lsn);
             }
-            catch (Exception ex) when (IsStorageError(ex))
+            catch (Exception ex)
             {
                 Stop(ex, "written", lsn);
             }
@@ -67,7 +71,7 @@ internal sealed partial class MirrorPublisher : IDisposable
             {
                 mirror.Durable(lsn);
             }
-            catch (Exception ex) when (IsStorageError(ex))
+            catch (Exception ex)
             {
                 Stop(ex, "durable", lsn);
             }
@@ -86,7 +90,7 @@ internal sealed partial class MirrorPublisher : IDisposable
         {
             mirror.Closed();
         }
-        catch (Exception ex) when (IsStorageError(ex))
+        catch (Exception ex)
         {
             LogStopped(_logger, ex, WatermarkMirror.FileName, _directory, "the closed flag", 0);
         }
@@ -104,8 +108,6 @@ internal sealed partial class MirrorPublisher : IDisposable
             LogStopped(_logger, error, WatermarkMirror.FileName, _directory, what + " LSN", lsn);
         }
     }
-
-    private static bool IsStorageError(Exception error) => error is IOException or UnauthorizedAccessException;
 
     [LoggerMessage(EventId = 16, Level = LogLevel.Warning, Message = "Could not create the watermark mirror '{File}' of the log in '{Directory}'; the log is open without it. Appends are not affected; readers in other processes do not get this writer's watermarks from it.")]
     private static partial void LogUnavailable(ILogger logger, Exception error, string file, string directory);
