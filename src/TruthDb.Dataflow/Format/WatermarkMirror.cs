@@ -14,8 +14,9 @@ namespace TruthDb.Dataflow.Format;
 /// 32  8  durable LSN
 /// 40  8  1 while a writer has the log open, 0 after it closed
 /// </code>
-/// The LSN words are 8-byte aligned, each stored with one 8-byte write, written LSN before durable LSN (so a reader
-/// that reads durable first, then written, never sees durable &gt; written), each after the data it covers.
+/// The LSN words are 8-byte aligned, each stored with one 8-byte write, written LSN before durable
+/// LSN (so a reader that reads durable first, then written, never sees durable &gt; written), each
+/// after the data it covers.
 /// </summary>
 internal static class WatermarkMirror
 {

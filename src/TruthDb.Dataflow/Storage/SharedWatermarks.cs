@@ -17,8 +17,8 @@ namespace TruthDb.Dataflow.Storage;
 /// copy-on-write file system) and whenever another process shrinks the file under the mapping; no
 /// check before the store can rule out a truncate right after it. A pwrite reports all of these as
 /// an <see cref="IOException"/> (ENOSPC, EIO), or extends a shrunk file again without harm.
-/// <see cref="Durable"/> notices a shrunk, deleted or replaced file (one fstat-like call, once per
-/// durable publish) and throws, so the writer stops publishing to it.
+/// <see cref="Durable"/> notices a shrunk, deleted or replaced file (one statx call, once per durable
+/// publish) and throws, so the writer stops publishing to it.
 /// </para>
 /// <para>
 /// Each word is one aligned 8-byte pwrite, written LSN before durable LSN in separate calls. The
@@ -36,7 +36,8 @@ namespace TruthDb.Dataflow.Storage;
 /// has synced; open flag 1; zeros): real bytes, so the file has no hole and later stores need no new
 /// block. ENOSPC surfaces here, as an exception the caller turns into "no mirror" (a file this call
 /// created is deleted again; an existing one is left as it is).</item>
-/// <item>fsync the file, then the directory when the file was created. Before that, a power loss can leave the old contents or a short file, as above.</item>
+/// <item>fsync the file, then the directory when the file was created. Before that, a power loss
+/// can leave the old contents, a short file or none, as above.</item>
 /// </list>
 /// </remarks>
 internal sealed class SharedWatermarks : IWatermarkMirror
