@@ -92,7 +92,7 @@ internal sealed partial class MirrorPublisher : IDisposable
         }
         catch (Exception ex)
         {
-            LogStopped(_logger, ex, WatermarkMirror.FileName, _directory, "the closed flag", 0);
+            LogStopped(_logger, ex, WatermarkMirror.FileName, _directory, "closed flag", 0);
         }
         finally
         {
