@@ -40,4 +40,11 @@ public enum LogCondition
 
     /// <summary>A segment file that is not a valid segment: damaged header, bad segment size, or a file shorter than its segment size.</summary>
     DamagedSegment,
+
+    /// <summary>
+    /// The end of the log is damaged or missing below what persisted evidence proves durable: the
+    /// clean-close note or the watermark mirror of this log vouches for an LSN past the last valid
+    /// frame. Opening refuses; <c>truthdb repair</c> cuts the log there.
+    /// </summary>
+    DurableRecordDamaged,
 }
