@@ -193,7 +193,8 @@ public static partial class LogRepair
         var next = 1;
         foreach (var name in storage.ListFiles())
         {
-            if (name.StartsWith(RecordPrefix, StringComparison.Ordinal)
+            // A leftover temporary file (".new") of a repair whose intent never became durable does not count.
+            if (name.StartsWith(RecordPrefix, StringComparison.Ordinal) && !AtomicFile.IsLeftover(name)
                 && int.TryParse(name.AsSpan(RecordPrefix.Length, Math.Min(4, name.Length - RecordPrefix.Length)), NumberStyles.None, CultureInfo.InvariantCulture, out var number))
             {
                 next = Math.Max(next, number + 1);
