@@ -36,10 +36,11 @@ internal readonly record struct TailVerdict(TailKind Kind, string Problem, long 
 /// The one rule, used by recovery (<see cref="LogRecovery"/>) and by <see cref="Inspection.LogInspector"/>,
 /// for what follows the last valid frame of the last segment (docs/format.md section 12, docs/durability.md):
 /// <list type="number">
-/// <item>When persisted evidence (<see cref="DurabilityEvidence"/>) proves an LSN past the last valid
-/// frame durable, that record is damaged or missing: corruption, whatever the bytes look like.</item>
-/// <item>Otherwise, when a valid frame of the log after the damage was written once the missing record
-/// was durable (its synced-LSN field says so): corruption.</item>
+/// <item>When a valid frame of the log after the damage was written once the missing record was
+/// durable (its synced-LSN field says so): corruption.</item>
+/// <item>Otherwise, when persisted evidence (<see cref="DurabilityEvidence"/>) proves an LSN past the
+/// last valid frame durable, that record is damaged or missing: corruption, whatever the bytes look
+/// like.</item>
 /// <item>Otherwise non-zero bytes after the last valid frame are a torn tail: nothing proves them
 /// durable, and opening the log truncates them.</item>
 /// </list>
@@ -59,6 +60,15 @@ internal static class TailRule
     public static TailVerdict Judge(IStorageFile file, uint seed, long stop, long recordsEnd, long lastLsn, FrameStatus status, bool isSealed, (long Lsn, string Source) bound, bool scan)
     {
         var missing = lastLsn + 1;
+        var scans = !isSealed && scan && stop < recordsEnd;
+        var tail = scans ? TailScan.Run(file, seed, stop, recordsEnd, missing) : default;
+        if (scans && tail.ProvesCorruption)
+        {
+            return new TailVerdict(TailKind.WitnessedDurable,
+                $"the frame of LSN {missing} is {Describe(status)}, but the valid frame of LSN {tail.CorruptionWitnessLsn} at offset {tail.CorruptionWitnessOffset} was written after LSN {missing} was durable",
+                0, 0, 0, false);
+        }
+
         if (bound.Lsn >= missing)
         {
             var what = isSealed || stop >= recordsEnd
@@ -66,22 +76,15 @@ internal static class TailRule
                 : IsZero(file, stop, recordsEnd)
                     ? $"the log ends at LSN {lastLsn} (zeros where the frame of LSN {missing} should be)"
                     : $"the frame of LSN {missing} is {Describe(status)}";
+            var lsns = bound.Lsn == missing ? $"LSN {missing} was" : $"LSNs {missing} to {bound.Lsn} were";
             return new TailVerdict(TailKind.ProvenDurable,
-                $"{what}, but {bound.Source} proves every LSN up to {bound.Lsn} durable: LSNs {missing} to {bound.Lsn} were durable and are damaged or missing",
+                $"{what}, but {bound.Source} proves every LSN up to {bound.Lsn} durable: {lsns} durable and {(bound.Lsn == missing ? "is" : "are")} damaged or missing",
                 0, 0, 0, false);
         }
 
-        if (isSealed || !scan || stop >= recordsEnd)
+        if (!scans)
         {
             return default;
-        }
-
-        var tail = TailScan.Run(file, seed, stop, recordsEnd, missing);
-        if (tail.ProvesCorruption)
-        {
-            return new TailVerdict(TailKind.WitnessedDurable,
-                $"the frame of LSN {missing} is {Describe(status)}, but the valid frame of LSN {tail.CorruptionWitnessLsn} at offset {tail.CorruptionWitnessOffset} was written after LSN {missing} was durable",
-                0, 0, 0, false);
         }
 
         var dirtyEnd = Math.Max(tail.LastNonZeroEnd, tail.LastFrameEnd);
