@@ -19,11 +19,14 @@ public sealed class RepairTests
         ZerosWhereTheNoteProvesARecord,
         LastSegmentFrameBeforeDurableFrames,
         GarbageAfterTheLastRecord,
+        StaleBytesAfterZeros,
         SealedSegmentFrame,
+        FrameOfThisLogAtTheWrongPlace,
         SealedSegmentTrailer,
         SecondSegmentHeader,
         SegmentOfAnotherLog,
         MissingMiddleSegment,
+        SegmentFileCutShort,
     }
 
     public static TheoryData<Damage> AllDamage() => new(Enum.GetValues<Damage>());
@@ -159,6 +162,23 @@ public sealed class RepairTests
             case Damage.GarbageAfterTheLastRecord:
                 Write(image, last, lastEnd + 64, "garbage of a torn write"u8.ToArray());
                 break;
+            case Damage.StaleBytesAfterZeros:
+                Write(image, last, lastEnd + 4096, "stale bytes of a page that was never synced"u8.ToArray());
+                break;
+            case Damage.FrameOfThisLogAtTheWrongPlace:
+                var frames = FrameOffsets(image, segments[0]);
+                Write(image, segments[0], frames[5], image.ReadAllCurrent(segments[0]).AsSpan((int)frames[1], (int)(frames[2] - frames[1])).ToArray());
+                break;
+            case Damage.SegmentFileCutShort:
+                var whole = image.ReadAllCurrent(segments[1]);
+                image.Delete(segments[1]);
+                using (var file = image.Create(segments[1]))
+                {
+                    file.Write(0, whole.AsSpan(0, whole.Length / 2));
+                    file.DataSync();
+                }
+
+                break;
             case Damage.SealedSegmentFrame:
                 image.FlipBit(segments[0], (SegmentLayout.RecordsStart + RecordsEnd(image, segments[0])) / 2, 6);
                 break;
@@ -198,6 +218,20 @@ public sealed class RepairTests
         }
 
         return reader.Offset;
+    }
+
+    // The offsets of the valid frames of a segment, and the end of the last one.
+    private static List<long> FrameOffsets(SimulatedStorage storage, string segment)
+    {
+        using var file = storage.Open(segment, writable: false);
+        using var reader = new FrameReader(file, LogIdOf(storage, segment).Seed, SegmentLayout.RecordsStart, SegmentLayout.RecordsEnd(file.Length), FirstLsn(segment));
+        var offsets = new List<long> { reader.Offset };
+        while (reader.Next() == FrameStatus.Success)
+        {
+            offsets.Add(reader.Offset);
+        }
+
+        return offsets;
     }
 
     private static LogId LogIdOf(SimulatedStorage storage, string segment)
