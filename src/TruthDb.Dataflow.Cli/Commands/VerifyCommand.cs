@@ -57,6 +57,11 @@ internal static class VerifyCommand
         }
 
         Console.WriteLine(Durability(report));
+        if (report.PendingRepair is { } intent)
+        {
+            Console.WriteLine($"repair: a repair was cut short by a crash ({intent}); the next open or 'truthdb repair --dir {directory} --yes' completes it");
+        }
+
         if (report.IsClean)
         {
             Console.WriteLine($"verify: clean ({report.Segments.Count} segment(s), {report.Records} record(s))");

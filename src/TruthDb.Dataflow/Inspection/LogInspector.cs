@@ -30,7 +30,12 @@ public static partial class LogInspector
         var findings = new List<LogFinding>();
         var segments = Scan(storage, readSealedFrames: true, findings, out var context);
         var (proven, provenBy) = ProvenDurable(segments, context);
-        return new VerifyReport(storage.DirectoryPath, segments, findings) { ProvenDurableLsn = proven, ProvenDurableBy = provenBy };
+        return new VerifyReport(storage.DirectoryPath, segments, findings)
+        {
+            ProvenDurableLsn = proven,
+            ProvenDurableBy = provenBy,
+            PendingRepair = Repair.LogRepair.PendingIntentName(storage),
+        };
     }
 
     /// <summary>

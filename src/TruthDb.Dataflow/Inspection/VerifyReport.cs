@@ -29,6 +29,12 @@ public sealed class VerifyReport
     /// <summary>Which evidence proves <see cref="ProvenDurableLsn"/>, in words (empty when nothing does).</summary>
     public string ProvenDurableBy { get; internal init; } = string.Empty;
 
+    /// <summary>
+    /// The intent file (<c>repair-NNNN.intent</c>) of a repair that a crash cut short, or null. Until the
+    /// next open or <c>truthdb repair --yes</c> completes it, the segments may be half cut.
+    /// </summary>
+    public string? PendingRepair { get; internal init; }
+
     /// <summary>True when nothing is wrong.</summary>
     public bool IsClean => Findings.Count == 0;
 

@@ -88,15 +88,24 @@ public static partial class LogRepair
 
     private static string Prefix(int number) => RecordPrefix + number.ToString("D4", CultureInfo.InvariantCulture);
 
-    private static (RepairPlan Plan, long CutEnd)? PendingIntent(IWalStorage storage)
+    /// <summary>The intent file of a repair that a crash cut short, or null.</summary>
+    internal static string? PendingIntentName(IWalStorage storage)
     {
         foreach (var name in storage.ListFiles())
         {
-            if (!name.StartsWith(RecordPrefix, StringComparison.Ordinal) || !name.EndsWith(IntentExtension, StringComparison.Ordinal))
+            if (name.StartsWith(RecordPrefix, StringComparison.Ordinal) && name.EndsWith(IntentExtension, StringComparison.Ordinal))
             {
-                continue;
+                return name;
             }
+        }
 
+        return null;
+    }
+
+    private static (RepairPlan Plan, long CutEnd)? PendingIntent(IWalStorage storage)
+    {
+        if (PendingIntentName(storage) is { } name)
+        {
             var bytes = AtomicFile.Read(storage, name) ?? [];
             return RepairRecord.TryDecode(storage.DirectoryPath, bytes)
                 ?? throw new IOException($"The record of an interrupted repair, '{name}' in '{storage.DirectoryPath}', is damaged: the repair cannot be completed. Nothing was changed.");

@@ -77,6 +77,11 @@ public sealed class RepairTests
                     // The old log, untouched.
                     AssertSame(Logged(before), Logged(Snapshot(crashed)), context);
                 }
+                else if (crashed.Exists(IntentName(plan)))
+                {
+                    // verify (read-only) says a repair is pending.
+                    Assert.True(LogInspector.VerifyStorage(crashed).PendingRepair == IntentName(plan), context);
+                }
 
                 // Completing: the next open when the repair was decided (half of the points), else the next repair.
                 if (decided && point % 2 == 0)
