@@ -40,6 +40,11 @@ internal static class RepairCommand
                 return ExitCodes.Ok;
             }
 
+            if (plan.IsInterrupted)
+            {
+                Console.WriteLine($"Repair {plan.Number} was cut short by a crash: --yes (or the next open) completes it.");
+            }
+
             Console.WriteLine($"damage: {plan.Damage}");
             Print(plan);
             Console.WriteLine("Nothing was changed. Run again with --yes to repair.");

@@ -17,6 +17,9 @@ public sealed class RepairPlan
     /// <summary>True when the log is damaged and a cut is planned; false when there is nothing to repair.</summary>
     public bool IsNeeded { get; internal init; }
 
+    /// <summary>True for a repair that a crash cut short (its intent is durable): <see cref="LogRepair.Repair(string)"/> completes it first, as the next open does.</summary>
+    public bool IsInterrupted { get; internal init; }
+
     /// <summary>The first damage found (what <c>truthdb verify</c> reports first), or empty when there is none.</summary>
     public string Damage { get; internal init; } = string.Empty;
 

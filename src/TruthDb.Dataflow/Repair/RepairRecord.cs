@@ -60,6 +60,7 @@ internal static class RepairRecord
         var plan = new RepairPlan(directory)
         {
             IsNeeded = true,
+            IsInterrupted = true,
             Number = (int)number,
             Segment = segment,
             Offset = offset,

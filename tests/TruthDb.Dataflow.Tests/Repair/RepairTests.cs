@@ -92,7 +92,9 @@ public sealed class RepairTests
                 else
                 {
                     // (Nothing left to do when the crash came after the repair's last step.)
+                    var pending = crashed.Exists(IntentName(plan));
                     var again = LogRepair.Repair(crashed);
+                    Assert.True(again.IsInterrupted == pending, $"{context}: IsInterrupted is {again.IsInterrupted}");
                     Assert.True(again.IsNeeded ? again.KeptLastLsn == plan.KeptLastLsn : crashed.Exists(plan.RecordFile), $"{context}: the repair after the crash kept LSNs up to {again.KeptLastLsn}");
                 }
 
