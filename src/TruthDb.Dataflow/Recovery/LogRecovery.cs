@@ -29,6 +29,8 @@ namespace TruthDb.Dataflow.Recovery;
 /// </list>
 /// Order of operations, and what a crash at each point leaves:
 /// <list type="number">
+/// <item>Complete a repair whose intent is durable (<see cref="Repair.LogRepair"/>: every step of it is
+/// idempotent, so a crash here is completed by the next open again).</item>
 /// <item>Read the evidence (note, mirror), delete leftovers (prepared segments, <c>*.new</c>, orphan
 /// indexes, segments below the retention point), sync the directory. A crash: the same log, fewer
 /// leftovers.</item>
