@@ -80,8 +80,10 @@ internal readonly record struct DurabilityEvidence(CleanClose.Note? Note, bool N
         {
             file = storage.Open(WatermarkMirror.FileName, writable: false);
         }
-        catch (FileNotFoundException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            // Missing, or something else in its place (a directory, a file we may not read): no
+            // evidence from it (weaker, never false); the writer replaces it or opens without it.
             return (null, 0);
         }
 
