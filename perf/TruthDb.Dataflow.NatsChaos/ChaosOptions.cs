@@ -1,0 +1,100 @@
+using System.Globalization;
+
+namespace TruthDb.Dataflow.NatsChaos;
+
+/// <summary>The command line: see <see cref="Usage"/>.</summary>
+internal sealed record ChaosOptions
+{
+    public const string Usage = """
+        usage: TruthDb.Dataflow.NatsChaos [options]
+          --publishers plain,headers   publisher variants to run (plain: no headers, each number sent once;
+                                       headers: Nats-Msg-Id + expected last msg id / sequence, re-publishing
+                                       after the stream's last message when an epoch fails)
+          --sync default,always        JetStream sync settings to run (always: jetstream { sync_interval: always })
+          --rounds 1                   rounds of each variant, each on a fresh 3-node cluster
+          --seconds 60                 publishing time of a round
+          --leader-kills 3             SIGKILLs of the stream leader per round (each restarted after --down)
+          --follower-kills 1           SIGKILLs of a follower per round
+          --down 3                     seconds a killed node stays down
+          --rate 2000                  publishes per second at most (the read-back is one request per message)
+          --in-flight 256              publishes awaiting their acknowledgement at most
+          --payload 128                bytes per message (the first 8 hold its number)
+          --throughput-seconds 0       also measure publish throughput per sync setting (R3, 1 KiB,
+                                       1,024 in flight) for this many seconds a run; 0: no
+          --throughput-runs 3          runs per sync setting (the median is printed)
+          --nats-server nats-server    the server binary
+          --dir DIR                    where clusters keep their storage (default: a new temp directory)
+        """;
+
+    public IReadOnlyList<string> Publishers { get; private init; } = ["plain", "headers"];
+
+    public IReadOnlyList<string> Syncs { get; private init; } = ["default", "always"];
+
+    public int Rounds { get; private init; } = 1;
+
+    public int Seconds { get; private init; } = 60;
+
+    public int LeaderKills { get; private init; } = 3;
+
+    public int FollowerKills { get; private init; } = 1;
+
+    public int DownSeconds { get; private init; } = 3;
+
+    public int Rate { get; private init; } = 2000;
+
+    public int InFlight { get; private init; } = 256;
+
+    public int Payload { get; private init; } = 128;
+
+    public int ThroughputSeconds { get; private init; }
+
+    public int ThroughputRuns { get; private init; } = 3;
+
+    public string NatsServer { get; private init; } = "nats-server";
+
+    public string? Directory { get; private init; }
+
+    public static ChaosOptions Parse(string[] args)
+    {
+        var options = new ChaosOptions();
+        for (var i = 0; i < args.Length; i++)
+        {
+            var name = args[i];
+            var value = i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{name} needs a value.");
+            options = name switch
+            {
+                "--publishers" => options with { Publishers = List(name, value, "plain", "headers") },
+                "--sync" => options with { Syncs = List(name, value, "default", "always") },
+                "--rounds" => options with { Rounds = Positive(name, value) },
+                "--seconds" => options with { Seconds = Positive(name, value) },
+                "--leader-kills" => options with { LeaderKills = NonNegative(name, value) },
+                "--follower-kills" => options with { FollowerKills = NonNegative(name, value) },
+                "--down" => options with { DownSeconds = NonNegative(name, value) },
+                "--rate" => options with { Rate = Positive(name, value) },
+                "--in-flight" => options with { InFlight = Positive(name, value) },
+                "--payload" => options with { Payload = Positive(name, value) },
+                "--throughput-seconds" => options with { ThroughputSeconds = NonNegative(name, value) },
+                "--throughput-runs" => options with { ThroughputRuns = Positive(name, value) },
+                "--nats-server" => options with { NatsServer = value },
+                "--dir" => options with { Directory = value },
+                _ => throw new ArgumentException($"Unknown option {name}."),
+            };
+        }
+
+        return options;
+    }
+
+    private static string[] List(string name, string value, params string[] allowed)
+    {
+        var items = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return items.Length > 0 && items.All(allowed.Contains)
+            ? items
+            : throw new ArgumentException($"{name} takes a comma-separated list of {string.Join(", ", allowed)}; got '{value}'.");
+    }
+
+    private static int Positive(string name, string value) =>
+        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : throw new ArgumentException($"{name} takes a whole number above 0; got '{value}'.");
+
+    private static int NonNegative(string name, string value) =>
+        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : throw new ArgumentException($"{name} takes a whole number, 0 or more; got '{value}'.");
+}

@@ -1,0 +1,128 @@
+using System.Diagnostics;
+using NATS.Client.Core;
+
+namespace TruthDb.Dataflow.NatsChaos;
+
+/// <summary>
+/// One round: a fresh 3-node cluster and R3 stream; the publisher runs for the round's time while
+/// the driver SIGKILLs the stream leader (and a follower), each time restarting the node and waiting
+/// until it reports healthy again; then, once every replica reports current, each node is made
+/// leader in turn and what it serves is read and counted.
+/// </summary>
+internal static class ChaosRound
+{
+    public static async Task<RoundOutcome> RunAsync(ChaosOptions options, string root, string publisher, string sync, CancellationToken ct)
+    {
+        await using var cluster = await LocalCluster.StartAsync(root, options.NatsServer, sync == "always", ct);
+        await using var connection = new NatsConnection(new NatsOpts
+        {
+            Url = cluster.ClientUrls,
+            Name = "nats-chaos",
+            MaxReconnectRetry = -1,
+            ReconnectWaitMin = TimeSpan.FromMilliseconds(100),
+            ReconnectWaitMax = TimeSpan.FromMilliseconds(500),
+            RequestTimeout = TimeSpan.FromSeconds(2),
+            SubPendingChannelCapacity = 1 << 16,
+        });
+        await connection.ConnectAsync();
+        var api = new JetStreamApi(connection, "CHAOS");
+        const string subject = "chaos.numbers";
+        await api.CreateStreamAsync(subject, ct);
+        await api.LedInfoAsync(TimeSpan.FromSeconds(30), ct);
+
+        var capacity = ((long)options.Rate * (options.Seconds + 5)) + 1;
+        var chaos = new ChaosPublisher(connection, api, subject, publisher == "headers", options.Rate, options.Payload, capacity);
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(options.Seconds));
+        var publishing = chaos.RunAsync(options.InFlight, stop.Token);
+        var kills = await DriveAsync(cluster, api, options, stop.Token);
+        await publishing;
+        Console.WriteLine($"  published up to {chaos.Highest}, acknowledged {chaos.AckedCount} ({chaos.DuplicateAcks} as duplicate), refused {chaos.Refusals}, unanswered {chaos.Timeouts}, epochs {chaos.Epochs}, regressions seen by the publisher {chaos.Regressions.Count}; kills: {string.Join(", ", kills)}");
+
+        foreach (var node in cluster.Nodes)
+        {
+            if (!cluster.IsRunning(node))
+            {
+                cluster.Start(node);
+            }
+
+            await cluster.WaitHealthyAsync(node, TimeSpan.FromSeconds(60), ct);
+        }
+
+        var settled = await SettleAsync(api, ct);
+        Console.WriteLine(settled is { AllCurrent: true }
+            ? $"  settled: leader {settled.Leader}, every replica current"
+            : $"  NOT settled within 60 s: {settled}");
+
+        var results = new List<AuditResult>();
+        foreach (var node in cluster.Nodes)
+        {
+            var result = await StreamAudit.ReadThroughAsync(connection, api, node.Name, chaos.State.ToArray(), ct);
+            Console.WriteLine($"  {result}");
+            results.Add(result);
+        }
+
+        return new RoundOutcome(chaos.AckedCount, chaos.Highest, chaos.Regressions.Count, results);
+    }
+
+    /// <summary>Kills evenly spread over the publishing time: leader, leader, follower, leader, ...</summary>
+    private static async Task<List<string>> DriveAsync(LocalCluster cluster, JetStreamApi api, ChaosOptions options, CancellationToken stop)
+    {
+        var plan = Enumerable.Repeat(true, options.LeaderKills).ToList(); // true: the leader
+        plan.InsertRange(Math.Min(2, plan.Count), Enumerable.Repeat(false, options.FollowerKills));
+        var done = new List<string>();
+        var clock = Stopwatch.StartNew();
+        var spacing = options.Seconds / (double)(plan.Count + 1);
+        for (var i = 0; i < plan.Count; i++)
+        {
+            var due = TimeSpan.FromSeconds(spacing * (i + 1)) - clock.Elapsed;
+            try
+            {
+                if (due > TimeSpan.Zero)
+                {
+                    await Task.Delay(due, stop);
+                }
+
+                foreach (var node in cluster.Nodes)
+                {
+                    await cluster.WaitHealthyAsync(node, TimeSpan.FromSeconds(60), stop);
+                }
+
+                var info = await api.LedInfoAsync(TimeSpan.FromSeconds(30), stop);
+                var victim = plan[i]
+                    ? cluster.ByName(info.Leader)
+                    : cluster.Nodes.First(n => n.Name != info.Leader);
+                cluster.Kill(victim);
+                done.Add($"{(plan[i] ? "leader" : "follower")} {victim.Name} at {clock.Elapsed.TotalSeconds:0.0} s");
+                await Task.Delay(TimeSpan.FromSeconds(options.DownSeconds), stop);
+                cluster.Start(victim);
+                await cluster.WaitHealthyAsync(victim, TimeSpan.FromSeconds(60), stop);
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                break;
+            }
+        }
+
+        return done;
+    }
+
+    private static async Task<StreamInfo?> SettleAsync(JetStreamApi api, CancellationToken ct)
+    {
+        StreamInfo? info = null;
+        for (var i = 0; i < 120; i++)
+        {
+            info = await api.LedInfoAsync(TimeSpan.FromSeconds(60), ct);
+            if (info.AllCurrent)
+            {
+                return info;
+            }
+
+            await Task.Delay(500, ct);
+        }
+
+        return info;
+    }
+}
+
+/// <summary>What a round published, what the publisher saw, and what each node served as leader.</summary>
+internal sealed record RoundOutcome(long Acked, long Published, int Regressions, IReadOnlyList<AuditResult> Audits);
