@@ -16,6 +16,9 @@ internal sealed record ChaosOptions
           --leader-kills 3             SIGKILLs of the stream leader per round (each restarted after --down)
           --follower-kills 1           SIGKILLs of a follower per round
           --down 3                     seconds a killed node stays down
+          --wait healthy               before the next kill, wait until every node reports healthy JetStream
+                                       (healthy), or only until the restarted process runs (running: a node may
+                                       be killed while another still catches up)
           --rate 2000                  publishes per second at most (the read-back is one request per message)
           --in-flight 256              publishes awaiting their acknowledgement at most
           --payload 128                bytes per message (the first 8 hold its number)
@@ -39,6 +42,8 @@ internal sealed record ChaosOptions
     public int FollowerKills { get; private init; } = 1;
 
     public int DownSeconds { get; private init; } = 3;
+
+    public bool WaitHealthy { get; private init; } = true;
 
     public int Rate { get; private init; } = 2000;
 
@@ -70,6 +75,7 @@ internal sealed record ChaosOptions
                 "--leader-kills" => options with { LeaderKills = NonNegative(name, value) },
                 "--follower-kills" => options with { FollowerKills = NonNegative(name, value) },
                 "--down" => options with { DownSeconds = NonNegative(name, value) },
+                "--wait" => options with { WaitHealthy = List(name, value, "healthy", "running") is ["healthy"] },
                 "--rate" => options with { Rate = Positive(name, value) },
                 "--in-flight" => options with { InFlight = Positive(name, value) },
                 "--payload" => options with { Payload = Positive(name, value) },

@@ -63,6 +63,9 @@ internal sealed class ChaosPublisher
 
     public long Timeouts { get; private set; }
 
+    /// <summary>The first refusal of the last failed epoch, as the server worded it.</summary>
+    public string LastRefusal { get; private set; } = string.Empty;
+
     public async Task RunAsync(int inFlight, CancellationToken stop)
     {
         // Acknowledged means: an acknowledgement came within 5 s (a later one is not counted).
@@ -93,7 +96,11 @@ internal sealed class ChaosPublisher
                 if (last < HighestAcked)
                 {
                     Regressions.Add((HighestAcked, last));
-                    Console.WriteLine($"  epoch {Epochs}: the stream's last message is number {last} (sequence {lastSeq}), below the highest acknowledged {HighestAcked}");
+                    if (Regressions.Count <= 3)
+                    {
+                        var leader = (await _api.LedInfoAsync(TimeSpan.FromSeconds(30), CancellationToken.None)).Leader;
+                        Console.WriteLine($"  epoch {Epochs}: the stream's last message (leader {leader}) is number {last} (sequence {lastSeq}), after refusal '{LastRefusal}', below the highest acknowledged {HighestAcked}{(Regressions.Count == 3 ? " (further ones counted, not shown)" : string.Empty)}");
+                    }
                 }
 
                 await EpochAsync(pipe, clock, last + 1, lastSeq, stop);
@@ -177,6 +184,11 @@ internal sealed class ChaosPublisher
             if (data.IndexOf("\"error\""u8) >= 0 || data.IndexOf("\"seq\""u8) < 0)
             {
                 Refusals++;
+                if (!_epochFailed)
+                {
+                    LastRefusal = System.Text.Encoding.UTF8.GetString(data);
+                }
+
                 _epochFailed = _chained;
                 return;
             }

@@ -56,12 +56,14 @@ internal static class ChaosRound
         var results = new List<AuditResult>();
         foreach (var node in cluster.Nodes)
         {
+            var clock = Stopwatch.StartNew();
             var result = await StreamAudit.ReadThroughAsync(connection, api, node.Name, chaos.State.ToArray(), ct);
-            Console.WriteLine($"  {result}");
+            Console.WriteLine($"  {result} ({clock.Elapsed.TotalSeconds:0} s)");
             results.Add(result);
         }
 
-        return new RoundOutcome(chaos.AckedCount, chaos.Highest, chaos.Regressions.Count, results);
+        var worstRegression = chaos.Regressions.Select(r => r.HighestAcked - r.StreamLast).DefaultIfEmpty(0).Max();
+        return new RoundOutcome(chaos.AckedCount, chaos.Highest, chaos.Regressions.Count, worstRegression, results);
     }
 
     /// <summary>Kills evenly spread over the publishing time: leader, leader, follower, leader, ...</summary>
@@ -82,9 +84,12 @@ internal static class ChaosRound
                     await Task.Delay(due, stop);
                 }
 
-                foreach (var node in cluster.Nodes)
+                if (options.WaitHealthy)
                 {
-                    await cluster.WaitHealthyAsync(node, TimeSpan.FromSeconds(60), stop);
+                    foreach (var node in cluster.Nodes)
+                    {
+                        await cluster.WaitHealthyAsync(node, TimeSpan.FromSeconds(60), stop);
+                    }
                 }
 
                 var info = await api.LedInfoAsync(TimeSpan.FromSeconds(30), stop);
@@ -95,7 +100,10 @@ internal static class ChaosRound
                 done.Add($"{(plan[i] ? "leader" : "follower")} {victim.Name} at {clock.Elapsed.TotalSeconds:0.0} s");
                 await Task.Delay(TimeSpan.FromSeconds(options.DownSeconds), stop);
                 cluster.Start(victim);
-                await cluster.WaitHealthyAsync(victim, TimeSpan.FromSeconds(60), stop);
+                if (options.WaitHealthy)
+                {
+                    await cluster.WaitHealthyAsync(victim, TimeSpan.FromSeconds(60), stop);
+                }
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
@@ -125,4 +133,5 @@ internal static class ChaosRound
 }
 
 /// <summary>What a round published, what the publisher saw, and what each node served as leader.</summary>
-internal sealed record RoundOutcome(long Acked, long Published, int Regressions, IReadOnlyList<AuditResult> Audits);
+/// <para>WorstRegression: the most acknowledged messages a leader's stream lacked when the publisher reconciled.</para>
+internal sealed record RoundOutcome(long Acked, long Published, int Regressions, long WorstRegression, IReadOnlyList<AuditResult> Audits);

@@ -95,6 +95,13 @@ internal sealed class JetStreamApi(NatsConnection connection, string stream)
             : (message.GetProperty("seq").GetUInt64(), message.TryGetProperty("data", out var data) ? data.GetBytesFromBase64() : []);
     }
 
+    /// <summary>The leader's answer for one sequence (a message, or a 404 error), raw JSON.</summary>
+    public async Task<byte[]> MsgBySeqAsync(ulong seq, CancellationToken ct)
+    {
+        using var doc = await RequestAsync("$JS.API.STREAM.MSG.GET." + Stream, "{\"seq\":" + seq.ToString(System.Globalization.CultureInfo.InvariantCulture) + "}", TimeSpan.FromSeconds(60), ct, allowNotFound: true);
+        return JsonSerializer.SerializeToUtf8Bytes(doc.RootElement);
+    }
+
     private async Task<JsonDocument> RequestAsync(string subject, string body, TimeSpan patience, CancellationToken ct, bool allowNotFound = false)
     {
         var deadline = DateTime.UtcNow + patience;

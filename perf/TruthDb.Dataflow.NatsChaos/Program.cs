@@ -34,7 +34,7 @@ foreach (var sync in options.Syncs)
 {
     foreach (var publisher in options.Publishers)
     {
-        long rounds = 0, roundsWithLoss = 0, acked = 0, worstMissing = 0, duplicates = 0, notLed = 0, regressions = 0;
+        long rounds = 0, roundsWithLoss = 0, acked = 0, worstMissing = 0, duplicates = 0, notLed = 0, regressions = 0, roundsWithRegression = 0, worstRegression = 0;
         for (var round = 1; round <= options.Rounds; round++)
         {
             Console.WriteLine($"== round {round}/{options.Rounds}: publisher {publisher}, sync {sync}, {options.Seconds} s, {options.LeaderKills} leader kill(s), {options.FollowerKills} follower kill(s)");
@@ -42,6 +42,8 @@ foreach (var sync in options.Syncs)
             var results = outcome.Audits;
             rounds++;
             regressions += outcome.Regressions;
+            roundsWithRegression += outcome.Regressions > 0 ? 1 : 0;
+            worstRegression = Math.Max(worstRegression, outcome.WorstRegression);
             var missing = results.Where(r => r.Led).Select(r => r.AckedMissing).DefaultIfEmpty(0).Max();
             worstMissing = Math.Max(worstMissing, missing);
             duplicates += results.Where(r => r.Led).Select(r => r.Duplicates).DefaultIfEmpty(0).Max();
@@ -51,7 +53,7 @@ foreach (var sync in options.Syncs)
         }
 
         anyLoss |= roundsWithLoss > 0;
-        summary.Add(string.Create(CultureInfo.InvariantCulture, $"publisher {publisher,-7} sync {sync,-7}: {rounds} round(s), {acked} acknowledged, {roundsWithLoss} round(s) with acknowledged messages missing through some leader (worst {worstMissing}), duplicates {duplicates}, regressions seen while publishing {regressions}, nodes never made leader {notLed}"));
+        summary.Add(string.Create(CultureInfo.InvariantCulture, $"publisher {publisher,-7} sync {sync,-7}: {rounds} round(s), {acked} acknowledged, {roundsWithLoss} round(s) with acknowledged messages missing through some leader (worst {worstMissing}), duplicates {duplicates}, {roundsWithRegression} round(s) where the publisher found the leader's stream short of what was acknowledged ({regressions} time(s), worst {worstRegression} messages short), nodes never made leader {notLed}"));
     }
 }
 
