@@ -23,6 +23,8 @@
 # again on other ports (3 attempts), never report success. Nothing outside DIR is ever signalled.
 # TRUTHDB_NATS_PORTS="11 ports" (single client, monitor; then client, monitor, route of each node)
 # takes those ports without checking them: .ci/nats-selftest.sh uses it to make a bind fail.
+# .ci/nats-selftest.sh tries this script against real failures (a held port, a server killed at
+# start, two runs at once, a foreign pid in the state directory).
 set -euo pipefail
 
 names=(single node1 node2 node3)
