@@ -13,8 +13,8 @@ internal sealed record ChaosOptions
           --sync default,always        JetStream sync settings to run (always: jetstream { sync_interval: always })
           --rounds 1                   rounds of each variant, each on a fresh 3-node cluster
           --seconds 60                 publishing time of a round
-          --leader-kills 3             SIGKILLs of the stream leader per round (each restarted after --down)
-          --follower-kills 1           SIGKILLs of a follower per round
+          --kills LLFL                 the SIGKILLs of a round, evenly spread over it, in order: L the stream
+                                       leader, F a follower (each restarted after --down)
           --down 3                     seconds a killed node stays down
           --wait healthy               before the next kill, wait until every node reports healthy JetStream
                                        (healthy), or only until the restarted process runs (running: a node may
@@ -37,9 +37,7 @@ internal sealed record ChaosOptions
 
     public int Seconds { get; private init; } = 60;
 
-    public int LeaderKills { get; private init; } = 3;
-
-    public int FollowerKills { get; private init; } = 1;
+    public string Kills { get; private init; } = "LLFL";
 
     public int DownSeconds { get; private init; } = 3;
 
@@ -72,8 +70,7 @@ internal sealed record ChaosOptions
                 "--sync" => options with { Syncs = List(name, value, "default", "always") },
                 "--rounds" => options with { Rounds = Positive(name, value) },
                 "--seconds" => options with { Seconds = Positive(name, value) },
-                "--leader-kills" => options with { LeaderKills = NonNegative(name, value) },
-                "--follower-kills" => options with { FollowerKills = NonNegative(name, value) },
+                "--kills" => options with { Kills = value.All(c => c is 'L' or 'F') ? value : throw new ArgumentException($"--kills takes letters L (leader) and F (follower); got '{value}'.") },
                 "--down" => options with { DownSeconds = NonNegative(name, value) },
                 "--wait" => options with { WaitHealthy = List(name, value, "healthy", "running") is ["healthy"] },
                 "--rate" => options with { Rate = Positive(name, value) },

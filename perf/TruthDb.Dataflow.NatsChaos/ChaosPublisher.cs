@@ -98,8 +98,8 @@ internal sealed class ChaosPublisher
                     Regressions.Add((HighestAcked, last));
                     if (Regressions.Count <= 3)
                     {
-                        var leader = (await _api.LedInfoAsync(TimeSpan.FromSeconds(30), CancellationToken.None)).Leader;
-                        Console.WriteLine($"  epoch {Epochs}: the stream's last message (leader {leader}) is number {last} (sequence {lastSeq}), after refusal '{LastRefusal}', below the highest acknowledged {HighestAcked}{(Regressions.Count == 3 ? " (further ones counted, not shown)" : string.Empty)}");
+                        var info = await _api.LedInfoAsync(TimeSpan.FromSeconds(30), CancellationToken.None);
+                        Console.WriteLine($"  epoch {Epochs}: the stream's last message (leader {info.Leader}; {ChaosRound.Replicas(info)}) is number {last} (sequence {lastSeq}), after refusal '{LastRefusal}', below the highest acknowledged {HighestAcked}{(Regressions.Count == 3 ? " (further ones counted, not shown)" : string.Empty)}");
                     }
                 }
 

@@ -25,6 +25,7 @@ internal static class ChaosRound
             SubPendingChannelCapacity = 1 << 16,
         });
         await connection.ConnectAsync();
+        Console.WriteLine($"  cluster {Path.GetFileName(cluster.Root)} (server logs kept in logs/{Path.GetFileName(cluster.Root)} beside it)");
         var api = new JetStreamApi(connection, "CHAOS");
         const string subject = "chaos.numbers";
         await api.CreateStreamAsync(subject, ct);
@@ -66,11 +67,10 @@ internal static class ChaosRound
         return new RoundOutcome(chaos.AckedCount, chaos.Highest, chaos.Regressions.Count, worstRegression, results);
     }
 
-    /// <summary>Kills evenly spread over the publishing time: leader, leader, follower, leader, ...</summary>
+    /// <summary>The kills of <see cref="ChaosOptions.Kills"/>, evenly spread over the publishing time.</summary>
     private static async Task<List<string>> DriveAsync(LocalCluster cluster, JetStreamApi api, ChaosOptions options, CancellationToken stop)
     {
-        var plan = Enumerable.Repeat(true, options.LeaderKills).ToList(); // true: the leader
-        plan.InsertRange(Math.Min(2, plan.Count), Enumerable.Repeat(false, options.FollowerKills));
+        var plan = options.Kills.Select(c => c == 'L').ToList(); // true: the leader
         var done = new List<string>();
         var clock = Stopwatch.StartNew();
         var spacing = options.Seconds / (double)(plan.Count + 1);
@@ -97,8 +97,15 @@ internal static class ChaosRound
                     ? cluster.ByName(info.Leader)
                     : cluster.Nodes.First(n => n.Name != info.Leader);
                 cluster.Kill(victim);
-                done.Add($"{(plan[i] ? "leader" : "follower")} {victim.Name} at {clock.Elapsed.TotalSeconds:0.0} s");
-                await Task.Delay(TimeSpan.FromSeconds(options.DownSeconds), stop);
+                var killedAt = clock.Elapsed;
+                var successor = plan[i] ? await NextLeaderAsync(api, victim.Name, stop) : null;
+                done.Add($"{(plan[i] ? "leader" : "follower")} {victim.Name} at {killedAt.TotalSeconds:0.0} s{(successor is null ? string.Empty : $" (then {successor.Leader} led; {Replicas(successor)})")}");
+                var downFor = TimeSpan.FromSeconds(options.DownSeconds) - (clock.Elapsed - killedAt);
+                if (downFor > TimeSpan.Zero)
+                {
+                    await Task.Delay(downFor, stop);
+                }
+
                 cluster.Start(victim);
                 if (options.WaitHealthy)
                 {
@@ -113,6 +120,23 @@ internal static class ChaosRound
 
         return done;
     }
+
+    private static async Task<StreamInfo> NextLeaderAsync(JetStreamApi api, string killed, CancellationToken ct)
+    {
+        while (true)
+        {
+            var info = await api.LedInfoAsync(TimeSpan.FromSeconds(60), ct);
+            if (info.Leader != killed)
+            {
+                return info;
+            }
+
+            await Task.Delay(50, ct);
+        }
+    }
+
+    public static string Replicas(StreamInfo info) =>
+        string.Join(", ", info.Replicas.Select(r => $"{r.Name} {(r.Offline ? "offline" : r.Current ? "current" : "not current")} lag {r.Lag}"));
 
     private static async Task<StreamInfo?> SettleAsync(JetStreamApi api, CancellationToken ct)
     {

@@ -9,7 +9,7 @@ namespace TruthDb.Dataflow.NatsChaos;
 /// A 3-node nats-server cluster on loopback, on ports the kernel handed out free, with each node's
 /// JetStream storage and log in a fresh directory. Only the processes it started are ever signalled:
 /// <see cref="Kill"/> is SIGKILL (Process.Kill), <see cref="DisposeAsync"/> kills the nodes still
-/// running and deletes the directory.
+/// running, keeps their logs (logs/ beside the directory) and deletes the directory.
 /// </summary>
 internal sealed class LocalCluster : IAsyncDisposable
 {
@@ -26,6 +26,9 @@ internal sealed class LocalCluster : IAsyncDisposable
     }
 
     public IReadOnlyList<Node> Nodes { get; }
+
+    /// <summary>The cluster's directory; its servers' logs are kept in logs/(its name) beside it.</summary>
+    public string Root => _root;
 
     public string ClientUrls => string.Join(',', Nodes.Select(n => $"nats://127.0.0.1:{n.ClientPort}"));
 
@@ -160,6 +163,18 @@ internal sealed class LocalCluster : IAsyncDisposable
         }
 
         await Task.Yield();
+        // The servers' logs outlive the cluster (next to it, under logs/), the storage does not.
+        var logs = Path.Combine(Path.GetDirectoryName(_root)!, "logs", Path.GetFileName(_root));
+        Directory.CreateDirectory(logs);
+        foreach (var node in Nodes)
+        {
+            var log = Path.Combine(_root, node.Name + ".log");
+            if (File.Exists(log))
+            {
+                File.Move(log, Path.Combine(logs, node.Name + ".log"));
+            }
+        }
+
         Directory.Delete(_root, recursive: true);
     }
 

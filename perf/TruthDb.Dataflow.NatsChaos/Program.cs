@@ -37,7 +37,7 @@ foreach (var sync in options.Syncs)
         long rounds = 0, roundsWithLoss = 0, acked = 0, worstMissing = 0, duplicates = 0, notLed = 0, regressions = 0, roundsWithRegression = 0, worstRegression = 0;
         for (var round = 1; round <= options.Rounds; round++)
         {
-            Console.WriteLine($"== round {round}/{options.Rounds}: publisher {publisher}, sync {sync}, {options.Seconds} s, {options.LeaderKills} leader kill(s), {options.FollowerKills} follower kill(s)");
+            Console.WriteLine($"== round {round}/{options.Rounds}: publisher {publisher}, sync {sync}, {options.Seconds} s, kills {options.Kills} (L leader, F follower), next kill once {(options.WaitHealthy ? "every node is healthy" : "the restarted node runs")}");
             var outcome = await ChaosRound.RunAsync(options, root, publisher, sync, cancel.Token);
             var results = outcome.Audits;
             rounds++;
