@@ -8,8 +8,9 @@ internal sealed record ChaosOptions
     public const string Usage = """
         usage: TruthDb.Dataflow.NatsChaos [options]
           --publishers plain,headers   publisher variants to run (plain: no headers, each number sent once;
-                                       headers: Nats-Msg-Id + expected last msg id / sequence, re-publishing
-                                       after the stream's last message when an epoch fails)
+                                       msgid: the same with Nats-Msg-Id; headers: Nats-Msg-Id + expected last
+                                       msg id / sequence, re-publishing after the stream's last message when
+                                       an epoch fails)
           --sync default,always        JetStream sync settings to run (always: jetstream { sync_interval: always })
           --rounds 1                   rounds of each variant, each on a fresh 3-node cluster
           --seconds 60                 publishing time of a round
@@ -25,6 +26,8 @@ internal sealed record ChaosOptions
           --throughput-seconds 0       also measure publish throughput per sync setting (R3, 1 KiB,
                                        1,024 in flight) for this many seconds a run; 0: no
           --throughput-runs 3          runs per sync setting (the median is printed)
+          --server-debug no            yes: the servers log at debug level (kept in logs/ beside the clusters;
+                                       a replica that drops a replicated message says so only there)
           --nats-server nats-server    the server binary
           --dir DIR                    where clusters keep their storage (default: a new temp directory)
         """;
@@ -53,6 +56,8 @@ internal sealed record ChaosOptions
 
     public int ThroughputRuns { get; private init; } = 3;
 
+    public bool ServerDebug { get; private init; }
+
     public string NatsServer { get; private init; } = "nats-server";
 
     public string? Directory { get; private init; }
@@ -66,7 +71,7 @@ internal sealed record ChaosOptions
             var value = i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{name} needs a value.");
             options = name switch
             {
-                "--publishers" => options with { Publishers = List(name, value, "plain", "headers") },
+                "--publishers" => options with { Publishers = List(name, value, "plain", "msgid", "headers") },
                 "--sync" => options with { Syncs = List(name, value, "default", "always") },
                 "--rounds" => options with { Rounds = Positive(name, value) },
                 "--seconds" => options with { Seconds = Positive(name, value) },
@@ -78,6 +83,7 @@ internal sealed record ChaosOptions
                 "--payload" => options with { Payload = Positive(name, value) },
                 "--throughput-seconds" => options with { ThroughputSeconds = NonNegative(name, value) },
                 "--throughput-runs" => options with { ThroughputRuns = Positive(name, value) },
+                "--server-debug" => options with { ServerDebug = List(name, value, "yes", "no") is ["yes"] },
                 "--nats-server" => options with { NatsServer = value },
                 "--dir" => options with { Directory = value },
                 _ => throw new ArgumentException($"Unknown option {name}."),

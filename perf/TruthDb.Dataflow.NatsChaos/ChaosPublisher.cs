@@ -10,6 +10,7 @@ namespace TruthDb.Dataflow.NatsChaos;
 /// stream, many in flight, at most <c>rate</c> a second, and records for each number whether the
 /// stream acknowledged it.
 /// <para>Plain: no headers; each number is sent once and never again, acknowledged or not.</para>
+/// <para>Msgid: as plain, with <c>Nats-Msg-Id</c> = the number (and no expectation).</para>
 /// <para>Chained (<c>headers</c>): <c>Nats-Msg-Id</c> = the number and <c>Nats-Expected-Last-Msg-Id</c> =
 /// the number before it; the first publish of an epoch carries <c>Nats-Expected-Last-Sequence</c> = the
 /// stream's last sequence instead. On any refusal or missing acknowledgement the epoch ends: once the
@@ -26,6 +27,7 @@ internal sealed class ChaosPublisher
     private readonly JetStreamApi _api;
     private readonly string _subject;
     private readonly bool _chained;
+    private readonly bool _msgIds;
     private readonly double _rate;
     private readonly int _payloadSize;
     private readonly byte[] _state;
@@ -33,12 +35,13 @@ internal sealed class ChaosPublisher
     private long _published;
     private volatile bool _epochFailed;
 
-    public ChaosPublisher(NatsConnection connection, JetStreamApi api, string subject, bool chained, double rate, int payloadSize, long capacity)
+    public ChaosPublisher(NatsConnection connection, JetStreamApi api, string subject, string kind, double rate, int payloadSize, long capacity)
     {
         _connection = connection;
         _api = api;
         _subject = subject;
-        _chained = chained;
+        _chained = kind == "headers";
+        _msgIds = kind is "headers" or "msgid";
         _rate = rate;
         _payloadSize = Math.Max(8, payloadSize);
         _state = new byte[capacity + 1];
@@ -130,10 +133,9 @@ internal sealed class ChaosPublisher
                 }
             }
 
-            NatsHeaders? headers = null;
-            if (_chained)
+            var headers = _msgIds ? new NatsHeaders { ["Nats-Msg-Id"] = number.ToString(CultureInfo.InvariantCulture) } : null;
+            if (_chained && headers is not null)
             {
-                headers = new NatsHeaders { ["Nats-Msg-Id"] = number.ToString(CultureInfo.InvariantCulture) };
                 if (number == first)
                 {
                     headers["Nats-Expected-Last-Sequence"] = expectedLastSeq.GetValueOrDefault().ToString(CultureInfo.InvariantCulture);

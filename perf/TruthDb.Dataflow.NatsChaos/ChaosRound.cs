@@ -13,7 +13,7 @@ internal static class ChaosRound
 {
     public static async Task<RoundOutcome> RunAsync(ChaosOptions options, string root, string publisher, string sync, CancellationToken ct)
     {
-        await using var cluster = await LocalCluster.StartAsync(root, options.NatsServer, sync == "always", ct);
+        await using var cluster = await LocalCluster.StartAsync(root, options.NatsServer, sync == "always", options.ServerDebug, ct);
         await using var connection = new NatsConnection(new NatsOpts
         {
             Url = cluster.ClientUrls,
@@ -32,7 +32,7 @@ internal static class ChaosRound
         await api.LedInfoAsync(TimeSpan.FromSeconds(30), ct);
 
         var capacity = ((long)options.Rate * (options.Seconds + 5)) + 1;
-        var chaos = new ChaosPublisher(connection, api, subject, publisher == "headers", options.Rate, options.Payload, capacity);
+        var chaos = new ChaosPublisher(connection, api, subject, publisher, options.Rate, options.Payload, capacity);
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(options.Seconds));
         var publishing = chaos.RunAsync(options.InFlight, stop.Token);
         var kills = await DriveAsync(cluster, api, options, stop.Token);

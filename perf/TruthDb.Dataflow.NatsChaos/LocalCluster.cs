@@ -33,7 +33,7 @@ internal sealed class LocalCluster : IAsyncDisposable
     public string ClientUrls => string.Join(',', Nodes.Select(n => $"nats://127.0.0.1:{n.ClientPort}"));
 
     /// <summary>Starts the three nodes and waits until each reports healthy JetStream.</summary>
-    public static async Task<LocalCluster> StartAsync(string parent, string natsServer, bool syncAlways, CancellationToken ct)
+    public static async Task<LocalCluster> StartAsync(string parent, string natsServer, bool syncAlways, bool debug, CancellationToken ct)
     {
         var root = Path.Combine(Path.GetFullPath(parent), "cluster-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(root);
@@ -50,6 +50,7 @@ internal sealed class LocalCluster : IAsyncDisposable
                 listen: "127.0.0.1:{{node.ClientPort}}"
                 http: "127.0.0.1:{{node.MonitorPort}}"
                 log_file: "{{Path.Combine(root, node.Name + ".log")}}"
+                debug: {{(debug ? "true" : "false")}}
                 jetstream {
                   store_dir: "{{Path.Combine(root, node.Name)}}"{{sync}}
                 }

@@ -12,7 +12,7 @@ internal static class ThroughputRun
 {
     public static async Task<double[]> RunAsync(ChaosOptions options, string root, string sync, CancellationToken ct)
     {
-        await using var cluster = await LocalCluster.StartAsync(root, options.NatsServer, sync == "always", ct);
+        await using var cluster = await LocalCluster.StartAsync(root, options.NatsServer, sync == "always", options.ServerDebug, ct);
         await using var connection = new NatsConnection(new NatsOpts { Url = cluster.ClientUrls, Name = "nats-throughput", SubPendingChannelCapacity = 1 << 16 });
         await connection.ConnectAsync();
         var rates = new double[options.ThroughputRuns];
