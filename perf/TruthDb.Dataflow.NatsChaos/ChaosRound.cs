@@ -64,7 +64,7 @@ internal static class ChaosRound
         }
 
         var worstRegression = chaos.Regressions.Select(r => r.HighestAcked - r.StreamLast).DefaultIfEmpty(0).Max();
-        return new RoundOutcome(chaos.AckedCount, chaos.Highest, chaos.Regressions.Count, worstRegression, results);
+        return new RoundOutcome(chaos.AckedCount, chaos.Regressions.Count, worstRegression, results);
     }
 
     /// <summary>The kills of <see cref="ChaosOptions.Kills"/>, evenly spread over the publishing time.</summary>
@@ -156,6 +156,6 @@ internal static class ChaosRound
     }
 }
 
-/// <summary>What a round published, what the publisher saw, and what each node served as leader.</summary>
+/// <summary>What the publisher saw in a round, and what each node served as leader.</summary>
 /// <para>WorstRegression: the most acknowledged messages a leader's stream lacked when the publisher reconciled.</para>
-internal sealed record RoundOutcome(long Acked, long Published, int Regressions, long WorstRegression, IReadOnlyList<AuditResult> Audits);
+internal sealed record RoundOutcome(long Acked, int Regressions, long WorstRegression, IReadOnlyList<AuditResult> Audits);

@@ -9,7 +9,7 @@ namespace TruthDb.Dataflow.NatsChaos;
 /// Many requests in flight on one connection, in the order they are sent: each is published with
 /// the reply subject <c>inbox.id</c>, one subscription on <c>inbox.&gt;</c> takes the replies.
 /// At most <c>window</c> requests wait for a reply; one unanswered after <c>timeout</c> completes as
-/// timed out (and frees its slot); a reply that comes later goes to <see cref="LateReply"/>.
+/// timed out (and frees its slot); a reply that comes later is dropped.
 /// </summary>
 internal sealed class RequestPipe : IAsyncDisposable
 {
@@ -32,11 +32,6 @@ internal sealed class RequestPipe : IAsyncDisposable
         _inbox = "_CHAOS_REPLIES." + Guid.NewGuid().ToString("N"); // not under the connection's own inbox prefix, whose replies it keeps for itself
     }
 
-    /// <summary>Called with the request's id for a reply that came after the request timed out.</summary>
-    public Action<long, NatsMsg<byte[]>>? LateReply { get; init; }
-
-    public int InFlight => _pending.Count;
-
     public async Task StartAsync(CancellationToken ct)
     {
         _sub = await _connection.SubscribeCoreAsync<byte[]>(_inbox + ".>", opts: new NatsSubOpts
@@ -55,7 +50,7 @@ internal sealed class RequestPipe : IAsyncDisposable
     {
         await _slots.WaitAsync(ct);
         var id = Interlocked.Increment(ref _nextId);
-        var pending = new Pending(id, Stopwatch.GetTimestamp() + _timeoutTicks);
+        var pending = new Pending(Stopwatch.GetTimestamp() + _timeoutTicks);
         _pending[id] = pending;
         try
         {
@@ -63,7 +58,7 @@ internal sealed class RequestPipe : IAsyncDisposable
         }
         catch
         {
-            Complete(id, new Reply(id, false, null, TimedOut: true));
+            Complete(id, new Reply(false, null, TimedOut: true));
             throw;
         }
 
@@ -99,7 +94,7 @@ internal sealed class RequestPipe : IAsyncDisposable
 
         foreach (var id in _pending.Keys)
         {
-            Complete(id, new Reply(id, false, null, TimedOut: true));
+            Complete(id, new Reply(false, null, TimedOut: true));
         }
 
         _stop.Dispose();
@@ -118,10 +113,7 @@ internal sealed class RequestPipe : IAsyncDisposable
                     continue;
                 }
 
-                if (!Complete(id, new Reply(id, msg.HasNoResponders, msg.Data, TimedOut: false)))
-                {
-                    LateReply?.Invoke(id, msg);
-                }
+                Complete(id, new Reply(msg.HasNoResponders, msg.Data, TimedOut: false));
             }
         }
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)
@@ -141,7 +133,7 @@ internal sealed class RequestPipe : IAsyncDisposable
                 {
                     if (pending.Deadline < now)
                     {
-                        Complete(id, new Reply(id, false, null, TimedOut: true));
+                        Complete(id, new Reply(false, null, TimedOut: true));
                     }
                 }
             }
@@ -151,22 +143,18 @@ internal sealed class RequestPipe : IAsyncDisposable
         }
     }
 
-    private bool Complete(long id, Reply reply)
+    /// <summary>The first completion of a request wins (reply, timeout or disposal) and frees its slot.</summary>
+    private void Complete(long id, Reply reply)
     {
-        if (!_pending.TryRemove(id, out var pending))
+        if (_pending.TryRemove(id, out var pending))
         {
-            return false;
+            _slots.Release();
+            pending.Task.TrySetResult(reply);
         }
-
-        _slots.Release();
-        pending.Task.TrySetResult(reply);
-        return true;
     }
 
-    private sealed class Pending(long id, long deadline)
+    private sealed class Pending(long deadline)
     {
-        public long Id { get; } = id;
-
         public long Deadline { get; } = deadline;
 
         public TaskCompletionSource<Reply> Task { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -174,4 +162,4 @@ internal sealed class RequestPipe : IAsyncDisposable
 }
 
 /// <summary>A request's outcome: the reply's payload, or no responders, or no reply in time.</summary>
-internal readonly record struct Reply(long Id, bool NoResponders, byte[]? Data, bool TimedOut);
+internal readonly record struct Reply(bool NoResponders, byte[]? Data, bool TimedOut);
