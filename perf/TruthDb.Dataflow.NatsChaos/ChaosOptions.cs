@@ -12,7 +12,7 @@ internal sealed record ChaosOptions
                                        msg id / sequence, re-publishing after the stream's last message when
                                        an epoch fails)
           --sync default,always        JetStream sync settings to run (always: jetstream { sync_interval: always })
-          --rounds 1                   rounds of each variant, each on a fresh 3-node cluster
+          --rounds 1                   rounds of each variant, each on a fresh 3-node cluster (0: none)
           --seconds 60                 publishing time of a round
           --kills LLFL                 the SIGKILLs of a round, evenly spread over it, in order: L the stream
                                        leader, F a follower (each restarted after --down)
@@ -73,7 +73,7 @@ internal sealed record ChaosOptions
             {
                 "--publishers" => options with { Publishers = List(name, value, "plain", "msgid", "headers") },
                 "--sync" => options with { Syncs = List(name, value, "default", "always") },
-                "--rounds" => options with { Rounds = Positive(name, value) },
+                "--rounds" => options with { Rounds = NonNegative(name, value) },
                 "--seconds" => options with { Seconds = Positive(name, value) },
                 "--kills" => options with { Kills = value.All(c => c is 'L' or 'F') ? value : throw new ArgumentException($"--kills takes letters L (leader) and F (follower); got '{value}'.") },
                 "--down" => options with { DownSeconds = NonNegative(name, value) },

@@ -53,6 +53,11 @@ foreach (var sync in options.Syncs)
         }
 
         anyLoss |= roundsWithLoss > 0;
+        if (rounds == 0)
+        {
+            continue;
+        }
+
         summary.Add(string.Create(CultureInfo.InvariantCulture, $"publisher {publisher,-7} sync {sync,-7}: {rounds} round(s), {acked} acknowledged, {roundsWithLoss} round(s) with acknowledged messages missing through some leader (worst {worstMissing}), duplicates {duplicates}, {roundsWithRegression} round(s) where the publisher found the leader's stream short of what was acknowledged ({regressions} time(s), worst {worstRegression} messages short), nodes never made leader {notLed}"));
     }
 }
