@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
 using TruthDb.Dataflow.Cli.Tests.Support;
@@ -26,7 +25,7 @@ public sealed partial class ReadOnlyVerbTests : IDisposable
         Assert.True(committed.ExitCode == 0, committed.ToString());
         await using var writer = await PrepareAsync(state);
         var last = state is "writer-live" or "writer-killed" ? Records + 5 : Records;
-        var before = Snapshot();
+        var before = _log.FileHashes();
 
         foreach (var args in new[]
         {
@@ -39,7 +38,7 @@ public sealed partial class ReadOnlyVerbTests : IDisposable
         })
         {
             var result = await Truthdb.RunAsync(args, [], Timeouts.Token());
-            Assert.True(before.SequenceEqual(Snapshot()), $"'truthdb {string.Join(' ', args)}' changed the directory ({state}):\n{result}");
+            Assert.True(before.SequenceEqual(_log.FileHashes()), $"'truthdb {string.Join(' ', args)}' changed the directory ({state}):\n{result}");
             if (args[0] == "read" && args.Length == 3)
             {
                 CheckRead(state, result, last);
@@ -51,7 +50,7 @@ public sealed partial class ReadOnlyVerbTests : IDisposable
         }
 
         var tail = await TailAsync(state, last);
-        Assert.True(before.SequenceEqual(Snapshot()), $"'truthdb tail' changed the directory ({state}):\n{tail}");
+        Assert.True(before.SequenceEqual(_log.FileHashes()), $"'truthdb tail' changed the directory ({state}):\n{tail}");
         if (writer is not null)
         {
             await writer.WriteStdinAsync([], Timeouts.Token());
@@ -65,12 +64,12 @@ public sealed partial class ReadOnlyVerbTests : IDisposable
     {
         await _log.AppendAsync(10);
         KeepOnlySegments();
-        var before = Snapshot();
+        var before = _log.FileHashes();
 
         var result = await Truthdb.RunAsync(["read", "--dir", _log.Dir, "--cursor", "job", "--commit"], [], Timeouts.Token());
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Contains("committed cursor 'job' at LSN 10", result.Stderr);
-        var after = Snapshot();
+        var after = _log.FileHashes();
         var added = after.Except(before).ToList();
         Assert.Single(added);
         Assert.StartsWith("cursor-job", added[0].Name, StringComparison.Ordinal);
@@ -236,33 +235,5 @@ public sealed partial class ReadOnlyVerbTests : IDisposable
         var result = await tail.WaitAsync(Timeouts.Token());
         Assert.True(result.ExitCode == 0, result.ToString());
         return result;
-    }
-
-    // Every file of the directory (prepare-N.tmp aside: a live writer may still be zero-filling its
-    // next segment) with the SHA-256 of its content, in name order.
-    private List<(string Name, string Sha256)> Snapshot()
-    {
-        var files = new List<(string, string)>();
-        foreach (var path in Directory.GetFiles(_log.Dir).Order(StringComparer.Ordinal))
-        {
-            var name = Path.GetFileName(path);
-            if (name.StartsWith("prepare-", StringComparison.Ordinal) && name.EndsWith(".tmp", StringComparison.Ordinal))
-            {
-                continue;
-            }
-
-            if (name == "truthdb.lock")
-            {
-                // A live writer holds its flock, which a read-only open here would contend for; the
-                // file is never written: its length says enough.
-                files.Add((name, "length " + new FileInfo(path).Length));
-                continue;
-            }
-
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            files.Add((name, Convert.ToHexString(SHA256.HashData(stream))));
-        }
-
-        return files;
     }
 }

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using TruthDb.Dataflow.Cli.Tests.Support;
 
 namespace TruthDb.Dataflow.Cli.Tests.Commands;
@@ -16,7 +15,7 @@ public sealed class RepairTests : IDisposable
         await _log.AppendAsync(10);
         var last = _log.Frame(10);
         _log.FlipBit(last.Segment, last.Offset + 100);
-        var before = Hashes();
+        var before = _log.FileHashes();
 
         var result = await RepairAsync();
 
@@ -25,7 +24,7 @@ public sealed class RepairTests : IDisposable
         Assert.Contains("kept: LSNs up to 9", result.Stdout);
         Assert.Contains("removed: LSNs 10 to 10", result.Stdout);
         Assert.Contains("Nothing was changed. Run again with --yes to repair.", result.Stdout);
-        Assert.Equal(before, Hashes());
+        Assert.Equal(before, _log.FileHashes());
     }
 
     [Fact]
@@ -65,13 +64,13 @@ public sealed class RepairTests : IDisposable
     public async Task Repair_CleanLog_SaysNothingToRepairAndExitsZero()
     {
         await _log.AppendAsync(3);
-        var before = Hashes();
+        var before = _log.FileHashes();
 
         var result = await RepairAsync("--yes");
 
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Contains("Nothing to repair: the log is clean.", result.Stdout);
-        Assert.Equal(before, Hashes());
+        Assert.Equal(before, _log.FileHashes());
     }
 
     [Fact]
@@ -82,13 +81,13 @@ public sealed class RepairTests : IDisposable
         await using var wal = await Wal.OpenAsync(new WalOptions { Directory = _log.Dir, SegmentSize = 64 * 1024 });
         Evidence.RewindTo(_log.Dir, 9);
         _log.Write(last.Segment, last.Offset + 4096, "stale"u8);
-        var before = Hashes();
+        var before = _log.FileHashes();
 
         var result = await RepairAsync("--yes");
 
         Assert.True(result.ExitCode == 1, result.ToString());
         Assert.Contains("already open by another writer", result.Stderr);
-        Assert.Equal(before, Hashes());
+        Assert.Equal(before, _log.FileHashes());
     }
 
     [Theory]
@@ -113,8 +112,4 @@ public sealed class RepairTests : IDisposable
 
     private Task<CliResult> RepairAsync(params string[] extra) => Truthdb.RunAsync(["repair", "--dir", _log.Dir, .. extra], [], Timeouts.Token());
 
-    // Every file but the lock (a lock held by this process cannot be read here).
-    private Dictionary<string, string> Hashes() =>
-        Directory.GetFiles(_log.Dir).Where(p => Path.GetFileName(p) != "truthdb.lock")
-            .ToDictionary(p => Path.GetFileName(p), p => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(p))));
 }
