@@ -42,30 +42,16 @@ internal static class ReadCommand
         {
             Description = "Read up to the written watermark instead of the durable one (records that survive a process crash but maybe not a power loss).",
         };
-        var count = new Option<long?>("--count", "-n")
+        var count = new Option<long>("--count", "-n")
         {
             Description = "Stop after printing this many records (a tail too).",
             HelpName = "n",
-        };
-        count.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<long?>() is < 1)
-            {
-                result.AddError("--count must be at least 1.");
-            }
-        });
-        var to = new Option<long?>("--to")
+        }.AtLeast(1L);
+        var to = new Option<long>("--to")
         {
             Description = "Stop after the record with this LSN (a tail waits for it; a read ends at the end of the log if it comes first).",
             HelpName = "lsn",
-        };
-        to.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<long?>() is < 1)
-            {
-                result.AddError("--to must be at least 1.");
-            }
-        });
+        }.AtLeast(1L);
         var command = follow
             ? new Command("tail", "Print the log's records from an LSN and keep printing new ones as they are appended, until Ctrl+C. Works while another process writes (no lock), cursors included.")
             : new Command("read", "Print the log's records from an LSN up to the end of the log. Works while another process writes (no lock), cursors included.");
@@ -77,6 +63,16 @@ internal static class ReadCommand
         command.Add(written);
         command.Add(cursor);
         command.Add(commit);
+        cursor.Validators.Add(result =>
+        {
+            // The engine's rule for cursor names (WalReader.CommitCursorAsync), checked here so that a bad
+            // name is a usage error before anything is opened.
+            var name = result.GetValueOrDefault<string?>() ?? string.Empty;
+            if (name.Length is < 1 or > 100 || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-'))
+            {
+                result.AddError($"--cursor: '{name}' is not a valid cursor name: use 1 to 100 characters from A-Z, a-z, 0-9, '.', '_' and '-'.");
+            }
+        });
         command.Validators.Add(result =>
         {
             if (result.GetValue(cursor) is not null && result.GetResult(from) is { Implicit: false })
@@ -89,16 +85,16 @@ internal static class ReadCommand
                 result.AddError("--commit needs --cursor.");
             }
 
-            if (result.GetValue(to) is { } last && result.GetValue(from) > last)
+            if (result.GetResult(to) is { Implicit: false } && Parsed(result, to) is { } last && Parsed(result, from) is { } first && first > last)
             {
-                result.AddError($"--to ({last}) is below --from ({result.GetValue(from)}): nothing to print.");
+                result.AddError($"--to ({last}) is below --from ({first}): nothing to print.");
             }
         });
         command.SetAction((parse, ct) => Verb.RunAsync(() =>
         {
             var settings = new ReadSettings(
                 parse.GetValue(from), parse.GetValue(cursor), parse.GetValue(commit), parse.GetValue(format) ?? "text", parse.GetValue(written), follow,
-                parse.GetValue(count), parse.GetValue(to));
+                Given(parse, count), Given(parse, to));
             return target.SocketPath(parse) is { } socket
                 ? RunServedAsync(socket, parse.GetValue(target.TokenFile), settings, ct)
                 : RunAsync(target.DirectoryPath(parse), settings, ct);
@@ -134,6 +130,21 @@ internal static class ReadCommand
 
         return ExitCodes.Ok;
     }
+
+    // The option's value, or null when it is not a number (the parser reports that error itself).
+    private static long? Parsed(System.CommandLine.Parsing.CommandResult result, Option<long> option)
+    {
+        try
+        {
+            return result.GetValue(option);
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
+    private static long? Given(ParseResult parse, Option<long> option) => parse.GetResult(option) is { Implicit: false } ? parse.GetValue(option) : null;
 
     private static void Committed(string cursor, long lsn) => Console.Error.WriteLine($"committed cursor '{cursor}' at LSN {lsn}");
 

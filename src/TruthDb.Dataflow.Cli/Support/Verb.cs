@@ -22,7 +22,7 @@ internal static class Verb
         {
             // Damage, or a tail a read-only reader cannot read past (InvalidDataException): verify
             // looks at the whole log and says which.
-            Terminal.Error(ex.Message + " Run 'truthdb verify' for details.");
+            Terminal.Error(Messages.Of(ex) + " Run 'truthdb verify' for details.");
             return ExitCodes.Failed;
         }
         catch (TruthDbException ex)
