@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Replication figures (docs/replication.md): throughput into a JetStream cluster, and lag under a
 # steady durable append load. Needs the Release build and running servers, e.g.:
-#   dotnet build -c Release src/TruthDb.Dataflow.Cli && bash .ci/nats.sh start && bash perf/replication.sh
-# Environment: NATS (server URLs, default the .ci/nats.sh cluster), REPLICAS (3), RECORDS (500000),
+#   dotnet build -c Release src/TruthDb.Dataflow.Cli && state=$(bash .ci/nats.sh start) && . "$state/env" && bash perf/replication.sh
+# Environment: NATS (server URLs, default TRUTHDB_NATS_CLUSTER_URLS: the .ci/nats.sh cluster), REPLICAS (3), RECORDS (500000),
 # RECORD_SIZE (256), RUNS (3), LAG_SECONDS (20), LAG_PRODUCERS ("1 8").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 truthdb=(dotnet src/TruthDb.Dataflow.Cli/bin/Release/net10.0/truthdb.dll)
-nats="${NATS:-nats://127.0.0.1:14231,nats://127.0.0.1:14232,nats://127.0.0.1:14233}"
+nats="${NATS:-${TRUTHDB_NATS_CLUSTER_URLS:?set NATS, or TRUTHDB_NATS_CLUSTER_URLS from the env file of .ci/nats.sh start}}"
 replicas="${REPLICAS:-3}"
 records="${RECORDS:-500000}"
 size="${RECORD_SIZE:-256}"

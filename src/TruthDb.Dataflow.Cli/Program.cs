@@ -22,6 +22,7 @@ var root = new RootCommand(
     VerifyCommand.Create(),
     StatsCommand.Create(),
     TruncateCommand.Create(),
+    RepairCommand.Create(),
     BenchCommand.Create(),
     ServeCommand.Create(),
     ReplicateCommand.Create(),

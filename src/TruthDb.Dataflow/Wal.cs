@@ -63,7 +63,7 @@ public sealed partial class Wal : IAsyncDisposable
         _lock = directoryLock;
         _maxPayload = Math.Min(SegmentLayout.MaxPayload(options.SegmentSize), int.MaxValue - 64);
         _watermarks = new Watermarks(recovered.LastLsn);
-        if (storage.CreateWatermarkMirror(recovered.LogId, recovered.LastLsn) is { } mirror)
+        if (MirrorPublisher.Create(storage, recovered.LogId, recovered.LastLsn, logger) is { } mirror)
         {
             _watermarks.MirrorTo(mirror);
         }

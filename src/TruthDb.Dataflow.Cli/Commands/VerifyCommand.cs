@@ -13,7 +13,8 @@ internal static class VerifyCommand
         var directory = CommonOptions.Directory();
         var command = new Command("verify",
             "Check every segment header, seal trailer and frame, read-only (no writer lock), and classify what is found: clean, torn tail, zero-filled tail, "
-            + "mid-log corruption, frame from another log, out of sequence, damaged segment. Exit code 0 when clean, 3 when only a tail that opening the log truncates is damaged, 4 for corruption.")
+            + "mid-log corruption, durable record damaged, frame from another log, out of sequence, damaged segment; say which LSNs persisted evidence proves durable, and by what. "
+            + "Exit code 0 when clean, 3 when only a tail that no evidence proves durable is damaged (opening the log truncates it), 4 for damage to anything proven durable or other corruption ('truthdb repair' cuts it).")
         {
             directory,
         };
@@ -55,6 +56,12 @@ internal static class VerifyCommand
             Console.WriteLine(string.Create(Show.Invariant, $"{Verb.Describe(finding.Condition)}: segment {finding.Segment}, offset {finding.Offset}{(finding.Lsn > 0 ? $", LSN {finding.Lsn}" : string.Empty)}: {finding.Message}"));
         }
 
+        Console.WriteLine(Durability(report));
+        if (report.PendingRepair is { } intent)
+        {
+            Console.WriteLine($"repair: a repair was cut short by a crash ({intent}); the next open or 'truthdb repair --dir {directory} --yes' completes it");
+        }
+
         if (report.IsClean)
         {
             Console.WriteLine($"verify: clean ({report.Segments.Count} segment(s), {report.Records} record(s))");
@@ -62,8 +69,20 @@ internal static class VerifyCommand
         }
 
         Console.WriteLine(report.IsRecoverable
-            ? $"verify: {Verb.Describe(report.Condition)}: {report.Findings.Count} problem(s), {report.Records} valid record(s); opening the log truncates the damaged tail (no durable record lost)"
-            : $"verify: {Verb.Describe(report.Condition)}: {report.Findings.Count} problem(s), {report.Records} valid record(s); the log is corrupted");
+            ? $"verify: {Verb.Describe(report.Condition)}: {report.Findings.Count} problem(s), {report.Records} valid record(s); opening the log truncates the damaged tail (no record that evidence proves durable is lost)"
+            : $"verify: {Verb.Describe(report.Condition)}: {report.Findings.Count} problem(s), {report.Records} valid record(s); the log is corrupted: opening refuses; 'truthdb repair --dir {directory}' shows how it would cut the log");
         return report.IsRecoverable ? ExitCodes.TailDamage : ExitCodes.Corruption;
+    }
+
+    // Exactly what the files prove about durability, and from which evidence.
+    private static string Durability(VerifyReport report)
+    {
+        if (report.ProvenDurableLsn <= 0)
+        {
+            return "durability: no persisted evidence proves any LSN durable (no clean-close note or watermark mirror of this log, no seal trailer, no synced-LSN field)";
+        }
+
+        var first = report.Segments.Count > 0 ? Math.Min(report.Segments[0].FirstLsn, report.ProvenDurableLsn) : 1;
+        return string.Create(Show.Invariant, $"durability: LSNs {first} to {report.ProvenDurableLsn} proven durable by {report.ProvenDurableBy}");
     }
 }

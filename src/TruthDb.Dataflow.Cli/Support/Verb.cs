@@ -59,6 +59,7 @@ internal static class Verb
         LogCondition.ForeignFrame => "frame from another log",
         LogCondition.OutOfSequence => "out of sequence",
         LogCondition.DamagedSegment => "damaged segment",
+        LogCondition.DurableRecordDamaged => "durable record damaged",
         _ => condition.ToString(),
     };
 }

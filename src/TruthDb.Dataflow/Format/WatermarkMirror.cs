@@ -4,9 +4,9 @@ namespace TruthDb.Dataflow.Format;
 
 /// <summary>
 /// The layout of <c>truthdb.watermarks</c>: the writer's published watermarks, mirrored into a small
-/// shared memory-mapped file so that readers in other processes (which must not take the writer's
-/// lock) know how far they may read. It is not a durability file: it is never synced, and after a
-/// crash it may lag (never lead) what recovery finds.
+/// file that readers in other processes (which must not take the writer's lock) map to know how far
+/// they may read. It is not a durability file: the writer syncs it only when it creates it, and after
+/// a crash it may lag (never lead) what recovery finds.
 /// <code>
 ///  0  8  magic "TDBWMK\r\n"
 ///  8 16  log id
@@ -14,8 +14,9 @@ namespace TruthDb.Dataflow.Format;
 /// 32  8  durable LSN
 /// 40  8  1 while a writer has the log open, 0 after it closed
 /// </code>
-/// The LSN words are 8-byte aligned and stored atomically, written LSN before durable LSN (so a reader
-/// that reads durable first, then written, never sees durable &gt; written), each after the data it covers.
+/// The LSN words are 8-byte aligned, each stored with one 8-byte write, written LSN before durable
+/// LSN (so a reader that reads durable first, then written, never sees durable &gt; written), each
+/// after the data it covers.
 /// </summary>
 internal static class WatermarkMirror
 {

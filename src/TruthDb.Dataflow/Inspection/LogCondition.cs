@@ -7,15 +7,16 @@ public enum LogCondition
     Clean,
 
     /// <summary>
-    /// The last segment ends in a bad frame (garbage, a cut-off or torn write) and no later frame
-    /// proves that it was durable: what a crash leaves. Opening the log truncates it.
+    /// The last segment ends in a bad frame (garbage, a cut-off or torn write) and nothing proves that
+    /// it was durable (no later frame's synced-LSN field, no clean-close note or watermark mirror of
+    /// this log): what a crash leaves. Opening the log truncates it.
     /// </summary>
     TornTail,
 
     /// <summary>
     /// The last segment has zeros where its next frame should be and non-zero bytes after them, none
-    /// of which proves a lost record was durable: pages written before a crash that never reached the
-    /// disk. Opening the log truncates it.
+    /// of which (nor the clean-close note or the watermark mirror) proves a lost record was durable:
+    /// pages written before a crash that never reached the disk. Opening the log truncates it.
     /// </summary>
     ZeroFilledTail,
 
@@ -40,4 +41,11 @@ public enum LogCondition
 
     /// <summary>A segment file that is not a valid segment: damaged header, bad segment size, or a file shorter than its segment size.</summary>
     DamagedSegment,
+
+    /// <summary>
+    /// The end of the log is damaged or missing below what persisted evidence proves durable: the
+    /// clean-close note or the watermark mirror of this log vouches for an LSN past the last valid
+    /// frame. Opening refuses; <c>truthdb repair</c> cuts the log there.
+    /// </summary>
+    DurableRecordDamaged,
 }

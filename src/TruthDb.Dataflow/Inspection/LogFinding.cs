@@ -26,7 +26,7 @@ public sealed class LogFinding
     public long Lsn { get; }
 
     /// <summary>
-    /// True when opening the log repairs it by truncating a tail that was never acknowledged as
+    /// True when opening the log repairs it by truncating a tail that no persisted evidence proves
     /// durable (a torn or zero-filled tail); false when opening refuses or records are lost.
     /// </summary>
     public bool Recoverable { get; }

@@ -9,11 +9,17 @@ public static partial class LogInspector
 {
     // Reads every segment in order; adds findings when asked. Mirrors LogRecovery's checks, but goes on
     // past a problem (to report everything) and never writes.
-    private static List<SegmentSummary> Scan(FileSystemStorage storage, bool readSealedFrames, List<LogFinding>? findings)
+    private static List<SegmentSummary> Scan(IWalStorage storage, bool readSealedFrames, List<LogFinding>? findings) =>
+        Scan(storage, readSealedFrames, findings, out _);
+
+    // The evidence is read before the segments: on a log a writer is appending to, it then never
+    // vouches for more than the segments read afterwards hold.
+    private static List<SegmentSummary> Scan(IWalStorage storage, bool readSealedFrames, List<LogFinding>? findings, out ScanContext context)
     {
+        var evidence = DurabilityEvidence.Read(storage);
         var names = ListSegments(storage);
         var segments = new List<SegmentSummary>(names.Count);
-        var context = new ScanContext(findings ?? [], readSealedFrames) { LogId = MajorityLogId(storage, names) };
+        context = new ScanContext(findings ?? [], readSealedFrames, evidence) { LogId = MajorityLogId(storage, names) };
         for (var i = 0; i < names.Count; i++)
         {
             var firstLsn = SegmentNames.TryParseSegment(names[i], out var parsed) ? parsed : 0;
@@ -29,7 +35,7 @@ public static partial class LogInspector
 
     // The log id most segment headers carry (the first segment's on a tie, as the engine takes it), so
     // that a foreign file is reported as foreign even when it replaced the first segment.
-    private static LogId? MajorityLogId(FileSystemStorage storage, List<string> names)
+    private static LogId? MajorityLogId(IWalStorage storage, List<string> names)
     {
         var counts = new Dictionary<LogId, int>();
         LogId? best = null;
@@ -110,6 +116,11 @@ public static partial class LogInspector
                 "the seal trailer of a sealed segment (not the last one) is missing or damaged");
         }
 
+        if (last)
+        {
+            context.Bound = context.Evidence.Bound(header.LogId);
+        }
+
         if (isSealed && !last && !context.ReadSealedFrames)
         {
             summary.LastLsn = trailerLast;
@@ -136,69 +147,69 @@ public static partial class LogInspector
         summary.KnownDurableLsn = isSealed ? trailerLast : Math.Min(maxSynced, lastLsn);
         if (isSealed)
         {
-            CheckSealed(summary, status, trailerLast, trailerEnd, context);
+            if (CheckSealed(summary, status, trailerLast, trailerEnd, context) && last)
+            {
+                CheckTail(file, summary, seed, recordsEnd, status, isSealed: true, context);
+            }
+
             return trailerLast + 1;
         }
 
-        if (last && stop < recordsEnd)
+        if (last)
         {
-            CheckTail(file, summary, seed, recordsEnd, status, context);
+            CheckTail(file, summary, seed, recordsEnd, status, isSealed: false, context);
         }
 
         return lastLsn + 1;
     }
 
-    private static void CheckSealed(SegmentSummary summary, FrameStatus status, long trailerLast, long trailerEnd, ScanContext context)
+    // True when the sealed segment's frames match its trailer.
+    private static bool CheckSealed(SegmentSummary summary, FrameStatus status, long trailerLast, long trailerEnd, ScanContext context)
     {
         var stop = summary.RecordsEnd;
         var missing = summary.LastLsn + 1;
         if (stop == trailerEnd && summary.LastLsn == trailerLast)
         {
-            return;
+            return true;
         }
 
         if (stop < trailerEnd)
         {
             context.Add(status == FrameStatus.OutOfSequence ? LogCondition.OutOfSequence : LogCondition.MidLogCorruption, summary.Name, stop, missing,
-                $"the frame of LSN {missing} is {Describe(status)} inside a sealed segment (sealed at LSN {trailerLast}, records end at offset {trailerEnd}): LSNs {missing} to {trailerLast} cannot be read");
-            return;
+                $"the frame of LSN {missing} is {TailRule.Describe(status)} inside a sealed segment (sealed at LSN {trailerLast}, records end at offset {trailerEnd}): LSNs {missing} to {trailerLast} cannot be read");
+            return false;
         }
 
         context.Add(LogCondition.MidLogCorruption, summary.Name, stop, missing,
             $"the segment is sealed at LSN {trailerLast} (records end at offset {trailerEnd}), but its frames end at LSN {summary.LastLsn}, offset {stop}");
+        return false;
     }
 
-    // The last, unsealed segment stopped at a bad frame before the end of its record area: the end of
-    // the log, a torn or zero-filled tail, or corruption (recovery's rule, docs/format.md section 12).
-    private static void CheckTail(IStorageFile file, SegmentSummary summary, uint seed, long recordsEnd, FrameStatus status, ScanContext context)
+    // What follows the last valid frame of the last segment: the clean end of the log, a torn or
+    // zero-filled tail, or a durable record damaged (TailRule, the rule recovery applies).
+    private static void CheckTail(IStorageFile file, SegmentSummary summary, uint seed, long recordsEnd, FrameStatus status, bool isSealed, ScanContext context)
     {
         var stop = summary.RecordsEnd;
         var missing = summary.LastLsn + 1;
-        var scan = TailScan.Run(file, seed, stop, recordsEnd, missing);
-        if (scan.ProvesCorruption)
+        var verdict = TailRule.Judge(file, seed, stop, recordsEnd, summary.LastLsn, status, isSealed, context.Bound, scan: true);
+        switch (verdict.Kind)
         {
-            context.Add(status == FrameStatus.OutOfSequence ? LogCondition.OutOfSequence : LogCondition.MidLogCorruption, summary.Name, stop, missing,
-                $"the frame of LSN {missing} is {Describe(status)}, but the valid frame of LSN {scan.CorruptionWitnessLsn} at offset {scan.CorruptionWitnessOffset} was written after LSN {missing} was durable: a durable record is damaged (opening refuses)");
-            return;
+            case TailKind.ProvenDurable:
+                context.Add(LogCondition.DurableRecordDamaged, summary.Name, stop, missing, verdict.Problem + " (opening refuses)");
+                return;
+            case TailKind.WitnessedDurable:
+                context.Add(status == FrameStatus.OutOfSequence ? LogCondition.OutOfSequence : LogCondition.MidLogCorruption, summary.Name, stop, missing,
+                    verdict.Problem + ": a durable record is damaged (opening refuses)");
+                return;
+            case TailKind.Torn:
+                var condition = status == FrameStatus.OutOfSequence ? LogCondition.OutOfSequence
+                    : verdict.ZeroHead ? LogCondition.ZeroFilledTail
+                    : LogCondition.TornTail;
+                var lsns = verdict.MaxLsnSeen >= missing ? $"LSNs {missing} to {verdict.MaxLsnSeen}" : $"LSN {missing} at most";
+                context.Add(condition, summary.Name, stop, missing, recoverable: true,
+                    $"{verdict.Problem}, so opening the log truncates {verdict.DirtyEnd - stop} bytes from offset {stop} ({lsns})");
+                return;
         }
-
-        var dirtyEnd = Math.Max(scan.LastNonZeroEnd, scan.LastFrameEnd);
-        if (dirtyEnd <= stop)
-        {
-            // Zeros to the end of the record area: the clean end of the log.
-            return;
-        }
-
-        Span<byte> head = stackalloc byte[FrameCodec.HeaderLength];
-        var read = file.ReadFully(stop, head);
-        var zeroHead = !head[..read].ContainsAnyExcept((byte)0);
-        var condition = status == FrameStatus.OutOfSequence ? LogCondition.OutOfSequence
-            : zeroHead ? LogCondition.ZeroFilledTail
-            : LogCondition.TornTail;
-        var lsns = scan.MaxLsnSeen >= missing ? $"LSNs {missing} to {scan.MaxLsnSeen}" : $"LSN {missing} at most";
-        var what = zeroHead ? "zeros where the frame of LSN " + missing + " should be, with non-zero bytes after them" : $"the frame of LSN {missing} is {Describe(status)}";
-        context.Add(condition, summary.Name, stop, missing, recoverable: true,
-            $"{what}; no later frame records it as durable, so opening the log truncates {dirtyEnd - stop} bytes from offset {stop} ({lsns}, never acknowledged as durable)");
     }
 
     private static bool TryReadTrailer(IStorageFile file, SegmentHeader header, out long lastLsn, out long recordsEnd)
@@ -210,9 +221,14 @@ public static partial class LogInspector
             && lastLsn >= header.FirstLsn - 1 && recordsEnd >= SegmentLayout.RecordsStart && recordsEnd <= offset;
     }
 
-    private sealed class ScanContext(List<LogFinding> findings, bool readSealedFrames)
+    private sealed class ScanContext(List<LogFinding> findings, bool readSealedFrames, DurabilityEvidence evidence)
     {
         public bool ReadSealedFrames { get; } = readSealedFrames;
+
+        public DurabilityEvidence Evidence { get; } = evidence;
+
+        /// <summary>What the note and the mirror prove for the log of the last segment.</summary>
+        public (long Lsn, string Source) Bound { get; set; } = (0, string.Empty);
 
         public LogId? LogId { get; set; }
 

@@ -21,10 +21,21 @@ public static partial class LogInspector
     /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
     public static VerifyReport Verify(string directory)
     {
-        var storage = OpenStorage(directory);
+        return VerifyStorage(OpenStorage(directory));
+    }
+
+    /// <summary>Verifies the log in <paramref name="storage"/> (read-only).</summary>
+    internal static VerifyReport VerifyStorage(IWalStorage storage)
+    {
         var findings = new List<LogFinding>();
-        var segments = Scan(storage, readSealedFrames: true, findings);
-        return new VerifyReport(storage.DirectoryPath, segments, findings);
+        var segments = Scan(storage, readSealedFrames: true, findings, out var context);
+        var (proven, provenBy) = ProvenDurable(segments, context);
+        return new VerifyReport(storage.DirectoryPath, segments, findings)
+        {
+            ProvenDurableLsn = proven,
+            ProvenDurableBy = provenBy,
+            PendingRepair = Repair.LogRepair.PendingIntentName(storage),
+        };
     }
 
     /// <summary>
@@ -79,6 +90,24 @@ public static partial class LogInspector
         return DumpSegments(storage, names);
     }
 
+    // The highest LSN any persisted evidence proves durable, and which: the clean-close note or the
+    // watermark mirror (of this log), a seal trailer, or a frame's synced-LSN field.
+    private static (long Lsn, string Source) ProvenDurable(List<SegmentSummary> segments, ScanContext context)
+    {
+        var best = context.LogId is { } logId ? context.Evidence.Bound(logId) : (0, string.Empty);
+        foreach (var segment in segments)
+        {
+            if (segment.KnownDurableLsn > best.Lsn)
+            {
+                best = (segment.KnownDurableLsn, segment.IsSealed
+                    ? $"the seal trailer of segment {segment.Name}"
+                    : $"the synced-LSN field of a frame in segment {segment.Name}");
+            }
+        }
+
+        return best;
+    }
+
     private static FileSystemStorage OpenStorage(string directory)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
@@ -90,7 +119,7 @@ public static partial class LogInspector
         return new FileSystemStorage(directory);
     }
 
-    private static List<string> ListSegments(FileSystemStorage storage)
+    private static List<string> ListSegments(IWalStorage storage)
     {
         var names = new List<string>();
         foreach (var name in storage.ListFiles())
@@ -105,14 +134,6 @@ public static partial class LogInspector
         names.Sort(StringComparer.Ordinal);
         return names;
     }
-
-    private static string Describe(FrameStatus status) => status switch
-    {
-        FrameStatus.Truncated => "cut off (its length runs past the record area or the file)",
-        FrameStatus.ChecksumMismatch => "damaged (checksum mismatch: zeros, garbage or a torn write)",
-        FrameStatus.OutOfSequence => "out of sequence (a frame of this log with another LSN)",
-        _ => status.ToString(),
-    };
 
     private static FrameCheck ToCheck(FrameStatus status) => status switch
     {

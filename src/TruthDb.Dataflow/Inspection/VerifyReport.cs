@@ -19,6 +19,22 @@ public sealed class VerifyReport
     /// <summary>Every problem found, in log order; empty when the log is clean.</summary>
     public IReadOnlyList<LogFinding> Findings { get; }
 
+    /// <summary>
+    /// The highest LSN that persisted evidence proves durable (0 when nothing does): the clean-close
+    /// note or the watermark mirror of this log, a seal trailer, or a frame's synced-LSN field. Every
+    /// LSN of the log up to it was durable at some point; a finding at or below it is corruption.
+    /// </summary>
+    public long ProvenDurableLsn { get; internal init; }
+
+    /// <summary>Which evidence proves <see cref="ProvenDurableLsn"/>, in words (empty when nothing does).</summary>
+    public string ProvenDurableBy { get; internal init; } = string.Empty;
+
+    /// <summary>
+    /// The intent file (<c>repair-NNNN.intent</c>) of a repair that a crash cut short, or null. Until the
+    /// next open or <c>truthdb repair --yes</c> completes it, the segments may be half cut.
+    /// </summary>
+    public string? PendingRepair { get; internal init; }
+
     /// <summary>True when nothing is wrong.</summary>
     public bool IsClean => Findings.Count == 0;
 

@@ -101,7 +101,7 @@ internal sealed class DirectoryReadSource : IReadSource, IDisposable
                 return;
             }
 
-            problem = _end.Check(_storage, segments[^1], Seed, _mirror.TryRead(out var closed) ? closed : null);
+            problem = _end.Check(_storage, segments[^1], _logId, _mirror.TryRead(out var closed) ? closed : null);
         }
 
         if (problem is not null)

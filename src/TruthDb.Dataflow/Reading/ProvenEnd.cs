@@ -82,13 +82,13 @@ internal sealed class ProvenEnd
     /// </summary>
     /// <param name="storage">The log directory.</param>
     /// <param name="last">The segment <see cref="Advance"/> read.</param>
-    /// <param name="seed">The log's checksum seed.</param>
+    /// <param name="logId">The log's id (a clean-close note of another log proves nothing).</param>
     /// <param name="closedMirror">The mirror of a writer that closed the log, if there is one.</param>
-    public Exception? Check(FileSystemStorage storage, SegmentInfo last, uint seed, MirrorWords? closedMirror)
+    public Exception? Check(FileSystemStorage storage, SegmentInfo last, LogId logId, MirrorWords? closedMirror)
     {
         if (!_checked)
         {
-            _problem = Find(storage, last, seed, closedMirror);
+            _problem = Find(storage, last, logId, closedMirror);
             _checked = true;
         }
 
@@ -102,14 +102,14 @@ internal sealed class ProvenEnd
         return file.ReadFully(from, span) == span.Length && !span.ContainsAnyExcept((byte)0);
     }
 
-    private Exception? Find(FileSystemStorage storage, SegmentInfo last, uint seed, MirrorWords? closedMirror)
+    private Exception? Find(FileSystemStorage storage, SegmentInfo last, LogId logId, MirrorWords? closedMirror)
     {
         var lastLsn = LastLsn;
         var at = string.Create(CultureInfo.InvariantCulture, $"the frame of LSN {_nextLsn} {Describe(_status)}");
         var note = CleanClose.TryDecode(AtomicFile.Read(storage, CleanClose.FileName) ?? []);
-        if (note is { } clean)
+        if (note is { } clean && clean.LogId.Equals(logId))
         {
-            if (clean == (last.FirstLsn, lastLsn, _offset))
+            if ((clean.SegmentFirstLsn, clean.LastLsn, clean.RecordsEnd) == (last.FirstLsn, lastLsn, _offset))
             {
                 return null;
             }
@@ -130,7 +130,7 @@ internal sealed class ProvenEnd
         using var file = storage.Open(last.Name, writable: false);
         var end = SegmentLayout.RecordsEnd(last.Size);
         Span<byte> trailer = stackalloc byte[FrameCodec.TrailerLength];
-        if (FrameCodec.TryDecodeTrailer(trailer[..file.ReadFully(end, trailer)], seed, out var sealedLast, out var sealedEnd)
+        if (FrameCodec.TryDecodeTrailer(trailer[..file.ReadFully(end, trailer)], logId.Seed, out var sealedLast, out var sealedEnd)
             && sealedLast == lastLsn && sealedEnd == _offset)
         {
             return null;

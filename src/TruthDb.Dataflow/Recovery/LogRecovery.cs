@@ -19,15 +19,32 @@ namespace TruthDb.Dataflow.Recovery;
 /// <item>Sealed segments (all but the last): written and synced before the next segment was
 /// created. Their headers and seal trailers are validated, and consecutive segments must continue
 /// each other's LSNs; anything else is corruption and opening refuses.</item>
-/// <item>The last segment: frames are validated in order. At the first bad frame (zeros, garbage,
-/// a cut-off or torn frame) the rest of the record area is scanned for frames of this log with a
-/// later LSN. If one of them was written when the bad record was already durable (its synced-LSN
-/// field says so), a durable record is damaged: corruption, opening refuses naming segment and
-/// offset. Otherwise the bad frame and everything after it were never acknowledged as durable — a
-/// torn tail: the frames of it that still validate are zeroed (so they can never come back after
-/// their LSNs are reused), the segment is synced, and what was dropped is logged.</item>
+/// <item>The last segment: frames are validated in order, and what follows the last valid frame is
+/// judged by <see cref="TailRule"/>: when persisted evidence (the clean-close note, the watermark
+/// mirror's durable LSN, a later frame's synced-LSN field, a seal trailer) proves a record past it
+/// durable, a durable record is damaged or missing: corruption, opening refuses naming segment, offset
+/// and LSN, and changes nothing. Otherwise the bad frame and everything after it were never proven
+/// durable — a torn tail: the frames of it that still validate are zeroed (so they can never come back
+/// after their LSNs are reused), the segment is synced, and what was dropped is logged (event 3).</item>
 /// </list>
-/// Recovery writes nothing else, so a crash during recovery followed by a second recovery gives the
+/// Order of operations, and what a crash at each point leaves:
+/// <list type="number">
+/// <item>Complete a repair whose intent is durable (<see cref="Repair.LogRepair"/>: every step of it is
+/// idempotent, so a crash here is completed by the next open again).</item>
+/// <item>Read the evidence (note, mirror), delete leftovers (prepared segments, <c>*.new</c>, orphan
+/// indexes, segments below the retention point), sync the directory. A crash: the same log, fewer
+/// leftovers.</item>
+/// <item>Validate every segment and judge the tail. Nothing is written: a refusal leaves the note and
+/// the mirror in place, so the next open refuses again.</item>
+/// <item>Delete the clean-close note and sync the directory, before anything is written to a segment:
+/// a note left behind would vouch for a tail that later writes and a crash may have torn. A crash
+/// before: the next open decides the same; after: the same without the note, which vouched for no
+/// more than the segment holds.</item>
+/// <item>Zero the torn tail (if any), sync the segment. A crash: the next open finds the same torn tail
+/// (or part of it), with the same evidence, and truncates it.</item>
+/// </list>
+/// Recovery writes nothing else (the mirror is rewritten by the writer afterwards, with the recovered
+/// last LSN, which recovery synced), so a crash during recovery followed by a second recovery gives the
 /// same log (idempotent).
 /// </remarks>
 internal static partial class LogRecovery
@@ -35,16 +52,18 @@ internal static partial class LogRecovery
     /// <summary>Creates or recovers the log in <paramref name="storage"/>.</summary>
     public static RecoveredLog Recover(IWalStorage storage, WalOptions options, ILogger logger)
     {
+        // A repair whose intent is durable is completed first: the log is the old one or the repaired
+        // one, never a mix (Repair/LogRepair.Steps.cs).
+        if (Repair.LogRepair.CompleteInterrupted(storage) is { } repair)
+        {
+            LogRepairCompleted(logger, storage.DirectoryPath, repair.Number, repair.Segment, repair.Offset, repair.FirstRemovedLsn, repair.LastRemovedLsn);
+        }
+
         var firstRetained = ReadRetentionPoint(storage);
 
-        // Take the clean-close note and delete it (durably, below) before anything is written: a
-        // note left behind would vouch for a tail that later writes and a crash may have torn.
-        var cleanBytes = AtomicFile.Read(storage, CleanClose.FileName);
-        var clean = cleanBytes is null ? null : CleanClose.TryDecode(cleanBytes);
-        if (cleanBytes is not null)
-        {
-            storage.Delete(CleanClose.FileName);
-        }
+        // The evidence is read before anything else and kept until the decision is made (a refused
+        // open must leave it, so the next open refuses again).
+        var evidence = DurabilityEvidence.Read(storage);
 
         var segments = new List<SegmentInfo>();
         foreach (var name in storage.ListFiles())
@@ -76,6 +95,9 @@ internal static partial class LogRecovery
                     $"retention kept the log from LSN {firstRetained}, but no segment is left (the directory was emptied by something else)");
             }
 
+            // Evidence without a segment cannot be tied to a log: the new log gets a new id, which no
+            // old note or mirror carries. The note goes before anything is written.
+            DeleteNote(storage, evidence);
             return Create(storage, options, logger);
         }
 
@@ -88,7 +110,18 @@ internal static partial class LogRecovery
         }
 
         storage.SyncDirectory();
-        return RecoverExisting(storage, segments, clean, logger);
+        return RecoverExisting(storage, segments, evidence, logger);
+    }
+
+    // Durably, before anything is written: a note left behind would vouch for a tail that later writes
+    // and a crash may have torn.
+    private static void DeleteNote(IWalStorage storage, DurabilityEvidence evidence)
+    {
+        if (evidence.NotePresent)
+        {
+            storage.Delete(CleanClose.FileName);
+            storage.SyncDirectory();
+        }
     }
 
     // Sparse indexes are sidecars: one whose segment is gone was left by an interrupted retention.
@@ -144,7 +177,7 @@ internal static partial class LogRecovery
         return new RecoveredLog(logId, [new SegmentInfo(1, options.SegmentSize, created)], file, SegmentLayout.RecordsStart, 0, false, SparseIndex.Empty(1));
     }
 
-    private static RecoveredLog RecoverExisting(IWalStorage storage, List<SegmentInfo> found, (long SegmentFirstLsn, long LastLsn, long RecordsEnd)? clean, ILogger logger)
+    private static RecoveredLog RecoverExisting(IWalStorage storage, List<SegmentInfo> found, DurabilityEvidence evidence, ILogger logger)
     {
         var segments = new SegmentInfo[found.Count];
         LogId? logId = null;
@@ -167,7 +200,7 @@ internal static partial class LogRecovery
 
                 if (last)
                 {
-                    return RecoverTail(storage, file, header, segments, clean, logger);
+                    return RecoverTail(storage, file, header, segments, evidence, logger);
                 }
 
                 expectedFirst = ReadTrailer(file, name, header).LastLsn + 1;
@@ -230,7 +263,7 @@ internal static partial class LogRecovery
         return (lastLsn, recordsEnd);
     }
 
-    private static RecoveredLog RecoverTail(IWalStorage storage, IStorageFile file, SegmentHeader header, SegmentInfo[] segments, (long SegmentFirstLsn, long LastLsn, long RecordsEnd)? clean, ILogger logger)
+    private static RecoveredLog RecoverTail(IWalStorage storage, IStorageFile file, SegmentHeader header, SegmentInfo[] segments, DurabilityEvidence evidence, ILogger logger)
     {
         var name = segments[^1].Name;
         var seed = header.LogId.Seed;
@@ -258,16 +291,27 @@ internal static partial class LogRecovery
         var sealedTrailer = TryReadTrailer(file, header, out var trailerLast, out var trailerEnd);
         if (sealedTrailer && (trailerLast != lastLsn || trailerEnd != offset))
         {
-            throw new WalCorruptedException(name, offset,
-                $"the segment is sealed at LSN {trailerLast} (records end at offset {trailerEnd}), but its records end at LSN {lastLsn}, offset {offset}: frame is {Describe(status)}");
+            throw new WalCorruptedException(name, offset, lastLsn + 1,
+                $"the segment is sealed at LSN {trailerLast} (records end at offset {trailerEnd}), but its records end at LSN {lastLsn}, offset {offset}: frame is {TailRule.Describe(status)}");
         }
 
         // After a clean close that ended exactly here, nothing can follow the last frame: skip the scan.
-        var closedCleanly = clean == (header.FirstLsn, lastLsn, offset);
-        long truncated = 0;
-        if (!sealedTrailer && !closedCleanly && offset < recordsEnd)
+        var closedCleanly = evidence.Note is { } note && note.LogId.Equals(header.LogId) && (note.SegmentFirstLsn, note.LastLsn, note.RecordsEnd) == (header.FirstLsn, lastLsn, offset);
+        var verdict = TailRule.Judge(file, seed, offset, recordsEnd, lastLsn, status, sealedTrailer, evidence.Bound(header.LogId), scan: !closedCleanly);
+        if (verdict.IsCorruption)
         {
-            truncated = RepairTornTail(file, name, seed, offset, recordsEnd, lastLsn + 1, status, logger);
+            throw new WalCorruptedException(name, offset, lastLsn + 1, verdict.Problem + " (a durable record is damaged)");
+        }
+
+        DeleteNote(storage, evidence);
+        long truncated = 0;
+        if (verdict.Kind == TailKind.Torn)
+        {
+            // Zero the torn tail: frames past the damage that still validate could otherwise come back
+            // once their LSNs are reused, and a clean tail makes the next recovery find nothing to report.
+            Zero(file, offset, verdict.DirtyEnd);
+            truncated = verdict.LastNonZeroEnd - offset;
+            LogTornTail(logger, name, offset, truncated, lastLsn + 1, Math.Max(verdict.MaxLsnSeen, lastLsn + 1), verdict.Problem);
         }
 
         // Whatever the previous process wrote may still be only in the page cache: make the recovered
@@ -275,31 +319,6 @@ internal static partial class LogRecovery
         file.DataSync();
         LogRecovered(logger, storage.DirectoryPath, segments.Length, segments[0].FirstLsn, lastLsn);
         return new RecoveredLog(header.LogId, segments, file, offset, lastLsn, sealedTrailer, index) { TruncatedBytes = truncated };
-    }
-
-    // Returns the bytes of torn tail dropped.
-    private static long RepairTornTail(IStorageFile file, string name, uint seed, long offset, long recordsEnd, long missingLsn, FrameStatus status, ILogger logger)
-    {
-        var scan = TailScan.Run(file, seed, offset, recordsEnd, missingLsn);
-        if (scan.ProvesCorruption)
-        {
-            throw new WalCorruptedException(name, offset,
-                $"the frame of LSN {missingLsn} is {Describe(status)}, but the valid frame of LSN {scan.CorruptionWitnessLsn} at offset {scan.CorruptionWitnessOffset} was written after LSN {missingLsn} was durable (mid-log corruption; repair is a separate, explicit action)");
-        }
-
-        var dirtyEnd = Math.Max(scan.LastNonZeroEnd, scan.LastFrameEnd);
-        if (dirtyEnd <= offset)
-        {
-            return 0;
-        }
-
-        // Zero the torn tail: frames past the damage that still validate could otherwise come back once
-        // their LSNs are reused, and a clean tail makes the next recovery find nothing to report.
-        Zero(file, offset, dirtyEnd);
-
-        LogTornTail(logger, name, offset, scan.LastNonZeroEnd - offset, missingLsn,
-            scan.MaxLsnSeen >= missingLsn ? scan.MaxLsnSeen : missingLsn, Describe(status));
-        return scan.LastNonZeroEnd - offset;
     }
 
     private static bool TryReadTrailer(IStorageFile file, SegmentHeader header, out long lastLsn, out long recordsEnd)
@@ -318,22 +337,17 @@ internal static partial class LogRecovery
         }
     }
 
-    private static string Describe(FrameStatus status) => status switch
-    {
-        FrameStatus.Truncated => "cut off (its length runs past the record area)",
-        FrameStatus.ChecksumMismatch => "damaged (checksum mismatch: zeros, garbage or a torn write)",
-        FrameStatus.OutOfSequence => "out of sequence (an LSN that does not continue the log)",
-        _ => status.ToString(),
-    };
-
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Created a new log in '{Directory}' (log id {LogId}).")]
     private static partial void LogCreated(ILogger logger, string directory, LogId logId);
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Recovered the log in '{Directory}': {Segments} segment(s), LSNs {FirstLsn} to {LastLsn}.")]
     private static partial void LogRecovered(ILogger logger, string directory, int segments, long firstLsn, long lastLsn);
 
-    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "Recovery truncated the torn tail of segment '{Segment}' at offset {Offset}: dropped {Bytes} bytes holding LSNs {FromLsn} to {ToLsn} at most; no later frame records any of them as durable (the first bad frame was {Problem}).")]
+    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "Recovery truncated the torn tail of segment '{Segment}' at offset {Offset}: dropped {Bytes} bytes holding LSNs {FromLsn} to {ToLsn} at most, none of them proven durable: {Problem}.")]
     private static partial void LogTornTail(ILogger logger, string segment, long offset, long bytes, long fromLsn, long toLsn, string problem);
+
+    [LoggerMessage(EventId = 6, Level = LogLevel.Warning, Message = "Recovery completed repair {Number} of the log in '{Directory}', which a crash had cut short: the log is cut in segment '{Segment}' at offset {Offset}; LSNs {FromLsn} to {ToLsn} at most are in quarantine.")]
+    private static partial void LogRepairCompleted(ILogger logger, string directory, int number, string segment, long offset, long fromLsn, long toLsn);
 
     private static bool IsCursorTemporary(string name) =>
         Cursors.CursorFile.TryParseFileName(name[..^".new".Length], out _);

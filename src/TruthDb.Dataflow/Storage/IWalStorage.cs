@@ -51,13 +51,18 @@ internal interface IWalStorage
 
     /// <summary>
     /// Creates the shared watermark mirror for readers in other processes
-    /// (<see cref="Format.WatermarkMirror"/>), or returns null where there are no other processes
-    /// (a simulated storage).
+    /// (<see cref="Format.WatermarkMirror"/>), written in full and synced, or returns null where there
+    /// are no other processes (a simulated storage). Throws an <see cref="IOException"/> (or
+    /// <see cref="UnauthorizedAccessException"/>) when it cannot be created, a full disk say.
     /// </summary>
     IWatermarkMirror? CreateWatermarkMirror(Format.LogId logId, long lastLsn);
 }
 
-/// <summary>The writer's side of the shared watermark mirror.</summary>
+/// <summary>
+/// The writer's side of the shared watermark mirror. Every call may throw an <see cref="IOException"/>
+/// (a full disk, an IO error, the file shrunk, deleted or replaced by something else), never
+/// anything that ends the process.
+/// </summary>
 internal interface IWatermarkMirror : IDisposable
 {
     /// <summary>Mirrors the written watermark.</summary>
@@ -65,6 +70,9 @@ internal interface IWatermarkMirror : IDisposable
 
     /// <summary>Mirrors the durable watermark (after the written one).</summary>
     void Durable(long lsn);
+
+    /// <summary>Marks the log closed.</summary>
+    void Closed();
 }
 
 /// <summary>A read-only mapping of a whole file (at most 2 GiB).</summary>

@@ -207,7 +207,7 @@ internal sealed partial class LogWriter : IDisposable
         {
             try
             {
-                AtomicFile.Write(_storage, CleanClose.FileName, CleanClose.Encode(Segments[^1].FirstLsn, _writtenLsn, _writeOffset));
+                AtomicFile.Write(_storage, CleanClose.FileName, CleanClose.Encode(LogId, Segments[^1].FirstLsn, _writtenLsn, _writeOffset));
             }
             catch (IOException)
             {

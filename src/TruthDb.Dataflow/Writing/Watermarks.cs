@@ -11,7 +11,7 @@ internal sealed class Watermarks(long initial)
     private long _durable = initial;
     private TaskCompletionSource _changed = NewSignal();
     private volatile bool _closed;
-    private Storage.IWatermarkMirror? _mirror;
+    private MirrorPublisher? _mirror;
 
     /// <summary>The last LSN whose write returned.</summary>
     public long Written => Volatile.Read(ref _written);
@@ -23,7 +23,7 @@ internal sealed class Watermarks(long initial)
     public bool IsClosed => _closed;
 
     /// <summary>Mirrors every publish into <paramref name="mirror"/> too, for readers in other processes.</summary>
-    public void MirrorTo(Storage.IWatermarkMirror mirror) => _mirror = mirror;
+    public void MirrorTo(MirrorPublisher mirror) => _mirror = mirror;
 
     /// <summary>Publishes the written position (never moves back).</summary>
     public void PublishWritten(long lsn)

@@ -19,12 +19,14 @@ public sealed class VerifyTests : IDisposable
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Contains("verify: clean", result.Stdout);
         Assert.Contains("150 record(s)", result.Stdout);
+        Assert.Contains("durability: LSNs 1 to 150 proven durable by the clean-close note (truthdb.clean)", result.Stdout);
     }
 
     [Fact]
     public async Task Verify_TornLastFrame_ReportsTornTailAndOpenRepairsIt()
     {
         await _log.AppendAsync(10);
+        Evidence.RewindTo(_log.Dir, 9);
         var last = _log.Frame(10);
         _log.Write(last.Segment, last.Offset + 100, "garbage!"u8);
 
@@ -41,10 +43,47 @@ public sealed class VerifyTests : IDisposable
     }
 
     [Fact]
+    public async Task Verify_LastRecordOfCleanlyClosedLogFlipped_ExitsFourNamingTheCleanCloseNote()
+    {
+        await _log.AppendAsync(10);
+        var last = _log.Frame(10);
+        _log.FlipBit(last.Segment, last.Offset + 100);
+
+        var result = await VerifyAsync();
+        Assert.True(result.ExitCode == 4, result.ToString());
+        Assert.Contains($"durable record damaged: segment {last.Segment}, offset {last.Offset}, LSN 10", result.Stdout);
+        Assert.Contains("the clean-close note (truthdb.clean) proves every LSN up to 10 durable", result.Stdout);
+        Assert.Contains("durability: LSNs 1 to 10 proven durable by the clean-close note", result.Stdout);
+
+        // Opening refuses (and names repair), and leaves the log as it was: verify says the same again.
+        var append = await Truthdb.RunAsync(["append", "--dir", _log.Dir], [], Timeouts.Token());
+        Assert.True(append.ExitCode == 1, append.ToString());
+        Assert.Contains("LSN 10", append.Stderr);
+        Assert.Contains("truthdb repair", append.Stderr);
+        Assert.Equal(4, (await VerifyAsync()).ExitCode);
+    }
+
+    [Fact]
+    public async Task Verify_LastRecordFlippedAfterACrash_ExitsFourNamingTheWatermarkMirror()
+    {
+        // A crash after the sync of LSN 10 returned: no clean-close note, the mirror says 10 was durable.
+        await _log.AppendAsync(10);
+        Evidence.RewindTo(_log.Dir, 10);
+        var last = _log.Frame(10);
+        _log.FlipBit(last.Segment, last.Offset + 8);
+
+        var result = await VerifyAsync();
+        Assert.True(result.ExitCode == 4, result.ToString());
+        Assert.Contains($"durable record damaged: segment {last.Segment}, offset {last.Offset}, LSN 10", result.Stdout);
+        Assert.Contains("durability: LSNs 1 to 10 proven durable by the watermark mirror's durable LSN (truthdb.watermarks)", result.Stdout);
+    }
+
+    [Fact]
     public async Task Verify_LastFrameCutOff_ReportsTornTail()
     {
         // A write that reached the disk only in part: the frame's first half, zeros after it.
         await _log.AppendAsync(10);
+        Evidence.RewindTo(_log.Dir, 9);
         var last = _log.Frame(10);
         var half = last.FrameLength / 2;
         _log.Write(last.Segment, last.Offset + half, new byte[last.FrameLength - half]);
@@ -76,6 +115,7 @@ public sealed class VerifyTests : IDisposable
     public async Task Verify_ZeroedLastFrameWithStaleBytesAfter_ReportsZeroFilledTail()
     {
         await _log.AppendAsync(10);
+        Evidence.RewindTo(_log.Dir, 9);
         var last = _log.Frame(10);
         _log.Write(last.Segment, last.Offset, new byte[last.FrameLength]);
         _log.Write(last.Segment, last.Offset + 8192, "stale bytes of an unsynced page"u8);

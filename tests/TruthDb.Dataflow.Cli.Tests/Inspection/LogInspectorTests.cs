@@ -96,6 +96,8 @@ public sealed class LogInspectorTests : IDisposable
             await wal.AppendAsync(new byte[100]);
         }
 
+        // As if the process died before the sync of LSN 2 returned.
+        Support.Evidence.RewindTo(_dir, 1);
         var second = LogInspector.Dump(_dir).Last();
         using (var file = File.OpenHandle(Path.Combine(_dir, second.Segment), FileMode.Open, FileAccess.ReadWrite))
         {

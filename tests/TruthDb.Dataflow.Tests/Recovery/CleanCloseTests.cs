@@ -37,7 +37,8 @@ public sealed class CleanCloseTests
         }
 
         // A note claiming fewer records than there are (as if left behind by an older close).
-        TruthDb.Dataflow.Storage.AtomicFile.Write(storage, CleanClose.FileName, CleanClose.Encode(1, 2, SegmentLayout.RecordsStart + 2 * FrameCodec.FrameLength(100)));
+        Assert.True(SegmentHeader.TryRead(storage.ReadAllCurrent(SegmentNames.ForSegment(1)), out var header, out _));
+        TruthDb.Dataflow.Storage.AtomicFile.Write(storage, CleanClose.FileName, CleanClose.Encode(header.LogId, 1, 2, SegmentLayout.RecordsStart + 2 * FrameCodec.FrameLength(100)));
         var records = await LogChecks.RecoverAsync(storage);
         Assert.Equal(5, records.Count);
     }

@@ -1,0 +1,255 @@
+using System.Globalization;
+using TruthDb.Dataflow.Format;
+using TruthDb.Dataflow.Inspection;
+using TruthDb.Dataflow.Storage;
+
+namespace TruthDb.Dataflow.Repair;
+
+/// <summary>
+/// Explicit repair of a damaged log (<c>truthdb repair</c>): cuts the log at its first damage and moves
+/// every byte after the cut into quarantine files in the log directory, so that nothing is destroyed
+/// and the log opens again with the records before the damage. Opening never does this by itself: it
+/// refuses damage that may hold durable records (<see cref="WalCorruptedException"/>).
+/// </summary>
+/// <remarks>
+/// It lives apart from recovery: recovery runs at every open and may only drop what was never proven
+/// durable; repair removes records that may have been acknowledged, so it runs only when asked. It
+/// finds the damage with the same scan as <see cref="LogInspector.Verify"/> and applies its cut with
+/// the crash-safe steps of <c>LogRepair.Steps.cs</c>.
+/// </remarks>
+public static partial class LogRepair
+{
+    private const string RecordPrefix = "repair-";
+    private const string IntentExtension = ".intent";
+    private const string DoneExtension = ".done";
+    private const string QuarantineExtension = ".quarantine";
+
+    /// <summary>
+    /// What <see cref="Repair(string)"/> would do to the log in <paramref name="directory"/>, read-only:
+    /// takes no lock and changes nothing.
+    /// </summary>
+    /// <param name="directory">The log directory.</param>
+    /// <returns>The plan; <see cref="RepairPlan.IsNeeded"/> is false when there is nothing to repair.</returns>
+    /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
+    /// <exception cref="IOException">The log cannot be repaired by a cut (its first segment's header is damaged), or reading failed.</exception>
+    public static RepairPlan Plan(string directory)
+    {
+        var storage = OpenStorage(directory);
+        return PendingIntent(storage) is { } pending ? pending.Plan : PlanCut(storage).Plan;
+    }
+
+    /// <summary>
+    /// Repairs the log in <paramref name="directory"/>: takes the writer lock (fails while a writer has the
+    /// log open), completes a repair that a crash cut short, then cuts the log at its first damage and
+    /// moves everything after the cut into quarantine. A crash at any point leaves the old log or the
+    /// repaired one: the next repair, or the next open, completes a repair once its intent is durable.
+    /// </summary>
+    /// <param name="directory">The log directory.</param>
+    /// <returns>What was done; <see cref="RepairPlan.IsNeeded"/> is false when there was nothing to repair.</returns>
+    /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
+    /// <exception cref="IOException">A writer holds the log, the log cannot be repaired by a cut, or an IO operation failed.</exception>
+    public static RepairPlan Repair(string directory) => Repair(OpenStorage(directory));
+
+    /// <summary>Repairs the log in <paramref name="storage"/> (see <see cref="Repair(string)"/>).</summary>
+    internal static RepairPlan Repair(IWalStorage storage)
+    {
+        using var writerLock = storage.AcquireWriterLock();
+        var completed = CompleteInterrupted(storage);
+        var (plan, cutEnd) = PlanCut(storage);
+        if (!plan.IsNeeded)
+        {
+            return completed ?? plan;
+        }
+
+        Apply(storage, plan, cutEnd);
+        return plan;
+    }
+
+    /// <summary>
+    /// Completes a repair whose intent is durable but whose steps a crash may have cut short; called
+    /// with the writer lock held (by <see cref="Repair(IWalStorage)"/> and by recovery). Returns its plan,
+    /// or null when no repair was pending.
+    /// </summary>
+    internal static RepairPlan? CompleteInterrupted(IWalStorage storage)
+    {
+        if (PendingIntent(storage) is not { } pending)
+        {
+            return null;
+        }
+
+        Execute(storage, pending.Plan, pending.CutEnd);
+        return pending.Plan;
+    }
+
+    /// <summary>The name of the record of repair <paramref name="number"/> once it is complete.</summary>
+    internal static string RecordName(int number) => Prefix(number) + DoneExtension;
+
+    private static string IntentName(int number) => Prefix(number) + IntentExtension;
+
+    private static string Prefix(int number) => RecordPrefix + number.ToString("D4", CultureInfo.InvariantCulture);
+
+    /// <summary>The intent file of a repair that a crash cut short, or null.</summary>
+    internal static string? PendingIntentName(IWalStorage storage)
+    {
+        foreach (var name in storage.ListFiles())
+        {
+            if (name.StartsWith(RecordPrefix, StringComparison.Ordinal) && name.EndsWith(IntentExtension, StringComparison.Ordinal))
+            {
+                return name;
+            }
+        }
+
+        return null;
+    }
+
+    private static (RepairPlan Plan, long CutEnd)? PendingIntent(IWalStorage storage)
+    {
+        if (PendingIntentName(storage) is { } name)
+        {
+            var bytes = AtomicFile.Read(storage, name) ?? [];
+            return RepairRecord.TryDecode(storage.DirectoryPath, bytes)
+                ?? throw new IOException($"The record of an interrupted repair, '{name}' in '{storage.DirectoryPath}', is damaged: the repair cannot be completed. Nothing was changed.");
+        }
+
+        return null;
+    }
+
+    // Where the first damage is, and what cutting there removes. Read-only.
+    private static (RepairPlan Plan, long CutEnd) PlanCut(IWalStorage storage)
+    {
+        var report = LogInspector.VerifyStorage(storage);
+        if (report.IsClean)
+        {
+            return (new RepairPlan(storage.DirectoryPath), 0);
+        }
+
+        var segments = report.Segments;
+        var (index, offset, finding) = FirstDamage(report);
+        var cut = segments[index];
+        if (offset == 0 && index == 0)
+        {
+            throw new IOException(
+                $"Repair cannot cut the log in '{storage.DirectoryPath}': its first segment '{cut.Name}' is not a valid segment of the log ({finding}), so no part of the log can be kept. Nothing was changed; move the directory aside.");
+        }
+
+        var kept = offset == 0 ? segments[index - 1].LastLsn : finding.Lsn > 0 ? finding.Lsn - 1 : cut.LastLsn;
+        var number = NextNumber(storage);
+        var removed = new List<string>();
+        var quarantine = new List<string>();
+        long bytes = 0, cutEnd = 0, lastRemoved = report.ProvenDurableLsn;
+        if (offset > 0)
+        {
+            using var file = storage.Open(cut.Name, writable: false);
+            cutEnd = EndOfNonZero(file, offset);
+            if (cutEnd > offset)
+            {
+                quarantine.Add(QuarantineName(number, cut.Name, offset));
+                bytes += cutEnd - offset;
+            }
+
+            lastRemoved = Math.Max(lastRemoved, cut.IsSealed ? cut.KnownDurableLsn : 0);
+        }
+
+        for (var i = offset == 0 ? index : index + 1; i < segments.Count; i++)
+        {
+            removed.Add(segments[i].Name);
+            quarantine.Add(QuarantineName(number, segments[i].Name, 0));
+            bytes += segments[i].FileLength;
+            lastRemoved = Math.Max(lastRemoved, segments[i].LastLsn);
+        }
+
+        var plan = new RepairPlan(storage.DirectoryPath)
+        {
+            IsNeeded = true,
+            Damage = $"{finding.Condition} in segment {finding.Segment} at offset {finding.Offset}{(finding.Lsn > 0 ? $", LSN {finding.Lsn}" : string.Empty)}: {finding.Message}",
+            Number = number,
+            Segment = cut.Name,
+            Offset = offset,
+            KeptLastLsn = Math.Max(kept, 0),
+            LastRemovedLsn = lastRemoved,
+            RemovedSegments = removed,
+            QuarantineFiles = quarantine,
+            QuarantineBytes = bytes,
+        };
+        return (plan, cutEnd);
+    }
+
+    // The earliest damage in log order, as (segment index, cut offset, finding). A finding in a segment's
+    // header, or a segment that is not valid at all, removes the whole segment (offset 0).
+    private static (int Index, long Offset, LogFinding Finding) FirstDamage(VerifyReport report)
+    {
+        (int Index, long Offset, LogFinding Finding)? first = null;
+        foreach (var finding in report.Findings)
+        {
+            var index = 0;
+            while (index < report.Segments.Count && report.Segments[index].Name != finding.Segment)
+            {
+                index++;
+            }
+
+            var offset = finding.Offset < SegmentLayout.RecordsStart || finding.Condition == LogCondition.DamagedSegment ? 0 : finding.Offset;
+            if (first is not { } best || index < best.Index || (index == best.Index && offset < best.Offset))
+            {
+                first = (index, offset, finding);
+            }
+        }
+
+        return first!.Value;
+    }
+
+    private static int NextNumber(IWalStorage storage)
+    {
+        var next = 1;
+        foreach (var name in storage.ListFiles())
+        {
+            // A leftover temporary file (".new") of a repair whose intent never became durable does not count.
+            if (name.StartsWith(RecordPrefix, StringComparison.Ordinal) && !AtomicFile.IsLeftover(name)
+                && int.TryParse(name.AsSpan(RecordPrefix.Length, Math.Min(4, name.Length - RecordPrefix.Length)), NumberStyles.None, CultureInfo.InvariantCulture, out var number))
+            {
+                next = Math.Max(next, number + 1);
+            }
+        }
+
+        return next;
+    }
+
+    private static string QuarantineName(int number, string segment, long offset) =>
+        offset == 0
+            ? $"{Prefix(number)}.{segment}{QuarantineExtension}"
+            : string.Create(CultureInfo.InvariantCulture, $"{Prefix(number)}.{segment}.from-{offset}{QuarantineExtension}");
+
+    // The end of the last non-zero byte at or after `from` (or `from` when all of it is zeros).
+    private static long EndOfNonZero(IStorageFile file, long from)
+    {
+        const int Window = 256 * 1024;
+        var buffer = new byte[Window];
+        var end = from;
+        for (var at = from; at < file.Length; at += Window)
+        {
+            var read = file.ReadFully(at, buffer);
+            var last = buffer.AsSpan(0, read).LastIndexOfAnyExcept((byte)0);
+            if (last >= 0)
+            {
+                end = at + last + 1;
+            }
+
+            if (read < Window)
+            {
+                break;
+            }
+        }
+
+        return end;
+    }
+
+    private static FileSystemStorage OpenStorage(string directory)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        if (!System.IO.Directory.Exists(directory))
+        {
+            throw new DirectoryNotFoundException($"The log directory '{Path.GetFullPath(directory)}' does not exist.");
+        }
+
+        return new FileSystemStorage(directory);
+    }
+}
