@@ -12,7 +12,9 @@ namespace TruthDb.Dataflow.Cli.Commands;
 /// Unix domain socket (owner-only unless <c>--socket-mode</c> says otherwise), on stdio (so a parent
 /// process can host the server as a child), or both. SIGTERM or Ctrl+C stops it gracefully: no new
 /// connections or requests, the requests in flight finish, reads and tails end, the log is synced and
-/// closed. Status lines go to stderr (stdout may carry the protocol).
+/// closed. Status lines go to stderr (stdout may carry the protocol). The retention options set the
+/// log's <see cref="WalOptions.RetentionMaxBytes"/>, <see cref="WalOptions.RetentionMaxAge"/> and
+/// <see cref="WalOptions.RetentionIgnoresCursors"/> (the last also governs <c>truncate --socket</c>).
 /// </summary>
 internal static class ServeCommand
 {
@@ -230,6 +232,16 @@ internal static class ServeCommand
 
     private sealed record Retention(long MaxBytes, TimeSpan MaxAge, bool IgnoresCursors)
     {
+        // The age in the duration grammar's largest whole unit: 7d, 12h, 90s.
+        private static string Age(TimeSpan age) => age switch
+        {
+            _ when age.Ticks % TimeSpan.TicksPerDay == 0 => string.Create(CultureInfo.InvariantCulture, $"{age.Ticks / TimeSpan.TicksPerDay}d"),
+            _ when age.Ticks % TimeSpan.TicksPerHour == 0 => string.Create(CultureInfo.InvariantCulture, $"{age.Ticks / TimeSpan.TicksPerHour}h"),
+            _ when age.Ticks % TimeSpan.TicksPerMinute == 0 => string.Create(CultureInfo.InvariantCulture, $"{age.Ticks / TimeSpan.TicksPerMinute}m"),
+            _ when age.Ticks % TimeSpan.TicksPerSecond == 0 => string.Create(CultureInfo.InvariantCulture, $"{age.Ticks / TimeSpan.TicksPerSecond}s"),
+            _ => age.ToString("c", CultureInfo.InvariantCulture),
+        };
+
         public string Describe()
         {
             var parts = new List<string>();
@@ -240,7 +252,7 @@ internal static class ServeCommand
 
             if (MaxAge > TimeSpan.Zero)
             {
-                parts.Add(string.Create(CultureInfo.InvariantCulture, $"at most {MaxAge} old"));
+                parts.Add(string.Create(CultureInfo.InvariantCulture, $"at most {Age(MaxAge)} old"));
             }
 
             if (parts.Count == 0 && !IgnoresCursors)
