@@ -78,6 +78,26 @@ public sealed class ClientModeTests : IDisposable
     }
 
     [Fact]
+    public async Task Tail_ThroughSocket_FollowsNewRecordsAndCommitsOnCtrlC()
+    {
+        await using var server = await ServedLog.StartAsync(_served);
+        await Truthdb.RunAsync(["append", "--socket", server.Socket], "a\nb\n", Timeouts.Token());
+        await using var tail = Truthdb.Start(["tail", "--socket", server.Socket, "--cursor", "t", "--commit"]);
+        await tail.WaitForOutputAsync(o => o.Contains("2\tb\n", StringComparison.Ordinal), Timeouts.Token());
+
+        await Truthdb.RunAsync(["append", "--socket", server.Socket], "c\n", Timeouts.Token());
+        await tail.WaitForOutputAsync(o => o.Contains("3\tc\n", StringComparison.Ordinal), Timeouts.Token());
+        await tail.InterruptAsync(Timeouts.Token());
+        var result = await tail.WaitAsync(Timeouts.Token());
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal("1\ta\n2\tb\n3\tc\n", result.Stdout);
+        Assert.Contains("committed cursor 't' at LSN 3", result.Stderr);
+
+        var after = await Truthdb.RunAsync(["read", "--socket", server.Socket, "--cursor", "t"], [], Timeouts.Token());
+        Assert.Equal(string.Empty, after.Stdout);
+    }
+
+    [Fact]
     public async Task Truncate_ThroughSocket_DropsSegmentsUpToTheSlowestCursor()
     {
         await using var server = await ServedLog.StartAsync(_served, ["--segment-size", "128KiB"]);
