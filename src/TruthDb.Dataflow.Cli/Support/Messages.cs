@@ -22,6 +22,7 @@ internal static class Messages
     [
         (" (FirstLsn). Read from FirstLsn, or set ReadOptions.StartAtFirstAvailable.", ". Read from --from 0 (the first record still in the log) or from an LSN at or above it."),
         ("ReadOptions.StartAtFirstAvailable", "reading from the first record still in the log"),
+        ("Only one writer may open a log at a time.", "Only one writer may open a log at a time; if 'truthdb serve' holds it, append, read, tail, stats and truncate reach the log through its --socket."),
         ("cannot be read: ChecksumMismatch", "cannot be read: its checksum does not match (the bytes are damaged)"),
         ("cannot be read: Truncated", "cannot be read: it is cut off"),
         ("cannot be read: NeedMoreData", "cannot be read: it is cut off"),

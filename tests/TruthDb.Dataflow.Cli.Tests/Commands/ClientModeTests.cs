@@ -252,6 +252,16 @@ public sealed class ClientModeTests : IDisposable
     }
 
     [Fact]
+    public async Task Append_DirOfAServedLog_FailsPointingToTheSocket()
+    {
+        await using var server = await ServedLog.StartAsync(_served);
+        var result = await Truthdb.RunAsync(["append", "--dir", _served.Dir], "x\n", Timeouts.Token());
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.Contains("already open by another writer", result.Stderr);
+        Assert.Contains("--socket", result.Stderr);
+    }
+
+    [Fact]
     public async Task Append_DirOnlyOptionsWithSocket_ExitWithUsageCode()
     {
         await using var server = await ServedLog.StartAsync(_served);
