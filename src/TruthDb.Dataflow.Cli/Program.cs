@@ -33,9 +33,9 @@ if (parse.Action is ParseErrorAction)
 {
     // Bad arguments: say what is wrong and how to get help, with the usage exit code (help itself
     // takes precedence over errors, so `truthdb append --help` works without --dir).
-    foreach (var error in parse.Errors)
+    foreach (var line in ParseErrors.Describe(parse.Errors))
     {
-        Terminal.Error(error.Message);
+        Terminal.Error(line);
     }
 
     var verb = parse.CommandResult.Command == root ? string.Empty : parse.CommandResult.Command.Name + " ";

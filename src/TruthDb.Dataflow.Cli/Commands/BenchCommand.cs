@@ -84,7 +84,7 @@ internal static class BenchCommand
 
     private static async Task<int> RunAsync(BenchSettings settings, bool verbose, CancellationToken ct)
     {
-        await using var wal = await Wal.OpenAsync(
+        await using var wal = await CommonOptions.OpenAsync(
             new WalOptions { Directory = settings.Directory, Durability = settings.Durability, SegmentSize = settings.SegmentSize, Logger = CommonOptions.EngineLogger(verbose) }, ct);
         var run = new BenchRun(wal, settings, ct);
         if (Terminal.Interactive)

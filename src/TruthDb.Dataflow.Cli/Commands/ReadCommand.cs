@@ -9,13 +9,14 @@ namespace TruthDb.Dataflow.Cli.Commands;
 /// <see cref="WalReader"/> only, whatever state the directory is in: no writer lock, no recovery, no
 /// byte changed (they work while another process appends, on a plain copy of the segment files and
 /// on a damaged log, which they read up to the damage and then fail naming where they stopped). The
-/// one write is <c>--commit</c>: the cursor's own file, nothing else.
+/// one write is <c>--commit</c>: the cursor's own file, nothing else. With <c>--socket</c> they read
+/// a served log through its server instead (and <c>--commit</c> commits the cursor there).
+/// <c>--count</c> and <c>--to</c> end the read (and a tail) early.
 /// </summary>
 internal static class ReadCommand
 {
     public static Command Create(bool follow)
     {
-        var directory = CommonOptions.Directory();
         var from = new Option<long>("--from")
         {
             Description = "The first LSN to print (default 0: from the first record still in the log).",
@@ -41,15 +42,37 @@ internal static class ReadCommand
         {
             Description = "Read up to the written watermark instead of the durable one (records that survive a process crash but maybe not a power loss).",
         };
+        var count = new Option<long>("--count", "-n")
+        {
+            Description = "Stop after printing this many records (a tail too).",
+            HelpName = "n",
+        }.AtLeast(1L);
+        var to = new Option<long>("--to")
+        {
+            Description = "Stop after the record with this LSN (a tail waits for it; a read ends at the end of the log if it comes first).",
+            HelpName = "lsn",
+        }.AtLeast(1L);
         var command = follow
             ? new Command("tail", "Print the log's records from an LSN and keep printing new ones as they are appended, until Ctrl+C. Works while another process writes (no lock), cursors included.")
             : new Command("read", "Print the log's records from an LSN up to the end of the log. Works while another process writes (no lock), cursors included.");
-        command.Add(directory);
+        var target = LogTarget.AddTo(command);
         command.Add(from);
+        command.Add(count);
+        command.Add(to);
         command.Add(format);
         command.Add(written);
         command.Add(cursor);
         command.Add(commit);
+        cursor.Validators.Add(result =>
+        {
+            // The engine's rule for cursor names (WalReader.CommitCursorAsync), checked here so that a bad
+            // name is a usage error before anything is opened.
+            var name = result.GetValueOrDefault<string?>() ?? string.Empty;
+            if (name.Length is < 1 or > 100 || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-'))
+            {
+                result.AddError($"--cursor: '{name}' is not a valid cursor name: use 1 to 100 characters from A-Z, a-z, 0-9, '.', '_' and '-'.");
+            }
+        });
         command.Validators.Add(result =>
         {
             if (result.GetValue(cursor) is not null && result.GetResult(from) is { Implicit: false })
@@ -61,35 +84,75 @@ internal static class ReadCommand
             {
                 result.AddError("--commit needs --cursor.");
             }
+
+            if (result.GetResult(to) is { Implicit: false } && Parsed(result, to) is { } last && Parsed(result, from) is { } first && first > last)
+            {
+                result.AddError($"--to ({last}) is below --from ({first}): nothing to print.");
+            }
         });
-        command.SetAction((parse, ct) => Verb.RunAsync(() => RunAsync(
-            parse.GetRequiredValue(directory), parse.GetValue(from), parse.GetValue(cursor), parse.GetValue(commit), parse.GetValue(format) ?? "text", parse.GetValue(written), follow, ct)));
+        command.SetAction((parse, ct) => Verb.RunAsync(() =>
+        {
+            var settings = new ReadSettings(
+                parse.GetValue(from), parse.GetValue(cursor), parse.GetValue(commit), parse.GetValue(format) ?? "text", parse.GetValue(written), follow,
+                Given(parse, count), Given(parse, to));
+            return target.SocketPath(parse) is { } socket
+                ? RunServedAsync(socket, parse.GetValue(target.TokenFile), settings, ct)
+                : RunAsync(target.DirectoryPath(parse), settings, ct);
+        }));
         return command;
     }
 
-    private static async Task<int> RunAsync(string directory, long from, string? cursor, bool commit, string format, bool written, bool follow, CancellationToken ct)
+    private static async Task<int> RunAsync(string directory, ReadSettings settings, CancellationToken ct)
     {
         CommonOptions.RequireExistingLog(directory);
-        var options = new ReadOptions { Follow = follow, Watermark = written ? WalWatermark.Written : WalWatermark.Durable };
-
         using var reader = WalReader.Open(directory);
-        var read = await PrintAsync(cursor is null ? reader.ReadAsync(from, options, ct) : reader.ReadFromCursorAsync(cursor, options, ct), format, follow, ct);
-        if (commit && cursor is not null && read > 0)
+        var read = await PrintAsync(
+            settings.Cursor is null ? reader.ReadAsync(settings.From, settings.Options, ct) : reader.ReadFromCursorAsync(settings.Cursor, settings.Options, ct), settings, ct);
+        if (settings.Commit && settings.Cursor is not null && read > 0)
         {
-            await reader.CommitCursorAsync(cursor, read, CancellationToken.None);
-            Committed(cursor, read);
+            await reader.CommitCursorAsync(settings.Cursor, read, CancellationToken.None);
+            Committed(settings.Cursor, read);
         }
 
         return ExitCodes.Ok;
     }
 
+    private static async Task<int> RunServedAsync(string socket, string? tokenFile, ReadSettings settings, CancellationToken ct)
+    {
+        await using var client = await LogTarget.ConnectAsync(socket, tokenFile, durableAppends: true, ct);
+        var read = await PrintAsync(
+            settings.Cursor is null ? client.ReadAsync(settings.From, settings.Options, ct) : client.ReadFromCursorAsync(settings.Cursor, settings.Options, ct), settings, ct);
+        if (settings.Commit && settings.Cursor is not null && read > 0)
+        {
+            await client.CommitCursorAsync(settings.Cursor, read, CancellationToken.None);
+            Committed(settings.Cursor, read);
+        }
+
+        return ExitCodes.Ok;
+    }
+
+    // The option's value, or null when it is not a number (the parser reports that error itself).
+    private static long? Parsed(System.CommandLine.Parsing.CommandResult result, Option<long> option)
+    {
+        try
+        {
+            return result.GetValue(option);
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
+    private static long? Given(ParseResult parse, Option<long> option) => parse.GetResult(option) is { Implicit: false } ? parse.GetValue(option) : null;
+
     private static void Committed(string cursor, long lsn) => Console.Error.WriteLine($"committed cursor '{cursor}' at LSN {lsn}");
 
     // Prints records until the read ends (or Ctrl+C ends a tail); returns the last LSN printed.
-    private static async Task<long> PrintAsync(IAsyncEnumerable<WalRecord> source, string format, bool follow, CancellationToken ct)
+    private static async Task<long> PrintAsync(IAsyncEnumerable<WalRecord> source, ReadSettings settings, CancellationToken ct)
     {
-        using var output = new RecordWriter(Console.OpenStandardOutput(), format);
-        long last = 0;
+        using var output = new RecordWriter(Console.OpenStandardOutput(), settings.Format);
+        long last = 0, printed = 0;
         try
         {
             await using var records = source.GetAsyncEnumerator(ct);
@@ -107,17 +170,31 @@ internal static class ReadCommand
                     break;
                 }
 
+                if (records.Current.Lsn > settings.To)
+                {
+                    break;
+                }
+
                 output.Write(records.Current);
                 output.Flush(force: false);
                 last = records.Current.Lsn;
+                if (++printed == settings.Count || last == settings.To)
+                {
+                    break;
+                }
             }
         }
-        catch (OperationCanceledException) when (follow && ct.IsCancellationRequested)
+        catch (OperationCanceledException) when (settings.Follow && ct.IsCancellationRequested)
         {
             // Ctrl+C ends a tail: the normal way out.
         }
 
         output.Flush(force: true);
         return last;
+    }
+
+    private sealed record ReadSettings(long From, string? Cursor, bool Commit, string Format, bool Written, bool Follow, long? Count, long? To)
+    {
+        public ReadOptions Options => new() { Follow = Follow, Watermark = Written ? WalWatermark.Written : WalWatermark.Durable };
     }
 }

@@ -3,6 +3,7 @@ using System.Globalization;
 using Nerdbank.Streams;
 using TruthDb.Dataflow.Cli.Support;
 using TruthDb.Dataflow.Ipc;
+using TruthDb.Dataflow.Units;
 
 namespace TruthDb.Dataflow.Cli.Commands;
 
@@ -11,13 +12,12 @@ namespace TruthDb.Dataflow.Cli.Commands;
 /// Unix domain socket (owner-only unless <c>--socket-mode</c> says otherwise), on stdio (so a parent
 /// process can host the server as a child), or both. SIGTERM or Ctrl+C stops it gracefully: no new
 /// connections or requests, the requests in flight finish, reads and tails end, the log is synced and
-/// closed. Status lines go to stderr (stdout may carry the protocol).
+/// closed. Status lines go to stderr (stdout may carry the protocol). The retention options set the
+/// log's <see cref="WalOptions.RetentionMaxBytes"/>, <see cref="WalOptions.RetentionMaxAge"/> and
+/// <see cref="WalOptions.RetentionIgnoresCursors"/> (the last also governs <c>truncate --socket</c>).
 /// </summary>
 internal static class ServeCommand
 {
-    /// <summary>The environment variable a token may come from instead of <c>--token-file</c>.</summary>
-    public const string TokenVariable = "TRUTHDB_TOKEN";
-
     private const long MinMessageSize = 64 * 1024;
     private const long DefaultMessageSize = 4 * 1024 * 1024;
 
@@ -35,7 +35,7 @@ internal static class ServeCommand
         };
         var tokenFile = new Option<string?>("--token-file")
         {
-            Description = $"Require this shared secret (the file's first line) in every connection's Hello. Without it, the {TokenVariable} environment variable is used when set.",
+            Description = $"Require this shared secret (the file's first line) in every connection's Hello. Without it, the {LogTarget.TokenVariable} environment variable is used when set.",
             HelpName = "file",
         };
         var socketMode = new Option<string>("--socket-mode")
@@ -68,9 +68,25 @@ internal static class ServeCommand
         var durability = CommonOptions.Durability();
         var segmentSize = Sizes.SegmentSizeOption();
         var verbose = CommonOptions.Verbose();
+        var retentionBytes = new Option<long>("--retention-max-bytes")
+        {
+            Description = "Retention by size: when a segment is sealed, drop the oldest sealed segments while the log is larger than this, such as 10GiB (default 0: keep everything; at least twice --segment-size).",
+            CustomParser = Sizes.Parse,
+            HelpName = "size",
+        };
+        var retentionAge = new Option<TimeSpan>("--retention-max-age")
+        {
+            Description = "Retention by age: when a segment is sealed, drop the sealed segments whose newest record is older than this, such as 7d or 12h (default 0: keep everything).",
+            CustomParser = ParseDuration,
+            HelpName = "duration",
+        };
+        var retentionIgnoresCursors = new Option<bool>("--retention-ignores-cursors")
+        {
+            Description = "Retention (the two options above and 'truthdb truncate --socket') may drop records durable cursors have not committed yet. Without it, it stops at the slowest cursor.",
+        };
         var command = new Command("serve", "Serve the log in --dir to other processes over a Unix domain socket and/or stdio (MessagePack over a multiplexed stream; see docs/ipc-protocol.md) until SIGTERM or Ctrl+C.")
         {
-            directory, socket, stdio, tokenFile, socketMode, maxMessage, durability, segmentSize, verbose,
+            directory, socket, stdio, tokenFile, socketMode, maxMessage, durability, segmentSize, retentionBytes, retentionAge, retentionIgnoresCursors, verbose,
         };
         command.Validators.Add(result =>
         {
@@ -88,7 +104,8 @@ internal static class ServeCommand
                 TryParseMode(parse.GetValue(socketMode) ?? "600", out var mode) ? mode : UnixFileMode.UserRead | UnixFileMode.UserWrite,
                 MessageSize(parse.GetResult(maxMessage) is { Implicit: false } ? parse.GetValue(maxMessage) : null, parse.GetValue(segmentSize)),
                 CommonOptions.ParseDurability(parse.GetValue(durability)),
-                parse.GetValue(segmentSize)),
+                parse.GetValue(segmentSize),
+                new Retention(parse.GetValue(retentionBytes), parse.GetValue(retentionAge), parse.GetValue(retentionIgnoresCursors))),
             parse.GetValue(verbose),
             ct)));
         return command;
@@ -96,11 +113,22 @@ internal static class ServeCommand
 
     private static async Task<int> RunAsync(ServeSettings settings, bool verbose, CancellationToken ct)
     {
-        var token = ReadToken(settings.TokenFile);
+        var token = LogTarget.ReadToken(settings.TokenFile);
         // SIGTERM and Ctrl+C cancel ct (Program.cs).
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
 
-        await using var wal = await Wal.OpenAsync(new WalOptions { Directory = settings.Directory, Durability = settings.Durability, SegmentSize = settings.SegmentSize, Logger = CommonOptions.EngineLogger(verbose) }, ct);
+        await using var wal = await CommonOptions.OpenAsync(
+            new WalOptions
+            {
+                Directory = settings.Directory,
+                Durability = settings.Durability,
+                SegmentSize = settings.SegmentSize,
+                RetentionMaxBytes = settings.Retention.MaxBytes,
+                RetentionMaxAge = settings.Retention.MaxAge,
+                RetentionIgnoresCursors = settings.Retention.IgnoresCursors,
+                Logger = CommonOptions.EngineLogger(verbose),
+            },
+            ct);
         var server = new TruthDbServer(wal, new TruthDbServerOptions
         {
             Token = token,
@@ -133,7 +161,7 @@ internal static class ServeCommand
             }
 
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"truthdb: serving {Path.GetFullPath(settings.Directory)} (log {wal.LogId}, LSN {wal.FirstLsn}..{wal.WrittenLsn}, {settings.Durability}) on {string.Join(" and ", where)}{(token is null ? string.Empty : ", token required")}"));
+                $"truthdb: serving {Path.GetFullPath(settings.Directory)} (log {JsonOutput.LogId(wal.LogId)}, LSN {wal.FirstLsn}..{wal.WrittenLsn}, {settings.Durability}) on {string.Join(" and ", where)}{(token is null ? string.Empty : ", token required")}{settings.Retention.Describe()}"));
 
             // Until a signal; with stdio alone, also until the parent closes stdin.
             var stopped = Task.Delay(Timeout.Infinite, stop.Token);
@@ -164,20 +192,17 @@ internal static class ServeCommand
         return (int)(requested ?? Math.Min(DefaultMessageSize, segmentSize / 2));
     }
 
-    private static string? ReadToken(string? file)
+    private static TimeSpan ParseDuration(System.CommandLine.Parsing.ArgumentResult result)
     {
-        if (file is not null)
+        var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
+        if (Quantities.TryParseDuration(text, out var value) && value >= TimeSpan.Zero)
         {
-            if (!File.Exists(file))
-            {
-                throw new CliException($"The token file '{file}' does not exist.", ExitCodes.Usage);
-            }
-
-            var line = File.ReadLines(file).FirstOrDefault()?.Trim();
-            return string.IsNullOrEmpty(line) ? throw new CliException($"The token file '{file}' is empty.", ExitCodes.Usage) : line;
+            return value;
         }
 
-        return Environment.GetEnvironmentVariable(TokenVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment.Trim() : null;
+        var name = result.Parent is System.CommandLine.Parsing.OptionResult option ? option.Option.Name : "the value";
+        result.AddError($"{name}: '{text}' is not {Quantities.DurationSyntax}.");
+        return TimeSpan.Zero;
     }
 
     private static bool TryParseMode(string text, out UnixFileMode mode)
@@ -203,5 +228,39 @@ internal static class ServeCommand
         return true;
     }
 
-    private sealed record ServeSettings(string Directory, string? Socket, bool Stdio, string? TokenFile, UnixFileMode SocketMode, int MaxMessageSize, Durability Durability, long SegmentSize);
+    private sealed record ServeSettings(string Directory, string? Socket, bool Stdio, string? TokenFile, UnixFileMode SocketMode, int MaxMessageSize, Durability Durability, long SegmentSize, Retention Retention);
+
+    private sealed record Retention(long MaxBytes, TimeSpan MaxAge, bool IgnoresCursors)
+    {
+        // The age in the duration grammar's largest whole unit: 7d, 12h, 90s.
+        private static string Age(TimeSpan age) => age switch
+        {
+            _ when age.Ticks % TimeSpan.TicksPerDay == 0 => string.Create(CultureInfo.InvariantCulture, $"{age.Ticks / TimeSpan.TicksPerDay}d"),
+            _ when age.Ticks % TimeSpan.TicksPerHour == 0 => string.Create(CultureInfo.InvariantCulture, $"{age.Ticks / TimeSpan.TicksPerHour}h"),
+            _ when age.Ticks % TimeSpan.TicksPerMinute == 0 => string.Create(CultureInfo.InvariantCulture, $"{age.Ticks / TimeSpan.TicksPerMinute}m"),
+            _ when age.Ticks % TimeSpan.TicksPerSecond == 0 => string.Create(CultureInfo.InvariantCulture, $"{age.Ticks / TimeSpan.TicksPerSecond}s"),
+            _ => age.ToString("c", CultureInfo.InvariantCulture),
+        };
+
+        public string Describe()
+        {
+            var parts = new List<string>();
+            if (MaxBytes > 0)
+            {
+                parts.Add(string.Create(CultureInfo.InvariantCulture, $"at most {Show.Bytes(MaxBytes)}"));
+            }
+
+            if (MaxAge > TimeSpan.Zero)
+            {
+                parts.Add(string.Create(CultureInfo.InvariantCulture, $"at most {Age(MaxAge)} old"));
+            }
+
+            if (parts.Count == 0 && !IgnoresCursors)
+            {
+                return string.Empty;
+            }
+
+            return ", retention " + (parts.Count == 0 ? "by truncate only" : string.Join(" and ", parts)) + (IgnoresCursors ? ", passing cursors" : ", up to the slowest cursor");
+        }
+    }
 }

@@ -1,36 +1,54 @@
 using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
 using Spectre.Console;
 using TruthDb.Dataflow.Cli.Support;
 using TruthDb.Dataflow.Inspection;
+using TruthDb.Dataflow.Ipc;
 
 namespace TruthDb.Dataflow.Cli.Commands;
 
-/// <summary><c>truthdb stats</c>: segments, sizes, watermarks, first and last LSN, read-only.</summary>
+/// <summary>
+/// <c>truthdb stats</c>: segments, sizes, watermarks, first and last LSN, read-only from the files; or,
+/// with <c>--socket</c>, the watermarks and counters a <c>truthdb serve</c> reports. <c>--json</c>
+/// prints one JSON object instead (README, "Machine-readable output").
+/// </summary>
 internal static class StatsCommand
 {
     public static Command Create()
     {
-        var directory = CommonOptions.Directory();
-        var command = new Command("stats", "Show the log's segments, sizes, first and last LSN and watermarks, read from the files (no writer lock).")
+        var json = new Option<bool>("--json")
         {
-            directory,
+            Description = "Print one JSON object (the shape is in the README) instead of text.",
         };
-        command.SetAction((parse, ct) => Verb.RunAsync(() => Task.FromResult(Run(parse.GetRequiredValue(directory)))));
+        var command = new Command("stats", "Show the log's segments, sizes, first and last LSN and watermarks, read from the files (no writer lock); with --socket, what the server reports.");
+        var target = LogTarget.AddTo(command);
+        command.Add(json);
+        command.SetAction((parse, ct) => Verb.RunAsync(() => target.SocketPath(parse) is { } socket
+            ? RunServedAsync(socket, parse.GetValue(target.TokenFile), parse.GetValue(json), ct)
+            : Task.FromResult(Run(target.DirectoryPath(parse), parse.GetValue(json)))));
         return command;
     }
 
-    private static int Run(string directory)
+    private static int Run(string directory, bool json)
     {
         CommonOptions.RequireExistingLog(directory);
         var stats = LogInspector.GetStats(directory);
+        if (json)
+        {
+            using var stdout = Console.OpenStandardOutput();
+            JsonOutput.WriteLine(stdout, w => WriteJson(w, stats));
+            return ExitCodes.Ok;
+        }
+
         var inv = Show.Invariant;
         Console.WriteLine($"directory:         {stats.Directory}");
-        Console.WriteLine($"log id:            {stats.LogId ?? "(unreadable)"}");
+        Console.WriteLine($"log id:            {JsonOutput.LogId(stats.LogId) ?? "(unreadable)"}");
         Console.WriteLine(string.Create(inv, $"segments:          {stats.Segments.Count}"));
         Console.WriteLine(string.Create(inv, $"records:           {stats.Records}"));
         Console.WriteLine(string.Create(inv, $"first LSN:         {stats.FirstLsn}"));
         Console.WriteLine(string.Create(inv, $"last LSN:          {stats.LastLsn} (written watermark as on disk)"));
-        Console.WriteLine(string.Create(inv, $"durable LSN:       at least {stats.KnownDurableLsn} (proven by seal trailers and synced-LSN fields)"));
+        Console.WriteLine(string.Create(inv, $"durable LSN:       {Durable(stats)}"));
         Console.WriteLine(string.Create(inv, $"bytes on disk:     {stats.TotalBytes} ({Show.Bytes(stats.TotalBytes)})"));
         Console.WriteLine(string.Create(inv, $"bytes in records:  {stats.RecordBytes} ({Show.Bytes(stats.RecordBytes)})"));
         Console.WriteLine(string.Create(inv, $"cursors:           {stats.Cursors.Count}"));
@@ -56,5 +74,97 @@ internal static class StatsCommand
 
         Terminal.Console.Write(table);
         return ExitCodes.Ok;
+    }
+
+    // What the files prove, and no more: the seal trailers and the frames' synced-LSN fields. The
+    // clean-close note, which proves every record of a cleanly closed log durable, is not read through
+    // the inspection API, so a cleanly closed log may show less than its last LSN here.
+    private static string Durable(LogStats stats) => stats.KnownDurableLsn >= stats.LastLsn
+        ? string.Create(CultureInfo.InvariantCulture, $"{stats.KnownDurableLsn} (every record; proven by seal trailers and synced-LSN fields)")
+        : string.Create(CultureInfo.InvariantCulture, $"at least {stats.KnownDurableLsn} (what seal trailers and synced-LSN fields prove; records after it may be durable too)");
+
+    private static void WriteJson(Utf8JsonWriter json, LogStats stats)
+    {
+        json.WriteString("source", "directory");
+        json.WriteString("directory", stats.Directory);
+        json.WriteStringOrNull("logId", JsonOutput.LogId(stats.LogId));
+        json.WriteNumber("segmentCount", stats.Segments.Count);
+        json.WriteNumber("records", stats.Records);
+        json.WriteNumber("firstLsn", stats.FirstLsn);
+        json.WriteNumber("lastLsn", stats.LastLsn);
+        json.WriteNumber("writtenLsn", stats.LastLsn);
+        json.WriteNumber("provenDurableLsn", stats.KnownDurableLsn);
+        json.WriteNumber("bytesOnDisk", stats.TotalBytes);
+        json.WriteNumber("recordBytes", stats.RecordBytes);
+        json.WriteStartArray("cursors");
+        foreach (var (name, lsn) in stats.Cursors)
+        {
+            json.WriteStartObject();
+            json.WriteString("name", name);
+            json.WriteNumber("committedLsn", lsn);
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+        json.WriteStartArray("segments");
+        foreach (var segment in stats.Segments)
+        {
+            json.WriteStartObject();
+            json.WriteString("name", segment.Name);
+            json.WriteNumber("firstLsn", segment.FirstLsn);
+            json.WriteNumber("lastLsn", segment.LastLsn);
+            json.WriteNumber("records", segment.Records);
+            json.WriteNumber("segmentSize", segment.SegmentSize);
+            json.WriteNumber("fileLength", segment.FileLength);
+            json.WriteNumber("recordsEnd", segment.RecordsEnd);
+            json.WriteBoolean("sealed", segment.IsSealed);
+            json.WriteTimeOrNull("createdAt", segment.CreatedAt);
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+    }
+
+    private static async Task<int> RunServedAsync(string socket, string? tokenFile, bool json, CancellationToken ct)
+    {
+        await using var client = await LogTarget.ConnectAsync(socket, tokenFile, durableAppends: true, ct);
+        var stats = await client.GetStatisticsAsync(ct);
+        if (json)
+        {
+            using var stdout = Console.OpenStandardOutput();
+            JsonOutput.WriteLine(stdout, w => WriteJson(w, socket, client.ServerName, stats));
+            return ExitCodes.Ok;
+        }
+
+        var inv = Show.Invariant;
+        Console.WriteLine($"socket:            {Path.GetFullPath(socket)} (server {client.ServerName})");
+        Console.WriteLine($"log id:            {JsonOutput.LogId(stats.LogId)}");
+        Console.WriteLine(string.Create(inv, $"first LSN:         {stats.FirstLsn}"));
+        Console.WriteLine(string.Create(inv, $"last LSN:          {stats.WrittenLsn} (written watermark)"));
+        Console.WriteLine(string.Create(inv, $"durable LSN:       {stats.DurableLsn} (durable watermark)"));
+        Console.WriteLine(string.Create(inv, $"since opened:      {stats.Appends} appends in {stats.Batches} batches, {stats.Syncs} syncs ({stats.SyncTime.TotalMilliseconds:0.###} ms), {stats.BytesWritten} bytes written ({Show.Bytes(stats.BytesWritten)})"));
+        Console.WriteLine(string.Create(inv, $"pending bytes:     {stats.PendingBytes}"));
+        Console.WriteLine(string.Create(inv, $"connections:       {stats.Connections}, subscriptions {stats.Subscriptions}"));
+        return ExitCodes.Ok;
+    }
+
+    private static void WriteJson(Utf8JsonWriter json, string socket, string serverName, TruthDbServerStatistics stats)
+    {
+        json.WriteString("source", "socket");
+        json.WriteString("socket", Path.GetFullPath(socket));
+        json.WriteString("serverName", serverName);
+        json.WriteString("logId", JsonOutput.LogId(stats.LogId));
+        json.WriteNumber("firstLsn", stats.FirstLsn);
+        json.WriteNumber("lastLsn", stats.WrittenLsn);
+        json.WriteNumber("writtenLsn", stats.WrittenLsn);
+        json.WriteNumber("durableLsn", stats.DurableLsn);
+        json.WriteNumber("appends", stats.Appends);
+        json.WriteNumber("batches", stats.Batches);
+        json.WriteNumber("syncs", stats.Syncs);
+        json.WriteNumber("syncMicroseconds", (long)stats.SyncTime.TotalMicroseconds);
+        json.WriteNumber("bytesWritten", stats.BytesWritten);
+        json.WriteNumber("pendingBytes", stats.PendingBytes);
+        json.WriteNumber("connections", stats.Connections);
+        json.WriteNumber("subscriptions", stats.Subscriptions);
     }
 }

@@ -68,9 +68,39 @@ internal static class CommonOptions
         return option;
     }
 
+    /// <summary>
+    /// Opens the log for writing, after checking <paramref name="options"/> the way the engine does so
+    /// that a bad value is reported with its flag and exit code 2, and that a file given as --dir is
+    /// named as one.
+    /// </summary>
+    public static async Task<Wal> OpenAsync(WalOptions options, CancellationToken ct)
+    {
+        try
+        {
+            options.Validate();
+        }
+        catch (ArgumentException ex)
+        {
+            throw new CliException(Messages.Of(ex), ExitCodes.Usage);
+        }
+
+        RequireNotFile(options.Directory!);
+        return await Wal.OpenAsync(options, ct);
+    }
+
+    /// <summary>Fails when <paramref name="directory"/> is a file.</summary>
+    public static void RequireNotFile(string directory)
+    {
+        if (File.Exists(directory))
+        {
+            throw new CliException($"--dir '{Path.GetFullPath(directory)}' is a file, not a log directory: give the directory that holds the segment files.");
+        }
+    }
+
     /// <summary>Fails with a clear message when <paramref name="directory"/> holds no log (so that read-only verbs never create one).</summary>
     public static void RequireExistingLog(string directory)
     {
+        RequireNotFile(directory);
         if (!System.IO.Directory.Exists(directory))
         {
             throw new CliException($"The log directory '{Path.GetFullPath(directory)}' does not exist.");

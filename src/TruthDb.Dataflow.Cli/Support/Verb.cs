@@ -1,4 +1,5 @@
 using TruthDb.Dataflow.Inspection;
+using TruthDb.Dataflow.Ipc;
 
 namespace TruthDb.Dataflow.Cli.Support;
 
@@ -21,15 +22,32 @@ internal static class Verb
         {
             // Damage, or a tail a read-only reader cannot read past (InvalidDataException): verify
             // looks at the whole log and says which.
-            Terminal.Error(ex.Message + " Run 'truthdb verify' for details.");
+            Terminal.Error(Messages.Of(ex) + " Run 'truthdb verify' for details.");
             return ExitCodes.Failed;
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or WalFaultedException)
+        catch (TruthDbException ex)
+        {
+            // The served log refused a request: the same words as the log opened from --dir says.
+            Terminal.Error(Messages.InCliTerms(ex.Message) + Hint(ex.ErrorCode));
+            return ExitCodes.Failed;
+        }
+        catch (TruthDbConnectionException ex)
         {
             Terminal.Error(ex.Message);
             return ExitCodes.Failed;
         }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or WalFaultedException)
+        {
+            Terminal.Error(Messages.Of(ex));
+            return ExitCodes.Failed;
+        }
     }
+
+    private static string Hint(TruthDbErrorCode code) => code switch
+    {
+        TruthDbErrorCode.Corrupted => " Run 'truthdb verify' for details.",
+        _ => string.Empty,
+    };
 
     /// <summary>The words <c>verify</c> and <c>dump</c> print for a condition.</summary>
     public static string Describe(LogCondition condition) => condition switch

@@ -32,9 +32,13 @@ internal sealed class Truthdb : IAsyncDisposable
     }
 
     /// <summary>Runs <c>truthdb</c> with <paramref name="args"/>, feeds <paramref name="stdin"/> (or nothing), and waits for it to exit.</summary>
-    public static async Task<CliResult> RunAsync(IEnumerable<string> args, byte[]? stdin = null, CancellationToken ct = default)
+    public static Task<CliResult> RunAsync(IEnumerable<string> args, byte[]? stdin = null, CancellationToken ct = default) =>
+        RunAsync(args, null, stdin, ct);
+
+    /// <summary>Runs <c>truthdb</c> with <paramref name="args"/> and <paramref name="environment"/> variables set, feeds <paramref name="stdin"/>, and waits for it to exit.</summary>
+    public static async Task<CliResult> RunAsync(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment, byte[]? stdin, CancellationToken ct)
     {
-        await using var process = Start(args);
+        await using var process = Start(args, environment);
         await process.WriteStdinAsync(stdin ?? [], ct);
         return await process.WaitAsync(ct);
     }
@@ -44,7 +48,7 @@ internal sealed class Truthdb : IAsyncDisposable
         RunAsync(args, Encoding.UTF8.GetBytes(stdin), ct);
 
     /// <summary>Starts <c>truthdb</c> with <paramref name="args"/>; stdin stays open until <see cref="WriteStdinAsync"/>.</summary>
-    public static Truthdb Start(IEnumerable<string> args) => new(ChildProcesses.StartTruthdb(args));
+    public static Truthdb Start(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null) => new(ChildProcesses.StartTruthdb(args, environment));
 
     /// <summary>What the process printed so far.</summary>
     public string Stdout

@@ -1,0 +1,66 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace TruthDb.Dataflow.Cli.Support;
+
+/// <summary>
+/// The conventions of every <c>--json</c> output (documented in the README, stable: fields are added,
+/// never renamed or removed):
+/// <list type="bullet">
+/// <item>one JSON object per line (a verb printing one thing prints one line; a verb printing many
+/// prints JSON Lines), UTF-8, no indentation, nothing else on stdout;</item>
+/// <item>field names in camelCase; LSNs, counts and byte sizes as JSON numbers (LSNs fit in 2^53 in
+/// practice, but a parser reading them as 64-bit integers never rounds);</item>
+/// <item>the log id as a string of 32 lowercase hex digits (<see cref="LogId(Guid)"/>), as every verb
+/// prints it; times as ISO 8601 UTC strings; an unknown value as <c>null</c>, not left out.</item>
+/// </list>
+/// </summary>
+internal static class JsonOutput
+{
+    private static readonly JsonWriterOptions Options = new() { Indented = false };
+
+    /// <summary>A log id as the CLI prints it everywhere, text and JSON: 32 lowercase hex digits, no dashes (the "N" format).</summary>
+    public static string LogId(Guid id) => id.ToString("N", CultureInfo.InvariantCulture);
+
+    /// <summary>A log id given as text (any GUID format) in the CLI's format; the text unchanged when it is not a GUID.</summary>
+    public static string? LogId(string? id) => id is null ? null : Guid.TryParse(id, out var guid) ? LogId(guid) : id;
+
+    /// <summary>Writes one object, built by <paramref name="write"/>, as one line on <paramref name="output"/>.</summary>
+    public static void WriteLine(Stream output, Action<Utf8JsonWriter> write)
+    {
+        using (var json = new Utf8JsonWriter(output, Options))
+        {
+            json.WriteStartObject();
+            write(json);
+            json.WriteEndObject();
+        }
+
+        output.WriteByte((byte)'\n');
+    }
+
+    /// <summary>Writes <paramref name="value"/>, or null.</summary>
+    public static void WriteStringOrNull(this Utf8JsonWriter json, string name, string? value)
+    {
+        if (value is null)
+        {
+            json.WriteNull(name);
+        }
+        else
+        {
+            json.WriteString(name, value);
+        }
+    }
+
+    /// <summary>Writes a UTC time as ISO 8601, or null.</summary>
+    public static void WriteTimeOrNull(this Utf8JsonWriter json, string name, DateTimeOffset? value)
+    {
+        if (value is { } time)
+        {
+            json.WriteString(name, time.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture));
+        }
+        else
+        {
+            json.WriteNull(name);
+        }
+    }
+}
