@@ -76,12 +76,16 @@ internal static class StatsCommand
         return ExitCodes.Ok;
     }
 
-    // What the files prove, and no more: the seal trailers and the frames' synced-LSN fields. The
-    // clean-close note, which proves every record of a cleanly closed log durable, is not read through
-    // the inspection API, so a cleanly closed log may show less than its last LSN here.
-    private static string Durable(LogStats stats) => stats.KnownDurableLsn >= stats.LastLsn
-        ? string.Create(CultureInfo.InvariantCulture, $"{stats.KnownDurableLsn} (every record; proven by seal trailers and synced-LSN fields)")
-        : string.Create(CultureInfo.InvariantCulture, $"at least {stats.KnownDurableLsn} (what seal trailers and synced-LSN fields prove; records after it may be durable too)");
+    // What persisted evidence proves, and no more: the clean-close note, the watermark file's durable
+    // LSN, seal trailers, frames' synced-LSN fields (LogStats.ProvenDurableLsn), and which of them.
+    private static string Durable(LogStats stats) => stats.ProvenDurableLsn switch
+    {
+        0 => "none proven (no evidence in the files yet)",
+        var lsn when lsn > stats.LastLsn => string.Create(CultureInfo.InvariantCulture,
+            $"{lsn} proven by {stats.ProvenDurableBy}, but the log ends at {stats.LastLsn}: a durable record is missing or damaged (run 'truthdb verify')"),
+        var lsn when lsn == stats.LastLsn => string.Create(CultureInfo.InvariantCulture, $"{lsn} (every record; proven by {stats.ProvenDurableBy})"),
+        var lsn => string.Create(CultureInfo.InvariantCulture, $"at least {lsn} (proven by {stats.ProvenDurableBy}; records after it may be durable too)"),
+    };
 
     private static void WriteJson(Utf8JsonWriter json, LogStats stats)
     {
@@ -93,7 +97,8 @@ internal static class StatsCommand
         json.WriteNumber("firstLsn", stats.FirstLsn);
         json.WriteNumber("lastLsn", stats.LastLsn);
         json.WriteNumber("writtenLsn", stats.LastLsn);
-        json.WriteNumber("provenDurableLsn", stats.KnownDurableLsn);
+        json.WriteNumber("provenDurableLsn", stats.ProvenDurableLsn);
+        json.WriteString("provenDurableBy", stats.ProvenDurableBy);
         json.WriteNumber("bytesOnDisk", stats.TotalBytes);
         json.WriteNumber("recordBytes", stats.RecordBytes);
         json.WriteStartArray("cursors");

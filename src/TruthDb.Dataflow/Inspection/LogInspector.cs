@@ -48,7 +48,8 @@ public static partial class LogInspector
     public static LogStats GetStats(string directory)
     {
         var storage = OpenStorage(directory);
-        var segments = Scan(storage, readSealedFrames: false, findings: null);
+        var segments = Scan(storage, readSealedFrames: false, findings: null, out var context);
+        var (proven, provenBy) = ProvenDurable(segments, context);
         var cursors = new SortedDictionary<string, long>(StringComparer.Ordinal);
         foreach (var name in storage.ListFiles())
         {
@@ -58,7 +59,7 @@ public static partial class LogInspector
             }
         }
 
-        return new LogStats(storage.DirectoryPath, segments, cursors);
+        return new LogStats(storage.DirectoryPath, segments, cursors) { ProvenDurableLsn = proven, ProvenDurableBy = provenBy };
     }
 
     /// <summary>

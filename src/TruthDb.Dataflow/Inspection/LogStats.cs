@@ -43,6 +43,17 @@ public sealed class LogStats
     /// <summary>The highest LSN the files prove durable (a sealed segment, or a frame's synced-LSN field); the durable watermark is at least this.</summary>
     public long KnownDurableLsn { get; }
 
+    /// <summary>
+    /// The highest LSN any persisted evidence proves durable: <see cref="KnownDurableLsn"/>, or the
+    /// clean-close note or the watermark file's durable LSN (of this log) when they prove more. Above
+    /// <see cref="LastLsn"/> only when a record the evidence proves durable is missing or damaged
+    /// (<see cref="LogInspector.Verify"/> says where).
+    /// </summary>
+    public long ProvenDurableLsn { get; internal init; }
+
+    /// <summary>Which evidence proves <see cref="ProvenDurableLsn"/>, in words (empty when nothing does).</summary>
+    public string ProvenDurableBy { get; internal init; } = string.Empty;
+
     /// <summary>Valid records in all segments.</summary>
     public long Records { get; }
 

@@ -26,7 +26,9 @@ public sealed class JsonOutputTests : IDisposable
         Assert.Equal(150, stats.GetProperty("records").GetInt64());
         Assert.Equal(1, stats.GetProperty("firstLsn").GetInt64());
         Assert.Equal(150, stats.GetProperty("lastLsn").GetInt64());
-        Assert.InRange(stats.GetProperty("provenDurableLsn").GetInt64(), 1, 150);
+        // The append closed the log cleanly: its clean-close note proves every record durable.
+        Assert.Equal(150, stats.GetProperty("provenDurableLsn").GetInt64());
+        Assert.Contains("clean-close note", stats.GetProperty("provenDurableBy").GetString(), StringComparison.Ordinal);
         var segments = stats.GetProperty("segments");
         Assert.Equal(_log.Segments().Length, segments.GetArrayLength());
         Assert.Equal(segments.GetArrayLength(), stats.GetProperty("segmentCount").GetInt32());
@@ -39,6 +41,7 @@ public sealed class JsonOutputTests : IDisposable
 
         var text = await Truthdb.RunAsync(["stats", "--dir", _log.Dir], [], Timeouts.Token());
         Assert.Contains("log id:            " + stats.GetProperty("logId").GetString(), text.Stdout);
+        Assert.Contains("150 (every record; proven by the clean-close note", text.Stdout, StringComparison.Ordinal);
     }
 
     [Fact]
