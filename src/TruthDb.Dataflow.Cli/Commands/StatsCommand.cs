@@ -111,23 +111,7 @@ internal static class StatsCommand
         }
 
         json.WriteEndArray();
-        json.WriteStartArray("segments");
-        foreach (var segment in stats.Segments)
-        {
-            json.WriteStartObject();
-            json.WriteString("name", segment.Name);
-            json.WriteNumber("firstLsn", segment.FirstLsn);
-            json.WriteNumber("lastLsn", segment.LastLsn);
-            json.WriteNumber("records", segment.Records);
-            json.WriteNumber("segmentSize", segment.SegmentSize);
-            json.WriteNumber("fileLength", segment.FileLength);
-            json.WriteNumber("recordsEnd", segment.RecordsEnd);
-            json.WriteBoolean("sealed", segment.IsSealed);
-            json.WriteTimeOrNull("createdAt", segment.CreatedAt);
-            json.WriteEndObject();
-        }
-
-        json.WriteEndArray();
+        json.WriteSegments(stats.Segments);
     }
 
     private static async Task<int> RunServedAsync(string socket, string? tokenFile, bool json, CancellationToken ct)

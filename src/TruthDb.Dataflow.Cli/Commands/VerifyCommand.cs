@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json;
 using Spectre.Console;
 using TruthDb.Dataflow.Cli.Support;
 using TruthDb.Dataflow.Inspection;
@@ -11,21 +12,34 @@ internal static class VerifyCommand
     public static Command Create()
     {
         var directory = CommonOptions.Directory();
+        var json = new Option<bool>("--json")
+        {
+            Description = "Print one JSON object (the shape is in the README) instead of text; the exit code is the same.",
+        };
         var command = new Command("verify",
             "Check every segment header, seal trailer and frame, read-only (no writer lock), and classify what is found: clean, torn tail, zero-filled tail, "
             + "mid-log corruption, durable record damaged, frame from another log, out of sequence, damaged segment; say which LSNs persisted evidence proves durable, and by what. "
             + "Exit code 0 when clean, 3 when only a tail that no evidence proves durable is damaged (opening the log truncates it), 4 for damage to anything proven durable or other corruption ('truthdb repair' cuts it).")
         {
             directory,
+            json,
         };
-        command.SetAction((parse, ct) => Verb.RunAsync(() => Task.FromResult(Run(parse.GetRequiredValue(directory)))));
+        command.SetAction((parse, ct) => Verb.RunAsync(() => Task.FromResult(Run(parse.GetRequiredValue(directory), parse.GetValue(json)))));
         return command;
     }
 
-    private static int Run(string directory)
+    private static int Run(string directory, bool json)
     {
         CommonOptions.RequireExistingLog(directory);
         var report = LogInspector.Verify(directory);
+        var exitCode = report.IsClean ? ExitCodes.Ok : report.IsRecoverable ? ExitCodes.TailDamage : ExitCodes.Corruption;
+        if (json)
+        {
+            using var stdout = Console.OpenStandardOutput();
+            JsonOutput.WriteLine(stdout, w => WriteJson(w, report, exitCode));
+            return exitCode;
+        }
+
         var console = Terminal.Console;
         var table = new Table().Title("Segments").Border(Terminal.Interactive ? TableBorder.Rounded : TableBorder.Ascii);
         table.AddColumns("segment", "first LSN", "last LSN", "records", "sealed", "status");
@@ -71,7 +85,43 @@ internal static class VerifyCommand
         Console.WriteLine(report.IsRecoverable
             ? $"verify: {Verb.Describe(report.Condition)}: {report.Findings.Count} problem(s), {report.Records} valid record(s); opening the log truncates the damaged tail (no record that evidence proves durable is lost)"
             : $"verify: {Verb.Describe(report.Condition)}: {report.Findings.Count} problem(s), {report.Records} valid record(s); the log is corrupted: opening refuses; 'truthdb repair --dir {directory}' shows how it would cut the log");
-        return report.IsRecoverable ? ExitCodes.TailDamage : ExitCodes.Corruption;
+        return exitCode;
+    }
+
+    private static void WriteJson(Utf8JsonWriter json, VerifyReport report, int exitCode)
+    {
+        json.WriteString("directory", report.Directory);
+        json.WriteString("condition", Verb.Describe(report.Condition));
+        json.WriteBoolean("clean", report.IsClean);
+        json.WriteBoolean("recoverable", report.IsClean || report.IsRecoverable);
+        json.WriteNumber("exitCode", exitCode);
+        json.WriteNumber("records", report.Records);
+        json.WriteNumber("provenDurableLsn", report.ProvenDurableLsn);
+        json.WriteString("provenDurableBy", report.ProvenDurableBy);
+        json.WriteStringOrNull("pendingRepair", report.PendingRepair);
+        json.WriteStartArray("findings");
+        foreach (var finding in report.Findings)
+        {
+            json.WriteStartObject();
+            json.WriteString("condition", Verb.Describe(finding.Condition));
+            json.WriteString("segment", finding.Segment);
+            json.WriteNumber("offset", finding.Offset);
+            if (finding.Lsn > 0)
+            {
+                json.WriteNumber("lsn", finding.Lsn);
+            }
+            else
+            {
+                json.WriteNull("lsn");
+            }
+
+            json.WriteBoolean("recoverable", finding.Recoverable);
+            json.WriteString("message", finding.Message);
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+        json.WriteSegments(report.Segments);
     }
 
     // Exactly what the files prove about durability, and from which evidence.

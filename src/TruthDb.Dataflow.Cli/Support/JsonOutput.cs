@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using TruthDb.Dataflow.Inspection;
 
 namespace TruthDb.Dataflow.Cli.Support;
 
@@ -62,5 +63,27 @@ internal static class JsonOutput
         {
             json.WriteNull(name);
         }
+    }
+
+    /// <summary>Writes the array <c>segments</c>: one object per segment (the shape <c>stats --json</c> and <c>verify --json</c> share).</summary>
+    public static void WriteSegments(this Utf8JsonWriter json, IReadOnlyList<SegmentSummary> segments)
+    {
+        json.WriteStartArray("segments");
+        foreach (var segment in segments)
+        {
+            json.WriteStartObject();
+            json.WriteString("name", segment.Name);
+            json.WriteNumber("firstLsn", segment.FirstLsn);
+            json.WriteNumber("lastLsn", segment.LastLsn);
+            json.WriteNumber("records", segment.Records);
+            json.WriteNumber("segmentSize", segment.SegmentSize);
+            json.WriteNumber("fileLength", segment.FileLength);
+            json.WriteNumber("recordsEnd", segment.RecordsEnd);
+            json.WriteBoolean("sealed", segment.IsSealed);
+            json.WriteTimeOrNull("createdAt", segment.CreatedAt);
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
     }
 }

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using TruthDb.Dataflow.Cli.Tests.Support;
 
 namespace TruthDb.Dataflow.Cli.Tests.Commands;
@@ -61,6 +62,37 @@ public sealed class VerifyTests : IDisposable
         Assert.Contains("LSN 10", append.Stderr);
         Assert.Contains("truthdb repair", append.Stderr);
         Assert.Equal(4, (await VerifyAsync()).ExitCode);
+    }
+
+    [Fact]
+    public async Task Verify_Json_CleanThenDamaged_OneObjectWithFindingsAndTheSameExitCode()
+    {
+        await _log.AppendAsync(10);
+
+        var clean = await Truthdb.RunAsync(["verify", "--dir", _log.Dir, "--json"], [], Timeouts.Token());
+        Assert.True(clean.ExitCode == 0, clean.ToString());
+        var report = JsonDocument.Parse(Assert.Single(clean.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries))).RootElement;
+        Assert.Equal("clean", report.GetProperty("condition").GetString());
+        Assert.True(report.GetProperty("clean").GetBoolean());
+        Assert.Equal(10, report.GetProperty("records").GetInt64());
+        Assert.Equal(10, report.GetProperty("provenDurableLsn").GetInt64());
+        Assert.Equal(0, report.GetProperty("findings").GetArrayLength());
+        Assert.Equal(JsonValueKind.Null, report.GetProperty("pendingRepair").ValueKind);
+
+        var last = _log.Frame(10);
+        _log.FlipBit(last.Segment, last.Offset + 100);
+        var damaged = await Truthdb.RunAsync(["verify", "--dir", _log.Dir, "--json"], [], Timeouts.Token());
+
+        Assert.True(damaged.ExitCode == 4, damaged.ToString());
+        report = JsonDocument.Parse(damaged.Stdout).RootElement;
+        Assert.Equal(4, report.GetProperty("exitCode").GetInt32());
+        Assert.False(report.GetProperty("recoverable").GetBoolean());
+        var finding = Assert.Single(report.GetProperty("findings").EnumerateArray());
+        Assert.Equal("durable record damaged", finding.GetProperty("condition").GetString());
+        Assert.Equal(last.Segment, finding.GetProperty("segment").GetString());
+        Assert.Equal(last.Offset, finding.GetProperty("offset").GetInt64());
+        Assert.Equal(10, finding.GetProperty("lsn").GetInt64());
+        Assert.Equal(_log.Segments().Length, report.GetProperty("segments").GetArrayLength());
     }
 
     [Fact]
