@@ -96,7 +96,7 @@ public sealed partial class NatsReplicator
                 var start = await ReconcileAsync(ct);
                 if (!follow && start.Lsn >= target)
                 {
-                    _window.Reset(start.Lsn);
+                    _window.Reset(start.Lsn, (long)start.LastSequence - start.Lsn);
                     return;
                 }
 
@@ -161,10 +161,13 @@ public sealed partial class NatsReplicator
 
     /// <summary>
     /// A rejection stops the replicator, except a failed expectation (wrong last message id or
-    /// sequence) while the stream's last message is this log's and at least the record's predecessor:
-    /// then either the stream already holds the record (a publish from before a reconciliation that
-    /// the server stored late; this was the copy), or the server forgot its last message id (it
-    /// rebuilds it after a restart only within the duplicate window). Reconciling again moves on.
+    /// sequence) while the stream's last message is this log's: then reconciling again moves on.
+    /// Either the stream already holds the record (a publish from before a reconciliation that the
+    /// server stored late; this was the copy), or its last message is the record's predecessor and the
+    /// server did not recognize it (it rebuilds its last message id after a restart only within the
+    /// duplicate window: the next epoch's first record is then anchored by sequence), or its last
+    /// message is below the predecessor: the stream lost records it had acknowledged (a replica that
+    /// stayed behind became leader), and reconciliation ships them again or stops.
     /// </summary>
     private async Task ThrowRejectedAsync(Publishing.WindowFault fault, CancellationToken ct)
     {
@@ -175,22 +178,35 @@ public sealed partial class NatsReplicator
             throw new ReplicationRejectedException(fault.Lsn, fault.ErrorCode, fault.Reason);
         }
 
-        long inStream;
+        Streams.StreamEntry last;
         try
         {
             var stream = await _js.GetStreamAsync(StreamName, cancellationToken: ct);
-            inStream = await LastShippedAsync(stream, stream.Info.State.LastSeq, ct);
+            last = stream.Info.State.Messages == 0
+                ? new Streams.StreamEntry(stream.Info.State.LastSeq, true, true, 0, _logId, string.Empty, null)
+                : await Streams.LeaderReads.GetAsync(stream, stream.Info.State.LastSeq, withData: false, ct);
         }
-        catch (Exception ex) when (ex is NatsException or ReplicationException)
+        catch (NatsException)
         {
-            inStream = 0;
+            last = default;
         }
 
-        if (inStream >= fault.Lsn - 1)
+        if (last.IsOf(_logId))
         {
-            throw new NatsException(inStream >= fault.Lsn
-                ? $"the publish of LSN {fault.Lsn} was refused as a copy of a record the stream already holds"
-                : $"the stream did not recognize LSN {fault.Lsn - 1} as its last message ({fault.Reason}) although it is");
+            var inStream = last.Lsn;
+            if (inStream >= fault.Lsn)
+            {
+                throw new NatsException($"the publish of LSN {fault.Lsn} was refused as a copy of a record the stream already holds");
+            }
+
+            if (inStream == fault.Lsn - 1)
+            {
+                _anchorBySequence = fault.ErrorCode == WrongLastMsgId && Publishing.MessageHeaders.ForgotLastMsgId(fault.Reason);
+                throw new NatsException($"the stream did not recognize LSN {fault.Lsn - 1} as its last message ({fault.Reason}) although it is");
+            }
+
+            throw new NatsException(
+                $"the publish of LSN {fault.Lsn} was refused ({fault.Reason}): the stream's last message is now LSN {inStream} at sequence {last.Sequence}, below LSN {fault.Lsn - 1} that it had acknowledged; it lost records (a replica that stayed behind became leader?), reconciling");
         }
 
         ReplicationEvents.Rejected(_logger, StreamName, fault.Lsn, fault.Reason, fault.ErrorCode, _window.Acked);

@@ -18,7 +18,9 @@ public sealed partial class NatsReplicator
     private async Task<WindowFault?> ShipEpochAsync(ResumePoint start, bool follow, long target, CancellationToken ct)
     {
         var epoch = Interlocked.Increment(ref _epoch);
-        _window.Reset(start.Lsn);
+        _window.Reset(start.Lsn, (long)start.LastSequence - start.Lsn);
+        var bySequence = _anchorBySequence;
+        _anchorBySequence = false;
         var replyPrefix = _inbox + "." + epoch.ToString(CultureInfo.InvariantCulture) + ".";
         using var epochCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var watchdog = WatchAsync(epochCts);
@@ -32,6 +34,15 @@ public sealed partial class NatsReplicator
                 }
 
                 var lsn = record.Lsn;
+                if (lsn != _window.Sent + 1)
+                {
+                    // The log no longer has the record after the stream's last (retention removed it
+                    // between reconciliation and this read; the read starts at the first record kept):
+                    // shipping on would leave a gap.
+                    throw new StreamMismatchException(start.LastSequence, _window.Sent + 1,
+                        $"The stream '{StreamName}' ends at LSN {_window.Sent}, but the log's next record is LSN {lsn}: LSN {_window.Sent + 1} to {lsn - 1} can no longer be shipped (log retention removed them). Replication stops; the stream lacks those records.");
+                }
+
                 if (_connection.ServerInfo is { MaxPayload: > 0 } server && record.Payload.Length > server.MaxPayload - HeaderAllowance)
                 {
                     // The server would refuse it at the protocol level, forever: a rejection, not an outage.
@@ -45,24 +56,33 @@ public sealed partial class NatsReplicator
                     [MessageHeaders.Lsn] = lsn.ToString(CultureInfo.InvariantCulture),
                     [MessageHeaders.LogId] = _logId,
                 };
-                if (lsn == start.Lsn + 1)
+                if (lsn != start.Lsn + 1)
                 {
-                    // The epoch's first record is anchored by sequence: the stream must still be where
-                    // reconciliation found it. An empty stream cannot be named that way (an expected last
-                    // sequence of 0 means no check), but "no message on the subject yet" can.
+                    // The stream's last message must be the record's predecessor.
+                    headers[MessageHeaders.ExpectedLastMsgId] = MessageHeaders.MessageId(_logId, lsn - 1);
+                }
+                else if (start.Lsn > 0)
+                {
+                    // The epoch's first record: the stream must still be where reconciliation found it, by
+                    // content (its last message) and by position (its last sequence). Only right after the
+                    // server said it knows no last message id does the sequence stand alone.
+                    if (!bySequence)
+                    {
+                        headers[MessageHeaders.ExpectedLastMsgId] = MessageHeaders.MessageId(_logId, start.Lsn);
+                    }
+
+                    headers[MessageHeaders.ExpectedLastSequence] = start.LastSequence.ToString(CultureInfo.InvariantCulture);
+                }
+                else
+                {
+                    // No message of the log in the stream, so no id to name: "no message on the subject
+                    // yet", and the last sequence when the stream ever held one (an expected last
+                    // sequence of 0 means no check).
+                    headers[MessageHeaders.ExpectedLastSubjectSequence] = "0";
                     if (start.LastSequence > 0)
                     {
                         headers[MessageHeaders.ExpectedLastSequence] = start.LastSequence.ToString(CultureInfo.InvariantCulture);
                     }
-                    else
-                    {
-                        headers[MessageHeaders.ExpectedLastSubjectSequence] = "0";
-                    }
-                }
-                else
-                {
-                    // Every later one by content: the stream's last message must be its predecessor.
-                    headers[MessageHeaders.ExpectedLastMsgId] = MessageHeaders.MessageId(_logId, lsn - 1);
                 }
 
                 _window.Add(lsn, record.Payload.Length, Stopwatch.GetTimestamp());

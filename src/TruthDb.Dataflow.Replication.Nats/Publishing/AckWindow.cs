@@ -20,6 +20,7 @@ internal sealed class AckWindow
     private readonly Slot[] _slots;
     private long _acked;
     private long _sent;
+    private long _sequenceOffset;
     private WindowFault? _fault;
     private TaskCompletionSource _changed = NewSignal();
 
@@ -33,6 +34,18 @@ internal sealed class AckWindow
             lock (_gate)
             {
                 return _acked;
+            }
+        }
+    }
+
+    /// <summary>The last LSN sent in the epoch (the epoch's start before the first).</summary>
+    public long Sent
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _sent;
             }
         }
     }
@@ -61,14 +74,19 @@ internal sealed class AckWindow
         }
     }
 
-    /// <summary>Starts an epoch after <paramref name="acked"/>: empty, no fault.</summary>
-    public void Reset(long acked)
+    /// <summary>
+    /// Starts an epoch after <paramref name="acked"/>: empty, no fault. Every record the epoch stores
+    /// must be acknowledged at stream sequence LSN + <paramref name="sequenceOffset"/> (the stream's last
+    /// sequence minus its last LSN, as reconciliation found them).
+    /// </summary>
+    public void Reset(long acked, long sequenceOffset)
     {
         lock (_gate)
         {
             Array.Clear(_slots);
             _acked = acked;
             _sent = acked;
+            _sequenceOffset = sequenceOffset;
             _fault = null;
             SignalLocked();
         }
@@ -155,6 +173,12 @@ internal sealed class AckWindow
             var sent = slot.SentTimestamp;
             switch (result.Kind)
             {
+                case AckKind.Stored when (long)result.Sequence != lsn + _sequenceOffset:
+                    // Stored, but not where its predecessors' sequences put it: the stream's numbering
+                    // is not what reconciliation found (a replica with another history leads?).
+                    _fault = new WindowFault(false, lsn, 0, $"LSN {lsn} was acknowledged at stream sequence {result.Sequence}, not at sequence {lsn + _sequenceOffset} where the stream's numbering puts it; reconciling");
+                    SignalLocked();
+                    return new AckProgress(true, sent, 0, 0);
                 case AckKind.Stored:
                     slot.State = SlotState.Stored;
                     break;
