@@ -34,9 +34,9 @@ public sealed partial class NatsReplicator
             var first = await FirstLogLsnAsync(ct);
             if (first > last + 1)
             {
-                var lost = cursor > last ? $" The cursor says LSN {cursor} was shipped: the stream lost LSN {last + 1} to {cursor} after acknowledging them." : string.Empty;
+                var lost = cursor > last ? $" The cursor says LSN {cursor} was shipped: the stream lost {LsnRange.Text(last + 1, cursor)} after acknowledging them." : string.Empty;
                 throw new StreamMismatchException(end.LastSequence, last + 1,
-                    $"The stream '{StreamName}' ends at LSN {last} (sequence {end.LastSequence}), but the log's first record is now LSN {first}: LSN {last + 1} to {first - 1} can no longer be shipped (log retention removed them).{lost} Replication stops; the stream lacks those records.");
+                    $"The stream '{StreamName}' ends at LSN {last} (sequence {end.LastSequence}), but the log's first record is now LSN {first}: {LsnRange.Text(last + 1, first - 1)} can no longer be shipped (log retention removed them).{lost} Replication stops; the stream lacks those records.");
             }
         }
 

@@ -40,7 +40,7 @@ public sealed partial class NatsReplicator
                     // between reconciliation and this read; the read starts at the first record kept):
                     // shipping on would leave a gap.
                     throw new StreamMismatchException(start.LastSequence, _window.Sent + 1,
-                        $"The stream '{StreamName}' ends at LSN {_window.Sent}, but the log's next record is LSN {lsn}: LSN {_window.Sent + 1} to {lsn - 1} can no longer be shipped (log retention removed them). Replication stops; the stream lacks those records.");
+                        $"The stream '{StreamName}' ends at LSN {_window.Sent}, but the log's next record is LSN {lsn}: {Streams.LsnRange.Text(_window.Sent + 1, lsn - 1)} can no longer be shipped (log retention removed them). Replication stops; the stream lacks those records.");
                 }
 
                 if (_connection.ServerInfo is { MaxPayload: > 0 } server && record.Payload.Length > server.MaxPayload - HeaderAllowance)

@@ -67,7 +67,7 @@ internal sealed class AuditTally(string logId, LogLookup log, int maxListed)
         else if (lsn > LastLsn + 1)
         {
             Missing += lsn - LastLsn - 1;
-            Find(StreamAuditFindingKind.Gap, seq, LastLsn + 1, $"gap: LSN {Range(LastLsn + 1, lsn - 1)} missing before sequence {seq} (which holds LSN {lsn}; the LSN before it is {LastLsn})");
+            Find(StreamAuditFindingKind.Gap, seq, LastLsn + 1, $"gap: {LsnRange.Text(LastLsn + 1, lsn - 1)} missing before sequence {seq} (which holds LSN {lsn}; the LSN before it is {LastLsn})");
             LastLsn = lsn;
         }
         else if (lsn <= LastLsn)
@@ -100,14 +100,14 @@ internal sealed class AuditTally(string logId, LogLookup log, int maxListed)
         {
             var from = Math.Max(1, log.FirstLsn);
             Missing += FirstLsn - from;
-            Find(StreamAuditFindingKind.Gap, firstSequence, from, $"gap: LSN {Range(from, FirstLsn - 1)} missing: the stream starts with LSN {FirstLsn} at sequence {firstSequence}, the log holds them");
+            Find(StreamAuditFindingKind.Gap, firstSequence, from, $"gap: {LsnRange.Text(from, FirstLsn - 1)} missing: the stream starts with LSN {FirstLsn} at sequence {firstSequence}, the log holds them");
         }
 
         if (cursor > LastLsn)
         {
             var from = LastLsn + 1;
             Missing += cursor - LastLsn;
-            Find(StreamAuditFindingKind.Gap, lastSequence, from, $"gap: LSN {Range(from, cursor)} missing: the cursor says they were shipped, the stream's last LSN is {LastLsn}");
+            Find(StreamAuditFindingKind.Gap, lastSequence, from, $"gap: {LsnRange.Text(from, cursor)} missing: the cursor says they were shipped, the stream's last LSN is {LastLsn}");
         }
     }
 
@@ -120,8 +120,6 @@ internal sealed class AuditTally(string logId, LogLookup log, int maxListed)
             _listed.Add(new StreamAuditFinding(kind, sequence, lsn, description));
         }
     }
-
-    private static string Range(long from, long to) => from == to ? from.ToString(System.Globalization.CultureInfo.InvariantCulture) : $"{from}..{to} ({to - from + 1} LSNs)";
 
     private async ValueTask CompareAsync(StreamEntry entry, long lsn)
     {

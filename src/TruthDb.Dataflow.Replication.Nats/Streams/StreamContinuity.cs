@@ -147,7 +147,7 @@ internal static class StreamContinuity
 
         if (bad.Lsn > good.Lsn)
         {
-            return new StreamMismatchException(bad.Sequence, good.Lsn + 1, prefix + $"sequence {bad.Sequence} holds LSN {bad.Lsn}: LSN {good.Lsn + 1} to {bad.Lsn - 1} are missing (a gap)." + Suffix);
+            return new StreamMismatchException(bad.Sequence, good.Lsn + 1, prefix + $"sequence {bad.Sequence} holds LSN {bad.Lsn}: {LsnRange.Text(good.Lsn + 1, bad.Lsn - 1)} missing (a gap)." + Suffix);
         }
 
         var kind = bad.Lsn == good.Lsn ? "the same LSN again (a duplicate)" : $"LSN {bad.Lsn}, lower (the LSNs go back)";
