@@ -82,6 +82,7 @@ public sealed partial class NatsReplicator
         var lastProgress = Stopwatch.GetTimestamp();
         var lastAcked = _window.Acked;
         var streamReady = false;
+        var waitingForWindow = false;
         while (!ct.IsCancellationRequested)
         {
             string reason;
@@ -112,6 +113,7 @@ public sealed partial class NatsReplicator
                 }
 
                 reason = fault.Reason;
+                waitingForWindow = fault.RememberedDuplicate;
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -138,7 +140,7 @@ public sealed partial class NatsReplicator
                 lastProgress = Stopwatch.GetTimestamp();
                 backoff = FirstBackoff;
             }
-            else if (_options.RetryLimit != Timeout.InfiniteTimeSpan && Stopwatch.GetElapsedTime(lastProgress) > _options.RetryLimit)
+            else if (_options.RetryLimit != Timeout.InfiniteTimeSpan && Stopwatch.GetElapsedTime(lastProgress) > _options.RetryLimit + (waitingForWindow ? _duplicateWindow : TimeSpan.Zero))
             {
                 throw new ReplicationException($"Nothing could be shipped to stream '{StreamName}' for {_options.RetryLimit.TotalSeconds:0} s (last: {reason}); shipped up to LSN {acked}.");
             }

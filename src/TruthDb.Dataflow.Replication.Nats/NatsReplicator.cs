@@ -62,6 +62,7 @@ public sealed partial class NatsReplicator : IDisposable
     private readonly string _inbox;
     private long _epoch;
     private bool _anchorBySequence;
+    private TimeSpan _duplicateWindow;
     private long _cursorLsn;
     private long _recordsShipped;
     private long _bytesShipped;

@@ -1,7 +1,12 @@
 namespace TruthDb.Dataflow.Replication.Nats.Publishing;
 
-/// <summary>Why a shipping epoch must end: an unknown outcome (retry after reconciling) or a rejection (stop).</summary>
-internal sealed record WindowFault(bool Rejected, long Lsn, int ErrorCode, string Reason);
+/// <summary>
+/// Why a shipping epoch must end: an unknown outcome (retry after reconciling) or a rejection (stop).
+/// <paramref name="RememberedDuplicate"/>: the server dropped a record as a duplicate of a message id
+/// its duplicate window remembers, at a sequence where the stream no longer has it (a purge): shipping
+/// it again succeeds only once the window has passed.
+/// </summary>
+internal sealed record WindowFault(bool Rejected, long Lsn, int ErrorCode, string Reason, bool RememberedDuplicate = false);
 
 /// <summary>How one acknowledgement moved the window.</summary>
 internal readonly record struct AckProgress(bool Matched, long SentTimestamp, int Records, long Bytes);
@@ -174,9 +179,12 @@ internal sealed class AckWindow
             switch (result.Kind)
             {
                 case AckKind.Stored when (long)result.Sequence != lsn + _sequenceOffset:
-                    // Stored, but not where its predecessors' sequences put it: the stream's numbering
-                    // is not what reconciliation found (a replica with another history leads?).
-                    _fault = new WindowFault(false, lsn, 0, $"LSN {lsn} was acknowledged at stream sequence {result.Sequence}, not at sequence {lsn + _sequenceOffset} where the stream's numbering puts it; reconciling");
+                    // Not where its predecessors' sequences put it: the stream's numbering is not what
+                    // reconciliation found (a replica with another history leads?), or, for a duplicate,
+                    // the duplicate window remembers the record at a sequence the stream lost.
+                    _fault = result.Duplicate
+                        ? new WindowFault(false, lsn, 0, $"the stream dropped LSN {lsn} as a duplicate of its message at sequence {result.Sequence}, but the stream's numbering puts LSN {lsn} at sequence {lsn + _sequenceOffset}: its duplicate window remembers a message it no longer holds there (purged?); retrying until the window has passed", RememberedDuplicate: true)
+                        : new WindowFault(false, lsn, 0, $"LSN {lsn} was acknowledged at stream sequence {result.Sequence}, not at sequence {lsn + _sequenceOffset} where the stream's numbering puts it; reconciling");
                     SignalLocked();
                     return new AckProgress(true, sent, 0, 0);
                 case AckKind.Stored:

@@ -113,20 +113,20 @@ public sealed class ContinuityTests(ITestOutputHelper output) : IDisposable
         var options = Options("lost");
         long first;
         var walOptions = _log.Options();
-        walOptions.SegmentSize = WalOptions.MinSegmentSize;
+        walOptions.SegmentSize = 256 * 1024;
         await using (var wal = await Wal.OpenAsync(walOptions))
         {
-            await TestLog.AppendAsync(wal, 2_000, seed: 71, ct);
+            await TestLog.AppendAsync(wal, 4_000, seed: 71, ct);
             using (var replicator = NatsReplicator.Create(wal, nats, options))
             {
-                Assert.Equal(2_000, await replicator.CatchUpAsync(ct));
+                Assert.Equal(4_000, await replicator.CatchUpAsync(ct));
             }
 
-            await wal.TruncateBeforeAsync(1_500, ct);
+            await wal.TruncateBeforeAsync(3_000, ct);
             first = wal.FirstLsn;
         }
 
-        Assert.InRange(first, 2, 1_500);
+        Assert.InRange(first, 2, 3_000);
         await new NatsJSContext(nats).PurgeStreamAsync(options.StreamName, new StreamPurgeRequest(), ct);
 
         using var again = NatsReplicator.Open(_log.Dir, nats, options);
@@ -134,7 +134,7 @@ public sealed class ContinuityTests(ITestOutputHelper output) : IDisposable
 
         Assert.Equal(1, error.Lsn);
         Assert.Contains($"the log's first record is now LSN {first}: LSN 1 to {first - 1} ({first - 1} LSNs) can no longer be shipped", error.Message, StringComparison.Ordinal);
-        Assert.Contains("The cursor says LSN 2000 was shipped", error.Message, StringComparison.Ordinal);
+        Assert.Contains("The cursor says LSN 4000 was shipped", error.Message, StringComparison.Ordinal);
         await AssertMessagesAsync(nats, options.StreamName, 0, ct);
     }
 
