@@ -43,6 +43,11 @@ public sealed partial class NatsReplicator
         if (cursor > last)
         {
             ReplicationEvents.CursorAhead(_logger, CursorName, cursor, StreamName, last, end.LastSequence);
+            _lost = new LostRange(end.LastSequence, last + 1, Math.Max(cursor, _lost?.To ?? 0), LeaderReads.Describe(stream.Info));
+        }
+        else if (_lost is { } lost && last >= lost.To)
+        {
+            _lost = null;
         }
 
         if (last != cursor)
@@ -65,6 +70,9 @@ public sealed partial class NatsReplicator
 
         return long.MaxValue;
     }
+
+    /// <summary>LSNs the stream had acknowledged and lost (from reconciliation), until they are in it again.</summary>
+    private sealed record LostRange(ulong Sequence, long From, long To, string Where);
 
     /// <summary>Resume after <paramref name="Lsn"/>, the stream's last LSN, at stream sequence <paramref name="LastSequence"/>.</summary>
     private readonly record struct ResumePoint(long Lsn, ulong LastSequence);

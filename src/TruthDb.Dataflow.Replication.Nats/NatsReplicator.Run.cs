@@ -134,7 +134,7 @@ public sealed partial class NatsReplicator
             }
 
             var acked = _window.Acked;
-            if (acked > lastAcked)
+            if (acked != lastAcked)
             {
                 lastAcked = acked;
                 lastProgress = Stopwatch.GetTimestamp();
@@ -142,6 +142,12 @@ public sealed partial class NatsReplicator
             }
             else if (_options.RetryLimit != Timeout.InfiniteTimeSpan && Stopwatch.GetElapsedTime(lastProgress) > _options.RetryLimit + (waitingForWindow ? _duplicateWindow : TimeSpan.Zero))
             {
+                if (_lost is { } lost && acked < lost.To)
+                {
+                    throw new StreamMismatchException(lost.Sequence, lost.From,
+                        $"The stream '{StreamName}' lost {Streams.LsnRange.Text(lost.From, lost.To)} after acknowledging them (its last message was LSN {lost.From - 1} at sequence {lost.Sequence}, read through {lost.Where}), and shipping them again has failed for {_options.RetryLimit.TotalSeconds:0} s (last: {reason}); shipped up to LSN {acked}. Replication stops; the stream lacks those records.");
+                }
+
                 throw new ReplicationException($"Nothing could be shipped to stream '{StreamName}' for {_options.RetryLimit.TotalSeconds:0} s (last: {reason}); shipped up to LSN {acked}.");
             }
 

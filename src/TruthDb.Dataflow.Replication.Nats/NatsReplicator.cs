@@ -63,6 +63,7 @@ public sealed partial class NatsReplicator : IDisposable
     private long _epoch;
     private bool _anchorBySequence;
     private TimeSpan _duplicateWindow;
+    private LostRange? _lost;
     private long _cursorLsn;
     private long _recordsShipped;
     private long _bytesShipped;

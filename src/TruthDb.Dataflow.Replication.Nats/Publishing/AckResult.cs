@@ -122,8 +122,14 @@ internal readonly record struct AckResult(AckKind Kind, ulong Sequence, bool Dup
             return new AckResult(AckKind.Rejected, 0, false, errCode != 0 ? errCode : code, description ?? $"error {code}");
         }
 
-        return seq == 0
-            ? new AckResult(AckKind.Unknown, 0, false, 0, "an acknowledgement without a sequence")
-            : new AckResult(AckKind.Stored, seq, duplicate, 0, string.Empty);
+        if (seq == 0)
+        {
+            // A clustered leader answers a message id it has proposed and not yet stored so.
+            return new AckResult(AckKind.Unknown, 0, false, 0, duplicate
+                ? "a duplicate reply without a sequence (the leader holds a publish with this message id as in process)"
+                : "an acknowledgement without a sequence");
+        }
+
+        return new AckResult(AckKind.Stored, seq, duplicate, 0, string.Empty);
     }
 }
