@@ -13,8 +13,11 @@ public sealed partial class NatsReplicator
     /// LSN L, whatever the cursor says: a cursor behind L is raised to it (a crash after the
     /// acknowledgement, before the cursor commit); a cursor ahead of L means the stream lost records it
     /// had acknowledged (a purge, a recreated stream, a replica that stayed behind and became leader):
-    /// the cursor moves back to L and the records after L are shipped again, while the log still has
-    /// them; when it does not, this throws <see cref="StreamMismatchException"/>.
+    /// the cursor moves back to L (after the mark <see cref="LogNames.AcknowledgedMark"/> recorded the old
+    /// position) and the records after L are shipped again, while the log still has them; when it does
+    /// not, this throws <see cref="StreamMismatchException"/>. Crash points: after the mark, before the
+    /// cursor moved: the next start finds the same (mark at most the cursor); after the cursor moved:
+    /// the next start resumes after L like this one.
     /// </summary>
     private async Task<ResumePoint> ReconcileAsync(CancellationToken ct)
     {
@@ -42,6 +45,13 @@ public sealed partial class NatsReplicator
 
         if (cursor > last)
         {
+            // Before the cursor moves back: the mark keeps what the stream had acknowledged, for the audit.
+            var mark = LogNames.AcknowledgedMark(CursorName);
+            if (_source.GetCursor(mark) < cursor)
+            {
+                await _source.CommitCursorAsync(mark, cursor, ct);
+            }
+
             ReplicationEvents.CursorAhead(_logger, CursorName, cursor, StreamName, last, end.LastSequence);
             _lost = new LostRange(end.LastSequence, last + 1, Math.Max(cursor, _lost?.To ?? 0), LeaderReads.Describe(stream.Info));
         }

@@ -60,6 +60,7 @@ public sealed partial class NatsReplicator : IDisposable
     private readonly KeyValuePair<string, object?> _tag;
     private readonly AckWindow _window;
     private readonly string _inbox;
+    private const int MaxCursorName = 100;
     private long _epoch;
     private bool _anchorBySequence;
     private TimeSpan _duplicateWindow;
@@ -89,6 +90,11 @@ public sealed partial class NatsReplicator : IDisposable
         // Not under the connection's own inbox prefix: the client routes those to its request
         // multiplexer, which matches exact subjects only.
         _inbox = "_TRUTHDB_ACKS." + Guid.NewGuid().ToString("N");
+        if (LogNames.AcknowledgedMark(CursorName).Length > MaxCursorName)
+        {
+            throw new ArgumentException($"CursorName must be at most {MaxCursorName - 6} characters: the replicator also keeps '{LogNames.AcknowledgedMark("<cursor>")}' (got '{CursorName}').", nameof(options));
+        }
+
         _cursorLsn = source.GetCursor(CursorName);
         _window.Reset(_cursorLsn, 0);
         _instruments.Register(this);

@@ -4,7 +4,7 @@ namespace TruthDb.Dataflow.Replication.Nats;
 /// What <see cref="StreamAuditor"/> found: the stream read through its leader, message by message,
 /// compared with the log. <see cref="IsMatch"/> holds only when every LSN from the log's first record
 /// (or the stream's first, when the log no longer has it) to the end of the stream, and at least up to
-/// the replicator's cursor, is in the stream exactly once, in order, byte-exact, with this log's id.
+/// <see cref="AcknowledgedLsn"/>, is in the stream exactly once, in order, byte-exact, with this log's id.
 /// </summary>
 public sealed class StreamAuditReport
 {
@@ -43,6 +43,12 @@ public sealed class StreamAuditReport
 
     /// <summary>The LSN the cursor says was shipped.</summary>
     public long CursorLsn { get; init; }
+
+    /// <summary>
+    /// The highest LSN the stream acknowledged to the replicator, by its records: the cursor, or the mark
+    /// (<see cref="LogNames.AcknowledgedMark"/>) it wrote before moving the cursor back. The stream must reach it.
+    /// </summary>
+    public long AcknowledgedLsn { get; init; }
 
     /// <summary>Messages whose payload and ids equal the log's record, byte for byte.</summary>
     public long VerifiedMessages { get; init; }

@@ -13,8 +13,9 @@ namespace TruthDb.Dataflow.Replication.Nats;
 /// stream leader answers (so the audit sees what the node taking the publishes holds; to audit another
 /// node, make it leader first). It reads the sequences from the stream's first to its last when the
 /// audit began and checks that every LSN is there exactly once, in order, byte-exact, with this log's
-/// id and message id, from the log's first record to the stream's end and at least up to the
-/// replicator's cursor.
+/// id and message id, from the log's first record to the stream's end and at least up to the highest
+/// LSN the replicator's records say the stream acknowledged (its cursor, or the mark
+/// <see cref="LogNames.AcknowledgedMark"/> it wrote before moving the cursor back to ship lost records again).
 /// </summary>
 public static class StreamAuditor
 {
@@ -43,6 +44,7 @@ public static class StreamAuditor
         var logId = MessageHeaders.FormatLogId(reader.LogId);
         var cursorName = options.CursorName ?? LogNames.DefaultCursor(options.StreamName);
         var cursor = reader.GetCursor(cursorName);
+        var acknowledged = Math.Max(cursor, reader.GetCursor(LogNames.AcknowledgedMark(cursorName)));
         var durable = reader.DurableLsn;
         await using var log = await LogLookup.OpenAsync(reader, reader.WrittenLsn, ct);
         var tally = new AuditTally(logId, log, options.MaxListed);
@@ -66,7 +68,7 @@ public static class StreamAuditor
             }
         }
 
-        tally.Finish(state.FirstSeq, state.LastSeq, cursor);
+        tally.Finish(state.FirstSeq, state.LastSeq, cursor, acknowledged);
         var after = (await GetStreamAsync(js, options.StreamName, ct)).Info.Cluster?.Leader;
         var changed = !string.Equals(leader, after, StringComparison.Ordinal);
         if (changed)
@@ -88,6 +90,7 @@ public static class StreamAuditor
             LogDurableLsn = durable,
             CursorName = cursorName,
             CursorLsn = cursor,
+            AcknowledgedLsn = acknowledged,
             VerifiedMessages = tally.Verified,
             UncomparableMessages = tally.Uncomparable,
             UnshippedLsns = Math.Max(0, durable - Math.Max(tally.LastLsn, cursor)),

@@ -37,7 +37,7 @@ internal static class AuditCommand
         }
 
         Console.WriteLine(string.Create(Show.Invariant,
-            $"audit of stream '{report.StreamName}' through {(report.Leader is { } leader ? "leader " + leader : "the server")}: sequences {report.FirstSequence}..{report.LastSequence}, LSN {report.FirstLsn}..{report.LastLsn}; log '{Path.GetFullPath(settings.Directory)}' (log id {report.LogId:N}) holds LSN {report.LogFirstLsn}..{report.LogDurableLsn} durable; cursor {report.CursorName} at {report.CursorLsn}"));
+            $"audit of stream '{report.StreamName}' through {(report.Leader is { } leader ? "leader " + leader : "the server")}: sequences {report.FirstSequence}..{report.LastSequence}, LSN {report.FirstLsn}..{report.LastLsn}; log '{Path.GetFullPath(settings.Directory)}' (log id {report.LogId:N}) holds LSN {report.LogFirstLsn}..{report.LogDurableLsn} durable; cursor {report.CursorName} at {report.CursorLsn}{(report.AcknowledgedLsn > report.CursorLsn ? $" (the stream had acknowledged up to LSN {report.AcknowledgedLsn})" : string.Empty)}"));
         foreach (var finding in report.Findings)
         {
             Console.WriteLine(finding.Description);

@@ -94,7 +94,7 @@ internal sealed class AuditTally(string logId, LogLookup log, int maxListed)
     }
 
     /// <summary>After the last message: the LSNs the stream should start with and reach (the cursor).</summary>
-    public void Finish(ulong firstSequence, ulong lastSequence, long cursor)
+    public void Finish(ulong firstSequence, ulong lastSequence, long cursor, long acknowledged)
     {
         if (FirstLsn > 0 && log.FirstLsn < FirstLsn)
         {
@@ -103,11 +103,14 @@ internal sealed class AuditTally(string logId, LogLookup log, int maxListed)
             Find(StreamAuditFindingKind.Gap, firstSequence, from, $"gap: {LsnRange.Text(from, FirstLsn - 1)} missing: the stream starts with LSN {FirstLsn} at sequence {firstSequence}, the log holds them");
         }
 
-        if (cursor > LastLsn)
+        if (acknowledged > LastLsn)
         {
             var from = LastLsn + 1;
-            Missing += cursor - LastLsn;
-            Find(StreamAuditFindingKind.Gap, lastSequence, from, $"gap: {LsnRange.Text(from, cursor)} missing: the cursor says they were shipped, the stream's last LSN is {LastLsn}");
+            Missing += acknowledged - LastLsn;
+            var evidence = cursor == acknowledged
+                ? "the cursor says they were shipped"
+                : $"the stream had acknowledged them (the replicator's mark is at LSN {acknowledged}, its cursor at {cursor})";
+            Find(StreamAuditFindingKind.Gap, lastSequence, from, $"gap: {LsnRange.Text(from, acknowledged)} missing: {evidence}, the stream's last LSN is {LastLsn}");
         }
     }
 
