@@ -209,8 +209,13 @@ public sealed partial class NatsReplicator
 
             if (inStream == fault.Lsn - 1)
             {
-                _anchorBySequence = fault.ErrorCode == WrongLastMsgId && Publishing.MessageHeaders.ForgotLastMsgId(fault.Reason);
-                throw new NatsException($"the stream did not recognize LSN {fault.Lsn - 1} as its last message ({fault.Reason}) although it is");
+                // The leader returns the predecessor as its last message but its last message id says
+                // otherwise: it knows none (a restart after the duplicate window) or a stale one (seen on
+                // a replica that stayed behind and became leader). Only a sequence can anchor the next
+                // record there, until one is stored.
+                _anchorBySequence |= fault.ErrorCode == WrongLastMsgId;
+                var why = Publishing.MessageHeaders.ForgotLastMsgId(fault.Reason) ? "it knows no last message id" : "its last message id is stale";
+                throw new NatsException($"the stream did not recognize LSN {fault.Lsn - 1} as its last message ({fault.Reason}) although it is ({why}); anchoring the next record by sequence {last.Sequence}");
             }
 
             throw new NatsException(

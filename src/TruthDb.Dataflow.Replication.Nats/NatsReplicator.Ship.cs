@@ -20,7 +20,6 @@ public sealed partial class NatsReplicator
         var epoch = Interlocked.Increment(ref _epoch);
         _window.Reset(start.Lsn, (long)start.LastSequence - start.Lsn);
         var bySequence = _anchorBySequence;
-        _anchorBySequence = false;
         var replyPrefix = _inbox + "." + epoch.ToString(CultureInfo.InvariantCulture) + ".";
         using var epochCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var watchdog = WatchAsync(epochCts);
@@ -64,8 +63,9 @@ public sealed partial class NatsReplicator
                 else if (start.Lsn > 0)
                 {
                     // The epoch's first record: the stream must still be where reconciliation found it, by
-                    // content (its last message) and by position (its last sequence). Only right after the
-                    // server said it knows no last message id does the sequence stand alone.
+                    // content (its last message) and by position (its last sequence). Only after the server
+                    // refused a last message id that the leader's own last message carries (it knows none,
+                    // or a stale one) does the sequence stand alone, until a record is stored.
                     if (!bySequence)
                     {
                         headers[MessageHeaders.ExpectedLastMsgId] = MessageHeaders.MessageId(_logId, start.Lsn);
@@ -109,6 +109,12 @@ public sealed partial class NatsReplicator
         {
             await epochCts.CancelAsync();
             await watchdog;
+        }
+
+        if (_window.Acked > start.Lsn)
+        {
+            // A record was stored after the anchor: the server's last message id is right again.
+            _anchorBySequence = false;
         }
 
         if (_window.Fault is null && ct.IsCancellationRequested)

@@ -125,7 +125,7 @@ internal readonly record struct AckResult(AckKind Kind, ulong Sequence, bool Dup
         if (seq == 0)
         {
             // A clustered leader answers a message id it has proposed and not yet stored so.
-            return new AckResult(AckKind.Unknown, 0, false, 0, duplicate
+            return new AckResult(AckKind.Unknown, 0, duplicate, 0, duplicate
                 ? "a duplicate reply without a sequence (the leader holds a publish with this message id as in process)"
                 : "an acknowledgement without a sequence");
         }

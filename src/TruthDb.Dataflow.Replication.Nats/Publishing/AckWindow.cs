@@ -3,8 +3,8 @@ namespace TruthDb.Dataflow.Replication.Nats.Publishing;
 /// <summary>
 /// Why a shipping epoch must end: an unknown outcome (retry after reconciling) or a rejection (stop).
 /// <paramref name="RememberedDuplicate"/>: the server dropped a record as a duplicate of a message id
-/// its duplicate window remembers, at a sequence where the stream no longer has it (a purge): shipping
-/// it again succeeds only once the window has passed.
+/// its duplicate window remembers, at a sequence where the stream no longer has it (a purge) or as "in
+/// process" (a proposal that was never stored): shipping it again succeeds only once the window has passed.
 /// </summary>
 internal sealed record WindowFault(bool Rejected, long Lsn, int ErrorCode, string Reason, bool RememberedDuplicate = false);
 
@@ -196,7 +196,7 @@ internal sealed class AckWindow
                     slot.Reason = result.Description;
                     break;
                 default:
-                    _fault = new WindowFault(false, lsn, result.ErrorCode, $"the publish of LSN {lsn} got {result.Description}");
+                    _fault = new WindowFault(false, lsn, result.ErrorCode, $"the publish of LSN {lsn} got {result.Description}", RememberedDuplicate: result.Duplicate);
                     SignalLocked();
                     return new AckProgress(true, sent, 0, 0);
             }

@@ -14,9 +14,10 @@ namespace TruthDb.Dataflow.Replication.Nats.Publishing;
 /// shipping epoch carries it too (the last LSN reconciliation found), together with
 /// <c>Nats-Expected-Last-Sequence: &lt;seq&gt;</c> (the stream's last sequence found by reconciliation); when the
 /// stream holds no message there is no id to name, and it carries <c>Nats-Expected-Last-Subject-Sequence: 0</c>
-/// (and the last sequence, if the stream ever held one) instead. Only when the server answered that it
-/// does not know its last message id (a restart after the duplicate window) is the next epoch's first
-/// record anchored by sequence alone, after the leader's last message was read and found to be its predecessor.</item>
+/// (and the last sequence, if the stream ever held one) instead. Only when the server refused a last
+/// message id although its leader returns that very message as its last (it knows no last message id
+/// after a restart past the duplicate window, or a stale one) are the next epochs' first records
+/// anchored by sequence alone, until one is stored.</item>
 /// </list>
 /// </summary>
 internal static class MessageHeaders

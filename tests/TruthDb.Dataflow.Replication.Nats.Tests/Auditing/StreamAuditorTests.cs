@@ -85,6 +85,27 @@ public sealed class StreamAuditorTests(ITestOutputHelper output) : IDisposable
         Assert.Equal("gap: LSN 1 to 150 (150 LSNs) missing: the cursor says they were shipped, the stream's last LSN is 0", finding.Description);
     }
 
+    [Fact]
+    public async Task AuditAsync_CursorMovedBackBelowTheAcknowledgedMark_ReportsTheLostRecords()
+    {
+        // The replicator moved its cursor back to re-ship records the stream lost, and has not yet.
+        var ct = Timeouts.Token();
+        await using var nats = await NatsServers.ConnectAsync(NatsServers.SingleUrl);
+        var stream = await ShipAsync(nats, "auditmark", 120, 180, ct);
+        using (var reader = WalReader.Open(_log.Dir))
+        {
+            await reader.CommitCursorAsync(LogNames.AcknowledgedMark(LogNames.DefaultCursor(stream)), 300, ct);
+        }
+
+        var report = await AuditAsync(nats, stream, ct);
+
+        Assert.False(report.IsMatch);
+        Assert.Equal((120L, 300L), (report.CursorLsn, report.AcknowledgedLsn));
+        Assert.Equal(180, report.MissingLsns);
+        var finding = Assert.Single(report.Findings);
+        Assert.Equal("gap: LSN 121 to 300 (180 LSNs) missing: the stream had acknowledged them (the replicator's mark is at LSN 300, its cursor at 120), the stream's last LSN is 120", finding.Description);
+    }
+
     private async Task<string> ShipAsync(INatsConnection nats, string prefix, int shipped, int more, CancellationToken ct)
     {
         var options = new NatsReplicatorOptions { StreamName = NatsServers.UniqueStream(prefix), Logger = _logger };

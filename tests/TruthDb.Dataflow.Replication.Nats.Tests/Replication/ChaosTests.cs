@@ -57,6 +57,10 @@ public sealed class ChaosTests(ITestOutputHelper output)
             Replicas = 3,
             AckTimeout = TimeSpan.FromSeconds(2),
             RetryLimit = TimeSpan.FromSeconds(30),
+
+            // A leader that refused a proposal keeps its message id "in process" for the window: a
+            // short one lets shipping lost records again go on soon (exactly-once does not rest on it).
+            DuplicateWindow = TimeSpan.FromSeconds(10),
             Logger = _logger,
         };
         StreamMismatchException? stopped = null;

@@ -99,6 +99,11 @@ public sealed class ContinuityTests(ITestOutputHelper output) : IDisposable
 
         Assert.Contains(_logger.Lines, l => l.Contains("is at LSN 300 but stream " + options.StreamName + " holds only up to LSN 120 (sequence 120)", StringComparison.Ordinal));
         Assert.Equal(350, ReadCursor(options));
+        using (var reader = WalReader.Open(_log.Dir))
+        {
+            Assert.Equal(300, reader.GetCursor(LogNames.AcknowledgedMark("replicator-" + options.StreamName)));
+        }
+
         var report = await StreamAuditor.AuditAsync(_log.Dir, nats, new StreamAuditOptions { StreamName = options.StreamName }, ct);
         Assert.True(report.IsMatch, string.Join(Environment.NewLine, report.Findings));
         Assert.Equal(350, report.VerifiedMessages);
