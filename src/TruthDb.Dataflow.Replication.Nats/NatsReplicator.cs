@@ -6,8 +6,12 @@
 //              a gap, duplicate, regression or deleted message stops the replicator naming sequence
 //              and LSN). Let S be the last sequence and L the LSN there. Resume after L, whatever the
 //              cursor says: a cursor behind L is raised (crash after the ack, before the commit); a
-//              cursor ahead of L means the stream lost acknowledged records: the cursor moves back to
-//              L and they are shipped again, or, when the log no longer has them, the replicator stops.
+//              cursor ahead of L means the stream lost acknowledged records: first the mark
+//              "<cursor>.acked" is raised to the old cursor, then the cursor moves back to L (each an
+//              atomic cursor file; a crash between leaves the mark >= L and the old cursor, and the
+//              next start does the same again), and the records are shipped again, or, when the log
+//              no longer has them (or the stream will not take them within the retry limit), the
+//              replicator stops naming them.
 //   chain:     every record x is published expecting the stream's last message id to be
 //              "<log id>:<x - 1>" (Nats-Expected-Last-Msg-Id), the epoch's first one also expecting last
 //              sequence S. Message id "<log id>:<lsn>". Each acknowledgement's sequence must be
