@@ -182,9 +182,13 @@ public sealed partial class NatsReplicator
         {
             while (await timer.WaitForNextTickAsync(epoch.Token))
             {
-                if (_window.TryGetOldestPending(out var lsn, out var sent) && Stopwatch.GetElapsedTime(sent) > _options.AckTimeout)
+                if (_window.TryGetOldestPending(out var lsn, out var sent, out var inProcess) && Stopwatch.GetElapsedTime(sent) > _options.AckTimeout)
                 {
-                    _window.Fail(new WindowFault(false, lsn, 0, $"no acknowledgement for LSN {lsn} within {_options.AckTimeout.TotalMilliseconds:0} ms"));
+                    // A message id the leader holds as in process, and no later record stored to prove it:
+                    // the earlier proposal was never stored, and the id stays blocked for the duplicate window.
+                    _window.Fail(inProcess
+                        ? new WindowFault(false, lsn, 0, $"the leader held the message id of LSN {lsn} as in process for {_options.AckTimeout.TotalMilliseconds:0} ms and stored nothing after it; retrying until its duplicate window has passed", RememberedDuplicate: true)
+                        : new WindowFault(false, lsn, 0, $"no acknowledgement for LSN {lsn} within {_options.AckTimeout.TotalMilliseconds:0} ms"));
                 }
 
                 if (_window.Fault is not null)

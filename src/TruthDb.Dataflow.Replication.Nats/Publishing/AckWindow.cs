@@ -131,13 +131,17 @@ internal sealed class AckWindow
         }
     }
 
-    /// <summary>The send time of the oldest publish not yet acknowledged; false when none is in flight.</summary>
-    public bool TryGetOldestPending(out long lsn, out long timestamp)
+    /// <summary>
+    /// The send time of the oldest publish not yet acknowledged (or answered "in process": <paramref name="inProcess"/>);
+    /// false when none is in flight.
+    /// </summary>
+    public bool TryGetOldestPending(out long lsn, out long timestamp, out bool inProcess)
     {
         lock (_gate)
         {
             lsn = _acked + 1;
             timestamp = 0;
+            inProcess = false;
             if (_sent <= _acked)
             {
                 return false;
@@ -147,10 +151,11 @@ internal sealed class AckWindow
             for (var l = _acked + 1; l <= _sent; l++)
             {
                 ref var slot = ref _slots[l % _slots.Length];
-                if (slot.State == SlotState.Pending)
+                if (slot.State is SlotState.Pending or SlotState.InProcess)
                 {
                     lsn = l;
                     timestamp = slot.SentTimestamp;
+                    inProcess = slot.State == SlotState.InProcess;
                     return true;
                 }
             }
@@ -190,13 +195,16 @@ internal sealed class AckWindow
                 case AckKind.Stored:
                     slot.State = SlotState.Stored;
                     break;
+                case AckKind.InProcess:
+                    slot.State = SlotState.InProcess;
+                    break;
                 case AckKind.Rejected:
                     slot.State = SlotState.Rejected;
                     slot.ErrorCode = result.ErrorCode;
                     slot.Reason = result.Description;
                     break;
                 default:
-                    _fault = new WindowFault(false, lsn, result.ErrorCode, $"the publish of LSN {lsn} got {result.Description}", RememberedDuplicate: result.Duplicate);
+                    _fault = new WindowFault(false, lsn, result.ErrorCode, $"the publish of LSN {lsn} got {result.Description}");
                     SignalLocked();
                     return new AckProgress(true, sent, 0, 0);
             }
@@ -206,6 +214,13 @@ internal sealed class AckWindow
             while (_acked < _sent)
             {
                 ref var head = ref _slots[(_acked + 1) % _slots.Length];
+                if (head.State == SlotState.InProcess && StoredAfterLocked(_acked + 1))
+                {
+                    // A later record of the epoch is stored: its expected last message id proves its
+                    // predecessor was the stream's last message, and so on down to this one.
+                    head.State = SlotState.Stored;
+                }
+
                 if (head.State == SlotState.Stored)
                 {
                     _acked++;
@@ -245,6 +260,21 @@ internal sealed class AckWindow
         }
     }
 
+    // True when, after a run of "in process" slots from lsn on, the next slot is stored.
+    private bool StoredAfterLocked(long lsn)
+    {
+        for (var l = lsn + 1; l <= _sent; l++)
+        {
+            var state = _slots[l % _slots.Length].State;
+            if (state != SlotState.InProcess)
+            {
+                return state == SlotState.Stored;
+            }
+        }
+
+        return false;
+    }
+
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private void SignalLocked()
@@ -259,6 +289,7 @@ internal sealed class AckWindow
         Pending,
         Stored,
         Rejected,
+        InProcess,
     }
 
     private struct Slot

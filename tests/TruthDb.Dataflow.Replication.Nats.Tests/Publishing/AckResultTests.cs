@@ -25,11 +25,11 @@ public sealed class AckResultTests
     }
 
     [Fact]
-    public void From_DuplicateWithoutSequence_IsUnknownSayingTheIdIsInProcess()
+    public void From_DuplicateWithoutSequence_IsInProcess()
     {
-        // What a clustered leader answers for a message id it proposed and never stored.
+        // What a clustered leader answers for a message id it has proposed and not stored.
         var result = Parse("""{"stream":"S","seq":0,"duplicate":true}""");
-        Assert.Equal(AckKind.Unknown, result.Kind);
+        Assert.Equal(AckKind.InProcess, result.Kind);
         Assert.Contains("in process", result.Description, StringComparison.Ordinal);
     }
 

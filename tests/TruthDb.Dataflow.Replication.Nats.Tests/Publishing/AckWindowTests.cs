@@ -96,5 +96,24 @@ public sealed class AckWindowTests
         Assert.Equal(6, window.Acked);
     }
 
+    [Fact]
+    public void Complete_InProcessThenLaterRecordStored_CountsBothAsStored()
+    {
+        var window = new AckWindow(8);
+        window.Reset(5, Offset);
+        window.Add(6, 1, 0);
+        window.Add(7, 1, 0);
+        window.Add(8, 1, 0);
+        window.Complete(6, new AckResult(AckKind.InProcess, 0, true, 0, "in process"));
+        Assert.Equal(5, window.Acked);
+        Assert.True(window.TryGetOldestPending(out var oldest, out _, out var inProcess));
+        Assert.Equal((6L, true), (oldest, inProcess));
+        window.Complete(7, Stored(7));
+        Assert.Equal(7, window.Acked);
+        Assert.Null(window.Fault);
+        window.Complete(8, new AckResult(AckKind.InProcess, 0, true, 0, "in process"));
+        Assert.Equal(7, window.Acked);
+    }
+
     private static AckResult Stored(long lsn) => new(AckKind.Stored, (ulong)(lsn + Offset), false, 0, string.Empty);
 }

@@ -28,7 +28,7 @@ public sealed class ChaosTests(ITestOutputHelper output)
         var tally = new ChaosTally();
         for (var round = 1; round <= Rounds; round++)
         {
-            var ct = Timeouts.Token(5);
+            var ct = Timeouts.Token(10);
             using var log = new TestLog();
             await RoundAsync(round, log, tally, ct);
             _logger.Note($"after round {round}: {tally}");

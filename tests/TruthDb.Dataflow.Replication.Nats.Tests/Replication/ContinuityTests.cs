@@ -59,6 +59,24 @@ public sealed class ContinuityTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task CatchUpAsync_GapFarFromTheEnd_BinarySearchNamesTheSequenceAndLsn()
+    {
+        // The last messages are continuous among themselves: only a probe and the search find the gap.
+        var ct = Timeouts.Token();
+        await using var nats = await NatsServers.ConnectAsync(NatsServers.SingleUrl);
+        var options = Options("fargap");
+        await ShipAsync(nats, options, 100, 500, ct);
+        await StreamPlanter.PublishRecordsAsync(nats, _log.Subject, _log.Dir, 102, 600, ct);
+
+        using var replicator = NatsReplicator.Open(_log.Dir, nats, options);
+        var error = await Assert.ThrowsAsync<StreamMismatchException>(() => replicator.CatchUpAsync(ct));
+
+        Assert.Equal((101UL, 101L), (error.Sequence, error.Lsn));
+        Assert.Contains("sequence 100 holds LSN 100, sequence 101 holds LSN 102: LSN 101 missing (a gap)", error.Message, StringComparison.Ordinal);
+        Assert.Equal(100, ReadCursor(options));
+    }
+
+    [Fact]
     public async Task CatchUpAsync_DuplicatePlantedAtTheEnd_ThrowsNamingIt()
     {
         var ct = Timeouts.Token();

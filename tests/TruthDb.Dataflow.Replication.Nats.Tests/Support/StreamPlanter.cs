@@ -11,6 +11,15 @@ namespace TruthDb.Dataflow.Replication.Nats.Tests.Support;
 /// </summary>
 internal static class StreamPlanter
 {
+    /// <summary>Publishes records <paramref name="from"/> to <paramref name="to"/> of the log with the replicator's headers, in order.</summary>
+    public static async Task PublishRecordsAsync(INatsConnection nats, string subject, string logDirectory, long from, long to, CancellationToken ct)
+    {
+        for (var lsn = from; lsn <= to; lsn++)
+        {
+            await PublishRecordAsync(nats, subject, logDirectory, lsn, ct);
+        }
+    }
+
     /// <summary>Publishes record <paramref name="lsn"/> of the log in <paramref name="logDirectory"/> with the replicator's headers.</summary>
     public static async Task PublishRecordAsync(INatsConnection nats, string subject, string logDirectory, long lsn, CancellationToken ct, bool withMsgId = true, bool flipFirstByte = false)
     {
