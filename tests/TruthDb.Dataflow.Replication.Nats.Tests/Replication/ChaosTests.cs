@@ -32,6 +32,11 @@ public sealed class ChaosTests(ITestOutputHelper output)
             using var log = new TestLog();
             await RoundAsync(round, log, tally, ct);
             _logger.Note($"after round {round}: {tally}");
+            if (Environment.GetEnvironmentVariable("TRUTHDB_STRESS_REPORT") is { Length: > 0 } report)
+            {
+                // A long stress run leaves its figures as it goes, not only in the test's output at the end.
+                await File.AppendAllTextAsync(report, $"after round {round}: {tally}{Environment.NewLine}", ct);
+            }
         }
 
         _logger.Note($"chaos result: {Rounds} round(s); {tally}");
