@@ -13,7 +13,8 @@ namespace TruthDb.Dataflow.Replication.Nats.Tests.Replication;
 /// <see cref="StreamMismatchException"/> naming the sequence and LSN of the gap (or of the records
 /// the stream lost and would not take again). An audit that fails
 /// while the replicator carries on as if all were well fails the test. <c>TRUTHDB_STRESS_ROUNDS</c>
-/// sets the number of rounds (default 1).
+/// sets the number of rounds (default 1); <c>TRUTHDB_STRESS_REPORT</c> names a file that gets the
+/// figures after each round.
 /// </summary>
 public sealed class ChaosTests(ITestOutputHelper output)
 {
