@@ -70,6 +70,7 @@ public sealed class ChaosTests(ITestOutputHelper output)
             DuplicateWindow = TimeSpan.FromSeconds(10),
             Logger = _logger,
         };
+        await CreateStreamAsync(nats, stream, log.Subject, options.DuplicateWindow, ct);
         StreamMismatchException? stopped = null;
         long lastLsn;
         var linesBefore = _logger.Lines.Count;
@@ -150,6 +151,27 @@ public sealed class ChaosTests(ITestOutputHelper output)
         }
 
         tally.AllAuditsPassed++;
+    }
+
+    // A cluster whose ports answer may not have formed yet ("no suitable peers for placement"): the
+    // test creates the stream once it can, so the round starts on a whole cluster.
+    private static async Task CreateStreamAsync(INatsConnection nats, string stream, string subject, TimeSpan window, CancellationToken ct)
+    {
+        var js = new NATS.Client.JetStream.NatsJSContext(nats);
+        var config = new NATS.Client.JetStream.Models.StreamConfig(stream, [subject]) { NumReplicas = 3, DuplicateWindow = window };
+        while (true)
+        {
+            try
+            {
+                await js.CreateStreamAsync(config, ct);
+                return;
+            }
+            catch (NatsException)
+            {
+                // A poll interval (cluster formation has no event to await); the round's token bounds it.
+                await Task.Delay(100, ct);
+            }
+        }
     }
 
     private void RecordStop(int round, ChaosTally tally, StreamMismatchException ex, string when)
