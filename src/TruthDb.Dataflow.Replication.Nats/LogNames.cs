@@ -35,6 +35,13 @@ public static class LogNames
     /// <summary>The default cursor of a replicator into <paramref name="streamName"/>: <c>replicator-&lt;stream&gt;</c>.</summary>
     public static string DefaultCursor(string streamName) => "replicator-" + streamName;
 
+    /// <summary>
+    /// The name of the mark a replicator keeps beside its cursor (<c>&lt;cursor&gt;.acked</c>): the highest LSN the
+    /// stream ever acknowledged, written before the cursor moves back to re-ship records the stream lost,
+    /// so that the audit still knows what the stream once held.
+    /// </summary>
+    public static string AcknowledgedMark(string cursorName) => cursorName + ".acked";
+
     /// <summary>True for one subject token of ASCII letters, digits, '-' and '_'.</summary>
     public static bool IsToken(string? text)
     {

@@ -82,6 +82,7 @@ public sealed partial class NatsReplicator
         var lastProgress = Stopwatch.GetTimestamp();
         var lastAcked = _window.Acked;
         var streamReady = false;
+        var waitingForWindow = false;
         while (!ct.IsCancellationRequested)
         {
             string reason;
@@ -96,7 +97,7 @@ public sealed partial class NatsReplicator
                 var start = await ReconcileAsync(ct);
                 if (!follow && start.Lsn >= target)
                 {
-                    _window.Reset(start.Lsn);
+                    _window.Reset(start.Lsn, (long)start.LastSequence - start.Lsn);
                     return;
                 }
 
@@ -112,6 +113,7 @@ public sealed partial class NatsReplicator
                 }
 
                 reason = fault.Reason;
+                waitingForWindow = fault.RememberedDuplicate;
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -132,14 +134,20 @@ public sealed partial class NatsReplicator
             }
 
             var acked = _window.Acked;
-            if (acked > lastAcked)
+            if (acked != lastAcked)
             {
                 lastAcked = acked;
                 lastProgress = Stopwatch.GetTimestamp();
                 backoff = FirstBackoff;
             }
-            else if (_options.RetryLimit != Timeout.InfiniteTimeSpan && Stopwatch.GetElapsedTime(lastProgress) > _options.RetryLimit)
+            else if (_options.RetryLimit != Timeout.InfiniteTimeSpan && Stopwatch.GetElapsedTime(lastProgress) > _options.RetryLimit + (waitingForWindow ? _duplicateWindow : TimeSpan.Zero))
             {
+                if (_lost is { } lost && acked < lost.To)
+                {
+                    throw new StreamMismatchException(lost.Sequence, lost.From,
+                        $"The stream '{StreamName}' lost {Streams.LsnRange.Text(lost.From, lost.To)} after acknowledging them (its last message was LSN {lost.From - 1} at sequence {lost.Sequence}, read through {lost.Where}), and shipping them again has failed for {_options.RetryLimit.TotalSeconds:0} s (last: {reason}); shipped up to LSN {acked}. Replication stops; the stream lacks those records.");
+                }
+
                 throw new ReplicationException($"Nothing could be shipped to stream '{StreamName}' for {_options.RetryLimit.TotalSeconds:0} s (last: {reason}); shipped up to LSN {acked}.");
             }
 
@@ -161,10 +169,13 @@ public sealed partial class NatsReplicator
 
     /// <summary>
     /// A rejection stops the replicator, except a failed expectation (wrong last message id or
-    /// sequence) while the stream's last message is this log's and at least the record's predecessor:
-    /// then either the stream already holds the record (a publish from before a reconciliation that
-    /// the server stored late; this was the copy), or the server forgot its last message id (it
-    /// rebuilds it after a restart only within the duplicate window). Reconciling again moves on.
+    /// sequence) while the stream's last message is this log's: then reconciling again moves on.
+    /// Either the stream already holds the record (a publish from before a reconciliation that the
+    /// server stored late; this was the copy), or its last message is the record's predecessor and the
+    /// server did not recognize it (it rebuilds its last message id after a restart only within the
+    /// duplicate window: the next epoch's first record is then anchored by sequence), or its last
+    /// message is below the predecessor: the stream lost records it had acknowledged (a replica that
+    /// stayed behind became leader), and reconciliation ships them again or stops.
     /// </summary>
     private async Task ThrowRejectedAsync(Publishing.WindowFault fault, CancellationToken ct)
     {
@@ -175,22 +186,40 @@ public sealed partial class NatsReplicator
             throw new ReplicationRejectedException(fault.Lsn, fault.ErrorCode, fault.Reason);
         }
 
-        long inStream;
+        Streams.StreamEntry last;
         try
         {
             var stream = await _js.GetStreamAsync(StreamName, cancellationToken: ct);
-            inStream = await LastShippedAsync(stream, stream.Info.State.LastSeq, ct);
+            last = stream.Info.State.Messages == 0
+                ? new Streams.StreamEntry(stream.Info.State.LastSeq, true, true, 0, _logId, string.Empty, null)
+                : await Streams.LeaderReads.GetAsync(stream, stream.Info.State.LastSeq, withData: false, ct);
         }
-        catch (Exception ex) when (ex is NatsException or ReplicationException)
+        catch (NatsException)
         {
-            inStream = 0;
+            last = default;
         }
 
-        if (inStream >= fault.Lsn - 1)
+        if (last.IsOf(_logId))
         {
-            throw new NatsException(inStream >= fault.Lsn
-                ? $"the publish of LSN {fault.Lsn} was refused as a copy of a record the stream already holds"
-                : $"the stream did not recognize LSN {fault.Lsn - 1} as its last message ({fault.Reason}) although it is");
+            var inStream = last.Lsn;
+            if (inStream >= fault.Lsn)
+            {
+                throw new NatsException($"the publish of LSN {fault.Lsn} was refused as a copy of a record the stream already holds");
+            }
+
+            if (inStream == fault.Lsn - 1)
+            {
+                // The leader returns the predecessor as its last message but its last message id says
+                // otherwise: it knows none (a restart after the duplicate window) or a stale one (seen on
+                // a replica that stayed behind and became leader). Only a sequence can anchor the next
+                // record there, until one is stored.
+                _anchorBySequence |= fault.ErrorCode == WrongLastMsgId;
+                var why = Publishing.MessageHeaders.ForgotLastMsgId(fault.Reason) ? "it knows no last message id" : "its last message id is stale";
+                throw new NatsException($"the stream did not recognize LSN {fault.Lsn - 1} as its last message ({fault.Reason}) although it is ({why}); anchoring the next record by sequence {last.Sequence}");
+            }
+
+            throw new NatsException(
+                $"the publish of LSN {fault.Lsn} was refused ({fault.Reason}): the stream's last message is now LSN {inStream} at sequence {last.Sequence}, below LSN {fault.Lsn - 1} that it had acknowledged; it lost records (a replica that stayed behind became leader?), reconciling");
         }
 
         ReplicationEvents.Rejected(_logger, StreamName, fault.Lsn, fault.Reason, fault.ErrorCode, _window.Acked);

@@ -18,7 +18,8 @@ public sealed partial class NatsReplicator
     private async Task<WindowFault?> ShipEpochAsync(ResumePoint start, bool follow, long target, CancellationToken ct)
     {
         var epoch = Interlocked.Increment(ref _epoch);
-        _window.Reset(start.Lsn);
+        _window.Reset(start.Lsn, (long)start.LastSequence - start.Lsn);
+        var bySequence = _anchorBySequence;
         var replyPrefix = _inbox + "." + epoch.ToString(CultureInfo.InvariantCulture) + ".";
         using var epochCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var watchdog = WatchAsync(epochCts);
@@ -32,6 +33,15 @@ public sealed partial class NatsReplicator
                 }
 
                 var lsn = record.Lsn;
+                if (lsn != _window.Sent + 1)
+                {
+                    // The log no longer has the record after the stream's last (retention removed it
+                    // between reconciliation and this read; the read starts at the first record kept):
+                    // shipping on would leave a gap.
+                    throw new StreamMismatchException(start.LastSequence, _window.Sent + 1,
+                        $"The stream '{StreamName}' ends at LSN {_window.Sent}, but the log's next record is LSN {lsn}: {Streams.LsnRange.Text(_window.Sent + 1, lsn - 1)} can no longer be shipped (log retention removed them). Replication stops; the stream lacks those records.");
+                }
+
                 if (_connection.ServerInfo is { MaxPayload: > 0 } server && record.Payload.Length > server.MaxPayload - HeaderAllowance)
                 {
                     // The server would refuse it at the protocol level, forever: a rejection, not an outage.
@@ -45,24 +55,34 @@ public sealed partial class NatsReplicator
                     [MessageHeaders.Lsn] = lsn.ToString(CultureInfo.InvariantCulture),
                     [MessageHeaders.LogId] = _logId,
                 };
-                if (lsn == start.Lsn + 1)
+                if (lsn != start.Lsn + 1)
                 {
-                    // The epoch's first record is anchored by sequence: the stream must still be where
-                    // reconciliation found it. An empty stream cannot be named that way (an expected last
-                    // sequence of 0 means no check), but "no message on the subject yet" can.
+                    // The stream's last message must be the record's predecessor.
+                    headers[MessageHeaders.ExpectedLastMsgId] = MessageHeaders.MessageId(_logId, lsn - 1);
+                }
+                else if (start.Lsn > 0)
+                {
+                    // The epoch's first record: the stream must still be where reconciliation found it, by
+                    // content (its last message) and by position (its last sequence). Only after the server
+                    // refused a last message id that the leader's own last message carries (it knows none,
+                    // or a stale one) does the sequence stand alone, until a record is stored.
+                    if (!bySequence)
+                    {
+                        headers[MessageHeaders.ExpectedLastMsgId] = MessageHeaders.MessageId(_logId, start.Lsn);
+                    }
+
+                    headers[MessageHeaders.ExpectedLastSequence] = start.LastSequence.ToString(CultureInfo.InvariantCulture);
+                }
+                else
+                {
+                    // No message of the log in the stream, so no id to name: "no message on the subject
+                    // yet", and the last sequence when the stream ever held one (an expected last
+                    // sequence of 0 means no check).
+                    headers[MessageHeaders.ExpectedLastSubjectSequence] = "0";
                     if (start.LastSequence > 0)
                     {
                         headers[MessageHeaders.ExpectedLastSequence] = start.LastSequence.ToString(CultureInfo.InvariantCulture);
                     }
-                    else
-                    {
-                        headers[MessageHeaders.ExpectedLastSubjectSequence] = "0";
-                    }
-                }
-                else
-                {
-                    // Every later one by content: the stream's last message must be its predecessor.
-                    headers[MessageHeaders.ExpectedLastMsgId] = MessageHeaders.MessageId(_logId, lsn - 1);
                 }
 
                 _window.Add(lsn, record.Payload.Length, Stopwatch.GetTimestamp());
@@ -89,6 +109,12 @@ public sealed partial class NatsReplicator
         {
             await epochCts.CancelAsync();
             await watchdog;
+        }
+
+        if (_window.Acked > start.Lsn)
+        {
+            // A record was stored after the anchor: the server's last message id is right again.
+            _anchorBySequence = false;
         }
 
         if (_window.Fault is null && ct.IsCancellationRequested)
@@ -156,9 +182,13 @@ public sealed partial class NatsReplicator
         {
             while (await timer.WaitForNextTickAsync(epoch.Token))
             {
-                if (_window.TryGetOldestPending(out var lsn, out var sent) && Stopwatch.GetElapsedTime(sent) > _options.AckTimeout)
+                if (_window.TryGetOldestPending(out var lsn, out var sent, out var inProcess) && Stopwatch.GetElapsedTime(sent) > _options.AckTimeout)
                 {
-                    _window.Fail(new WindowFault(false, lsn, 0, $"no acknowledgement for LSN {lsn} within {_options.AckTimeout.TotalMilliseconds:0} ms"));
+                    // A message id the leader holds as in process, and no later record stored to prove it:
+                    // the earlier proposal was never stored, and the id stays blocked for the duplicate window.
+                    _window.Fail(inProcess
+                        ? new WindowFault(false, lsn, 0, $"the leader held the message id of LSN {lsn} as in process for {_options.AckTimeout.TotalMilliseconds:0} ms and stored nothing after it; retrying until its duplicate window has passed", RememberedDuplicate: true)
+                        : new WindowFault(false, lsn, 0, $"no acknowledgement for LSN {lsn} within {_options.AckTimeout.TotalMilliseconds:0} ms"));
                 }
 
                 if (_window.Fault is not null)

@@ -41,6 +41,7 @@ public sealed partial class NatsReplicator
         try
         {
             await _js.CreateStreamAsync(config, ct);
+            _duplicateWindow = config.DuplicateWindow;
             ReplicationEvents.StreamCreated(_logger, StreamName, Subject, config.NumReplicas, _options.Storage, config.DuplicateWindow);
         }
         catch (NatsJSApiException ex) when (ex.Error.ErrCode == StreamNameInUse)
@@ -53,6 +54,7 @@ public sealed partial class NatsReplicator
 
     private void CheckFits(StreamConfig config)
     {
+        _duplicateWindow = config.DuplicateWindow;
         var problems = new List<string>();
         var subjects = config.Subjects ?? [];
         var captured = false;

@@ -1,21 +1,36 @@
 // Replication into JetStream, and why it neither loses nor duplicates a record (docs/replication.md
 // has the full argument and every crash point):
 //
-//   reconcile: read the stream's last sequence S and its last message (log id, LSN L); resume after
-//              R = max(cursor, L). Record R + 1 is published expecting the stream's last sequence to
-//              be S (Nats-Expected-Last-Sequence); every later record x expecting the stream's last
-//              message id to be "<log id>:<x - 1>" (Nats-Expected-Last-Msg-Id). Message id "<log id>:<lsn>".
+//   reconcile: read the stream through its leader and check that its sequence-to-LSN mapping is
+//              continuous and this log's (state, first and last message, probes, the last 16 messages;
+//              a gap, duplicate, regression or deleted message stops the replicator naming sequence
+//              and LSN). Let S be the last sequence and L the LSN there. Resume after L, whatever the
+//              cursor says: a cursor behind L is raised (crash after the ack, before the commit); a
+//              cursor ahead of L means the stream lost acknowledged records: first the mark
+//              "<cursor>.acked" is raised to the old cursor, then the cursor moves back to L (each an
+//              atomic cursor file; a crash between leaves the mark >= L and the old cursor, and the
+//              next start does the same again), and the records are shipped again, or, when the log
+//              no longer has them (or the stream will not take them within the retry limit), the
+//              replicator stops naming them.
+//   chain:     every record x is published expecting the stream's last message id to be
+//              "<log id>:<x - 1>" (Nats-Expected-Last-Msg-Id), the epoch's first one also expecting last
+//              sequence S. Message id "<log id>:<lsn>". Each acknowledgement's sequence must be
+//              S + (x - L): a different one means the numbering changed under the replicator (reconcile).
 //   ship:      publish in LSN order, at most MaxInFlight unacknowledged; acknowledgements may come in
 //              any order; the shipped LSN is the acknowledged prefix; the cursor is committed from it.
 //   unknown:   a timeout, a no-responders reply or a lost connection makes the outcome of everything
 //              in flight unknown: stop sending, reconcile again (the stream is the truth), go on.
-//   rejected:  an error in an acknowledgement stops the replicator, naming the LSN; the cursor stays below it.
+//   rejected:  an error in an acknowledgement stops the replicator, naming the LSN; the cursor stays
+//              below it (except a failed expectation explained by the stream's own last message: retry).
 //
 // Because every publish names what the stream's last message must be, a record can only be stored
 // directly after its predecessor: a publish lost in a leader change makes every later one fail
 // (wrong last message id) instead of leaving a gap, a foreign message makes the next one fail
 // instead of taking its place, and a replayed one is either dropped by the duplicate window or
-// refused by the check. The duplicate window is a convenience, not the guarantee.
+// refused by the check. The duplicate window is a convenience, not the guarantee. What the chain
+// cannot prevent (replicas of the stream that diverge, a leader that lost acknowledged messages) the
+// continuity check finds before the replicator builds on it, and `truthdb replicate --audit` finds
+// anywhere in the stream.
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using NATS.Client.Core;
@@ -29,11 +44,13 @@ namespace TruthDb.Dataflow.Replication.Nats;
 /// <summary>
 /// Ships a log into a NATS JetStream stream, exactly once and in order: it reads durable records from
 /// its cursor, publishes each to <see cref="Subject"/> with message id <c>&lt;log id&gt;:&lt;lsn&gt;</c>, the
-/// LSN and log id in headers, and an expected last sequence; it keeps at most
-/// <see cref="NatsReplicatorOptions.MaxInFlight"/> publishes unacknowledged and commits its durable
-/// cursor only up to the acknowledged prefix. On start, and after any publish whose outcome is
-/// unknown, it reconciles with the stream's last message, so a crash of the replicator, of the
-/// writing process or of a NATS node neither loses nor duplicates a record in the stream.
+/// LSN and log id in headers, and its predecessor's message id as the expected last message id; it
+/// keeps at most <see cref="NatsReplicatorOptions.MaxInFlight"/> publishes unacknowledged and commits
+/// its durable cursor only up to the acknowledged prefix. On start, and after any publish whose outcome
+/// is unknown, it reconciles with what the stream holds (checking that it is continuous), so a crash of
+/// the replicator, of the writing process or of a NATS node neither loses nor duplicates a record in the
+/// stream; when the stream lost records it had acknowledged, they are shipped again, and when that is
+/// impossible, or the stream has a gap, it stops with a <see cref="StreamMismatchException"/>.
 /// </summary>
 public sealed partial class NatsReplicator : IDisposable
 {
@@ -47,7 +64,11 @@ public sealed partial class NatsReplicator : IDisposable
     private readonly KeyValuePair<string, object?> _tag;
     private readonly AckWindow _window;
     private readonly string _inbox;
+    private const int MaxCursorName = 100;
     private long _epoch;
+    private bool _anchorBySequence;
+    private TimeSpan _duplicateWindow;
+    private LostRange? _lost;
     private long _cursorLsn;
     private long _recordsShipped;
     private long _bytesShipped;
@@ -73,8 +94,13 @@ public sealed partial class NatsReplicator : IDisposable
         // Not under the connection's own inbox prefix: the client routes those to its request
         // multiplexer, which matches exact subjects only.
         _inbox = "_TRUTHDB_ACKS." + Guid.NewGuid().ToString("N");
+        if (LogNames.AcknowledgedMark(CursorName).Length > MaxCursorName)
+        {
+            throw new ArgumentException($"CursorName must be at most {MaxCursorName - 6} characters: the replicator also keeps '{LogNames.AcknowledgedMark("<cursor>")}' (got '{CursorName}').", nameof(options));
+        }
+
         _cursorLsn = source.GetCursor(CursorName);
-        _window.Reset(_cursorLsn);
+        _window.Reset(_cursorLsn, 0);
         _instruments.Register(this);
     }
 

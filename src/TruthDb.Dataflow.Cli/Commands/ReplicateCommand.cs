@@ -12,7 +12,9 @@ namespace TruthDb.Dataflow.Cli.Commands;
 /// <see cref="NatsReplicator"/> reading through <see cref="WalReader"/> (no writer lock: it runs beside
 /// the process that appends). Progress once per interval (a status line on a terminal, plain lines
 /// when redirected); Ctrl+C or SIGTERM stops it cleanly (in-flight acknowledgements awaited, cursor
-/// committed). A rejected publish exits 1 naming the LSN.
+/// committed). A rejected publish exits 1 naming the LSN; a stream that lost records it cannot get
+/// back, or that is not continuous, exits 5 naming sequence and LSN. <c>--audit</c> compares instead
+/// of shipping (<see cref="AuditCommand"/>).
 /// </summary>
 internal static class ReplicateCommand
 {
@@ -38,10 +40,11 @@ internal static class ReplicateCommand
         var ackTimeout = new Option<double>("--ack-timeout") { Description = "Seconds a publish may wait for its acknowledgement before the replicator reconciles and retries (default 5).", DefaultValueFactory = _ => 5, HelpName = "seconds" }.AtLeast(0.01);
         var noCreate = new Option<bool>("--no-create") { Description = "Fail when the stream does not exist instead of creating it." };
         var untilCaughtUp = new Option<bool>("--until-caught-up") { Description = "Ship what is durable now, wait for the acknowledgements, and exit (instead of following the log)." };
+        var audit = new Option<bool>("--audit") { Description = "Compare the whole stream with the log instead of shipping (read-only on both; through the stream leader): every LSN exactly once, in order, byte-exact. Exit 0 when they match, 5 when they differ." };
         var interval = new Option<double>("--interval") { Description = "Seconds between progress lines (default 1).", DefaultValueFactory = _ => 1, HelpName = "seconds" }.AtLeast(0.05);
         var command = new Command("replicate", "Ship the log into a NATS JetStream stream, each record exactly once and in order (message id <log id>:<lsn>, LSN header), resuming from a durable cursor; follows the log until Ctrl+C. Works while another process appends (no lock).")
         {
-            directory, nats, stream, subject, logName, cursor, replicas, storage, window, maxMessages, inFlight, ackTimeout, noCreate, untilCaughtUp, interval,
+            directory, nats, stream, subject, logName, cursor, replicas, storage, window, maxMessages, inFlight, ackTimeout, noCreate, untilCaughtUp, audit, interval,
         };
         command.Validators.Add(result =>
         {
@@ -58,6 +61,11 @@ internal static class ReplicateCommand
             if (result.GetValue(logName) is { } l && !LogNames.IsToken(l))
             {
                 result.AddError($"'{l}' is not a valid log name (letters, digits, '-' and '_').");
+            }
+
+            if (result.GetValue(audit) && result.GetValue(untilCaughtUp))
+            {
+                result.AddError("--audit and --until-caught-up exclude each other: --audit only reads.");
             }
 
             if (result.GetValue(replicas) > 5)
@@ -85,6 +93,7 @@ internal static class ReplicateCommand
                     Logger = new StderrLogger(),
                 },
                 parse.GetValue(untilCaughtUp),
+                parse.GetValue(audit),
                 TimeSpan.FromSeconds(parse.GetValue(interval))),
             ct)));
         return command;
@@ -119,6 +128,11 @@ internal static class ReplicateCommand
             throw new CliException($"Cannot connect to NATS at {settings.NatsUrls}: {ex.Message}");
         }
 
+        if (settings.Audit)
+        {
+            return await AuditCommand.RunAsync(settings, connection, ct);
+        }
+
         using var replicator = NatsReplicator.Open(settings.Directory, connection, settings.Options);
         Console.WriteLine($"replicating '{Path.GetFullPath(settings.Directory)}' into stream '{replicator.StreamName}' (subject {replicator.Subject}, cursor {replicator.CursorName}) at {settings.NatsUrls}");
         using var monitor = new ReplicationMonitor(replicator);
@@ -126,6 +140,11 @@ internal static class ReplicateCommand
         {
             var run = settings.UntilCaughtUp ? replicator.CatchUpAsync(ct) : replicator.RunAsync(ct);
             await ReportAsync(run, monitor, settings.ProgressInterval);
+        }
+        catch (StreamMismatchException ex)
+        {
+            Console.WriteLine(monitor.Summary("failed"));
+            throw new CliException(ex.Message, ExitCodes.StreamMismatch);
         }
         catch (ReplicationException ex)
         {

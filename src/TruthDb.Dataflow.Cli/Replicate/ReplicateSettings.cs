@@ -8,4 +8,5 @@ internal sealed record ReplicateSettings(
     string NatsUrls,
     NatsReplicatorOptions Options,
     bool UntilCaughtUp,
+    bool Audit,
     TimeSpan ProgressInterval);

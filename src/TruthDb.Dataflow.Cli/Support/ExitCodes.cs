@@ -17,4 +17,7 @@ internal static class ExitCodes
 
     /// <summary><c>verify</c>: corruption that opening refuses, or that loses records.</summary>
     public const int Corruption = 4;
+
+    /// <summary><c>replicate</c>: the stream does not hold what the log says was shipped (a gap, a duplicate, a mismatch; <c>--audit</c> lists them).</summary>
+    public const int StreamMismatch = 5;
 }

@@ -14,8 +14,8 @@ internal static partial class ReplicationEvents
     [LoggerMessage(EventId = 102, Level = LogLevel.Information, Message = "Reconciled with stream {Stream}: last sequence {Seq}, last LSN in the stream {StreamLsn}, cursor {CursorLsn}; resuming at LSN {Next}.")]
     public static partial void Reconciled(ILogger logger, string stream, ulong seq, long streamLsn, long cursorLsn, long next);
 
-    [LoggerMessage(EventId = 103, Level = LogLevel.Warning, Message = "Cursor {Cursor} is at LSN {CursorLsn} but stream {Stream} holds only up to LSN {StreamLsn} (messages removed by limits, a purge, or a new stream); resuming after the cursor.")]
-    public static partial void CursorAhead(ILogger logger, string cursor, long cursorLsn, string stream, long streamLsn);
+    [LoggerMessage(EventId = 103, Level = LogLevel.Warning, Message = "Cursor {Cursor} is at LSN {CursorLsn} but stream {Stream} holds only up to LSN {StreamLsn} (sequence {Seq}): it lost records it had acknowledged (a purge, a recreated stream, a replica that stayed behind and became leader). Moving the cursor back to LSN {StreamLsn} and shipping from LSN {StreamLsn} + 1 again.")]
+    public static partial void CursorAhead(ILogger logger, string cursor, long cursorLsn, string stream, long streamLsn, ulong seq);
 
     [LoggerMessage(EventId = 104, Level = LogLevel.Warning, Message = "Replication to {Stream} reconciles and retries after LSN {Lsn}: {Reason}")]
     public static partial void Retrying(ILogger logger, string stream, long lsn, string reason);

@@ -14,6 +14,14 @@ internal enum AckKind
 
     /// <summary>No stream answered (no responders), or the reply was not a publish acknowledgement: the outcome is unknown.</summary>
     Unknown,
+
+    /// <summary>
+    /// A duplicate reply without a sequence: the clustered leader holds a publish with this message id
+    /// as proposed and not yet stored (an earlier publish of the record, from an epoch that ended). Not
+    /// stored by this publish; stored after all once a later record of the epoch is (its expected last
+    /// message id proves its predecessor is there).
+    /// </summary>
+    InProcess,
 }
 
 /// <summary>A parsed publish acknowledgement.</summary>
@@ -122,8 +130,14 @@ internal readonly record struct AckResult(AckKind Kind, ulong Sequence, bool Dup
             return new AckResult(AckKind.Rejected, 0, false, errCode != 0 ? errCode : code, description ?? $"error {code}");
         }
 
-        return seq == 0
-            ? new AckResult(AckKind.Unknown, 0, false, 0, "an acknowledgement without a sequence")
-            : new AckResult(AckKind.Stored, seq, duplicate, 0, string.Empty);
+        if (seq == 0)
+        {
+            // A clustered leader answers a message id it has proposed and not yet stored so.
+            return duplicate
+                ? new AckResult(AckKind.InProcess, 0, true, 0, "a duplicate reply without a sequence (the leader holds a publish with this message id as in process)")
+                : new AckResult(AckKind.Unknown, 0, false, 0, "an acknowledgement without a sequence");
+        }
+
+        return new AckResult(AckKind.Stored, seq, duplicate, 0, string.Empty);
     }
 }

@@ -1,7 +1,12 @@
 namespace TruthDb.Dataflow.Replication.Nats.Publishing;
 
-/// <summary>Why a shipping epoch must end: an unknown outcome (retry after reconciling) or a rejection (stop).</summary>
-internal sealed record WindowFault(bool Rejected, long Lsn, int ErrorCode, string Reason);
+/// <summary>
+/// Why a shipping epoch must end: an unknown outcome (retry after reconciling) or a rejection (stop).
+/// <paramref name="RememberedDuplicate"/>: the server dropped a record as a duplicate of a message id
+/// its duplicate window remembers, at a sequence where the stream no longer has it (a purge) or as "in
+/// process" (a proposal that was never stored): shipping it again succeeds only once the window has passed.
+/// </summary>
+internal sealed record WindowFault(bool Rejected, long Lsn, int ErrorCode, string Reason, bool RememberedDuplicate = false);
 
 /// <summary>How one acknowledgement moved the window.</summary>
 internal readonly record struct AckProgress(bool Matched, long SentTimestamp, int Records, long Bytes);
@@ -20,6 +25,7 @@ internal sealed class AckWindow
     private readonly Slot[] _slots;
     private long _acked;
     private long _sent;
+    private long _sequenceOffset;
     private WindowFault? _fault;
     private TaskCompletionSource _changed = NewSignal();
 
@@ -33,6 +39,18 @@ internal sealed class AckWindow
             lock (_gate)
             {
                 return _acked;
+            }
+        }
+    }
+
+    /// <summary>The last LSN sent in the epoch (the epoch's start before the first).</summary>
+    public long Sent
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _sent;
             }
         }
     }
@@ -61,14 +79,19 @@ internal sealed class AckWindow
         }
     }
 
-    /// <summary>Starts an epoch after <paramref name="acked"/>: empty, no fault.</summary>
-    public void Reset(long acked)
+    /// <summary>
+    /// Starts an epoch after <paramref name="acked"/>: empty, no fault. Every record the epoch stores
+    /// must be acknowledged at stream sequence LSN + <paramref name="sequenceOffset"/> (the stream's last
+    /// sequence minus its last LSN, as reconciliation found them).
+    /// </summary>
+    public void Reset(long acked, long sequenceOffset)
     {
         lock (_gate)
         {
             Array.Clear(_slots);
             _acked = acked;
             _sent = acked;
+            _sequenceOffset = sequenceOffset;
             _fault = null;
             SignalLocked();
         }
@@ -108,13 +131,17 @@ internal sealed class AckWindow
         }
     }
 
-    /// <summary>The send time of the oldest publish not yet acknowledged; false when none is in flight.</summary>
-    public bool TryGetOldestPending(out long lsn, out long timestamp)
+    /// <summary>
+    /// The send time of the oldest publish not yet acknowledged (or answered "in process": <paramref name="inProcess"/>);
+    /// false when none is in flight.
+    /// </summary>
+    public bool TryGetOldestPending(out long lsn, out long timestamp, out bool inProcess)
     {
         lock (_gate)
         {
             lsn = _acked + 1;
             timestamp = 0;
+            inProcess = false;
             if (_sent <= _acked)
             {
                 return false;
@@ -124,10 +151,11 @@ internal sealed class AckWindow
             for (var l = _acked + 1; l <= _sent; l++)
             {
                 ref var slot = ref _slots[l % _slots.Length];
-                if (slot.State == SlotState.Pending)
+                if (slot.State is SlotState.Pending or SlotState.InProcess)
                 {
                     lsn = l;
                     timestamp = slot.SentTimestamp;
+                    inProcess = slot.State == SlotState.InProcess;
                     return true;
                 }
             }
@@ -155,8 +183,20 @@ internal sealed class AckWindow
             var sent = slot.SentTimestamp;
             switch (result.Kind)
             {
+                case AckKind.Stored when (long)result.Sequence != lsn + _sequenceOffset:
+                    // Not where its predecessors' sequences put it: the stream's numbering is not what
+                    // reconciliation found (a replica with another history leads?), or, for a duplicate,
+                    // the duplicate window remembers the record at a sequence the stream lost.
+                    _fault = result.Duplicate
+                        ? new WindowFault(false, lsn, 0, $"the stream dropped LSN {lsn} as a duplicate of its message at sequence {result.Sequence}, but the stream's numbering puts LSN {lsn} at sequence {lsn + _sequenceOffset}: its duplicate window remembers a message it no longer holds there (purged?); retrying until the window has passed", RememberedDuplicate: true)
+                        : new WindowFault(false, lsn, 0, $"LSN {lsn} was acknowledged at stream sequence {result.Sequence}, not at sequence {lsn + _sequenceOffset} where the stream's numbering puts it; reconciling");
+                    SignalLocked();
+                    return new AckProgress(true, sent, 0, 0);
                 case AckKind.Stored:
                     slot.State = SlotState.Stored;
+                    break;
+                case AckKind.InProcess:
+                    slot.State = SlotState.InProcess;
                     break;
                 case AckKind.Rejected:
                     slot.State = SlotState.Rejected;
@@ -174,6 +214,13 @@ internal sealed class AckWindow
             while (_acked < _sent)
             {
                 ref var head = ref _slots[(_acked + 1) % _slots.Length];
+                if (head.State == SlotState.InProcess && StoredAfterLocked(_acked + 1))
+                {
+                    // A later record of the epoch is stored: its expected last message id proves its
+                    // predecessor was the stream's last message, and so on down to this one.
+                    head.State = SlotState.Stored;
+                }
+
                 if (head.State == SlotState.Stored)
                 {
                     _acked++;
@@ -213,6 +260,21 @@ internal sealed class AckWindow
         }
     }
 
+    // True when, after a run of "in process" slots from lsn on, the next slot is stored.
+    private bool StoredAfterLocked(long lsn)
+    {
+        for (var l = lsn + 1; l <= _sent; l++)
+        {
+            var state = _slots[l % _slots.Length].State;
+            if (state != SlotState.InProcess)
+            {
+                return state == SlotState.Stored;
+            }
+        }
+
+        return false;
+    }
+
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private void SignalLocked()
@@ -227,6 +289,7 @@ internal sealed class AckWindow
         Pending,
         Stored,
         Rejected,
+        InProcess,
     }
 
     private struct Slot

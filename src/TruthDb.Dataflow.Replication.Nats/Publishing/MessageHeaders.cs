@@ -10,10 +10,14 @@ namespace TruthDb.Dataflow.Replication.Nats.Publishing;
 /// server's duplicate window drops a replay;</item>
 /// <item><c>TruthDb-Lsn: &lt;lsn&gt;</c> and <c>TruthDb-Log-Id: &lt;log id&gt;</c>: for consumers, and for reconciliation;</item>
 /// <item><c>Nats-Expected-Last-Msg-Id: &lt;log id&gt;:&lt;lsn - 1&gt;</c>: the stream stores the record only directly
-/// after its predecessor, so nothing lands after a gap or a foreign message; the first record of a
-/// shipping epoch carries <c>Nats-Expected-Last-Sequence: &lt;seq&gt;</c> instead (the stream's last
-/// sequence found by reconciliation), or <c>Nats-Expected-Last-Subject-Sequence: 0</c> when the stream never
-/// held a message.</item>
+/// after its predecessor, so nothing lands after a gap or a foreign message. The first record of a
+/// shipping epoch carries it too (the last LSN reconciliation found), together with
+/// <c>Nats-Expected-Last-Sequence: &lt;seq&gt;</c> (the stream's last sequence found by reconciliation); when the
+/// stream holds no message there is no id to name, and it carries <c>Nats-Expected-Last-Subject-Sequence: 0</c>
+/// (and the last sequence, if the stream ever held one) instead. Only when the server refused a last
+/// message id although its leader returns that very message as its last (it knows no last message id
+/// after a restart past the duplicate window, or a stale one) are the next epochs' first records
+/// anchored by sequence alone, until one is stored.</item>
 /// </list>
 /// </summary>
 internal static class MessageHeaders
@@ -35,10 +39,15 @@ internal static class MessageHeaders
     /// Parses a stored message's raw header block (<c>NATS/1.0\r\nName: value\r\n...</c>, base64 in the
     /// JetStream API) into its LSN and log id headers; false when either is missing or malformed.
     /// </summary>
-    public static bool TryParseStored(string? base64Headers, out long lsn, out string logId)
+    public static bool TryParseStored(string? base64Headers, out long lsn, out string logId) =>
+        TryParseStored(base64Headers, out lsn, out logId, out _);
+
+    /// <summary>Like the overload without <paramref name="msgId"/>, and also returns the <c>Nats-Msg-Id</c> header (empty when none).</summary>
+    public static bool TryParseStored(string? base64Headers, out long lsn, out string logId, out string msgId)
     {
         lsn = 0;
         logId = string.Empty;
+        msgId = string.Empty;
         if (string.IsNullOrEmpty(base64Headers))
         {
             return false;
@@ -74,6 +83,10 @@ internal static class MessageHeaders
             {
                 idText = value;
             }
+            else if (name.Equals(MsgId, StringComparison.OrdinalIgnoreCase))
+            {
+                msgId = value;
+            }
         }
 
         if (idText is null || !long.TryParse(lsnText, NumberStyles.None, CultureInfo.InvariantCulture, out lsn) || lsn < 1)
@@ -84,5 +97,15 @@ internal static class MessageHeaders
 
         logId = idText;
         return true;
+    }
+
+    /// <summary>
+    /// True when a "wrong last msg ID" refusal says the server knows no last message id at all
+    /// (<c>wrong last msg ID: </c> with nothing after it), as after a restart once the duplicate window has passed.
+    /// </summary>
+    public static bool ForgotLastMsgId(string description)
+    {
+        var marker = description.LastIndexOf("ID:", StringComparison.OrdinalIgnoreCase);
+        return marker >= 0 && description.AsSpan(marker + 3).Trim().IsEmpty;
     }
 }

@@ -16,7 +16,7 @@ internal interface IReplicationSource : IDisposable
     /// <summary>The log's written watermark: the highest LSN a cursor may be committed at.</summary>
     long WrittenLsn { get; }
 
-    /// <summary>Durable records from <paramref name="fromLsn"/>; with <paramref name="follow"/>, until cancelled.</summary>
+    /// <summary>Durable records from <paramref name="fromLsn"/> (or from the first the log still has, when retention removed it); with <paramref name="follow"/>, until cancelled.</summary>
     IAsyncEnumerable<WalRecord> ReadAsync(long fromLsn, bool follow, CancellationToken ct);
 
     /// <summary>The cursor's committed LSN; 0 when none.</summary>

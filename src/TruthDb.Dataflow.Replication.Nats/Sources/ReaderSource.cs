@@ -10,7 +10,7 @@ internal sealed class ReaderSource(WalReader reader, bool owns) : IReplicationSo
     public long WrittenLsn => reader.WrittenLsn;
 
     public IAsyncEnumerable<WalRecord> ReadAsync(long fromLsn, bool follow, CancellationToken ct) =>
-        reader.ReadAsync(fromLsn, new ReadOptions { Follow = follow, Watermark = WalWatermark.Durable }, ct);
+        reader.ReadAsync(fromLsn, new ReadOptions { Follow = follow, Watermark = WalWatermark.Durable, StartAtFirstAvailable = true }, ct);
 
     public long GetCursor(string name) => reader.GetCursor(name);
 

@@ -10,7 +10,7 @@ internal sealed class WalSource(Wal wal) : IReplicationSource
     public long WrittenLsn => wal.WrittenLsn;
 
     public IAsyncEnumerable<WalRecord> ReadAsync(long fromLsn, bool follow, CancellationToken ct) =>
-        wal.ReadAsync(fromLsn, new ReadOptions { Follow = follow, Watermark = WalWatermark.Durable }, ct);
+        wal.ReadAsync(fromLsn, new ReadOptions { Follow = follow, Watermark = WalWatermark.Durable, StartAtFirstAvailable = true }, ct);
 
     public long GetCursor(string name) => wal.GetCursor(name);
 

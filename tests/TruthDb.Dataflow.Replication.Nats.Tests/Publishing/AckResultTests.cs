@@ -24,6 +24,15 @@ public sealed class AckResultTests
         Assert.Equal((AckKind.Stored, 42UL, true), (duplicate.Kind, duplicate.Sequence, duplicate.Duplicate));
     }
 
+    [Fact]
+    public void From_DuplicateWithoutSequence_IsInProcess()
+    {
+        // What a clustered leader answers for a message id it has proposed and not stored.
+        var result = Parse("""{"stream":"S","seq":0,"duplicate":true}""");
+        Assert.Equal(AckKind.InProcess, result.Kind);
+        Assert.Contains("in process", result.Description, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData("not json")]

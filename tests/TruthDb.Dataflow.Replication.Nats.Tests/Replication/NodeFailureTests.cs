@@ -15,7 +15,7 @@ public sealed class NodeFailureTests(ITestOutputHelper output) : IDisposable
     public async Task RunAsync_StreamLeaderKilledMidStreamAndRestarted_NoLossNoDuplicate()
     {
         var ct = Timeouts.Token(3);
-        await using var cluster = await OwnCluster.StartAsync(14240, ct);
+        await using var cluster = await OwnCluster.StartAsync(ct);
         await using var nats = await NatsServers.ConnectAsync(cluster.Urls);
         var js = new NatsJSContext(nats);
         var stream = NatsServers.UniqueStream("nodefail");

@@ -2,7 +2,7 @@ using TruthDb.Dataflow.Replication.Nats.Tests.Support;
 
 namespace TruthDb.Dataflow.Replication.Nats.Tests.Replication;
 
-/// <summary>The server restarts after the duplicate window has passed (its own single server, port 14251).</summary>
+/// <summary>The server restarts after the duplicate window has passed (its own single server).</summary>
 public sealed class ServerRestartTests(ITestOutputHelper output) : IDisposable
 {
     private readonly TestLog _log = new();
@@ -17,7 +17,7 @@ public sealed class ServerRestartTests(ITestOutputHelper output) : IDisposable
         // so the next record's expected last message id is refused although its predecessor is there:
         // the replicator must see that and go on, not stop.
         var ct = Timeouts.Token();
-        await using var server = await OwnCluster.StartAsync(14250, ct, nodes: 1);
+        await using var server = await OwnCluster.StartAsync(ct, nodes: 1);
         await using var nats = await NatsServers.ConnectAsync(server.Urls);
         await using var wal = await _log.OpenAsync();
         using var replicator = NatsReplicator.Create(wal, nats, new NatsReplicatorOptions

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Net;
 using System.Net.Sockets;
 using TruthDb.Dataflow.Testing;
 
@@ -8,41 +9,63 @@ namespace TruthDb.Dataflow.Replication.Nats.Tests.Support;
 /// <summary>
 /// A JetStream cluster (3 nodes, or a single server) that one test owns, so it can stop and restart a node without
 /// disturbing other tests: <c>nats-server</c> from the PATH (Debian's package; the test fails if it is
-/// missing), loopback only, client ports <c>basePort+1..3</c>, route ports <c>basePort+2001..3</c>, file
-/// storage in a temporary directory deleted afterwards.
+/// missing), loopback only, client and route ports chosen per run among the free ones (asked of the
+/// system; a start that finds a port taken meanwhile picks new ones), file storage in a temporary
+/// directory deleted afterwards. A node keeps its ports across a restart.
 /// </summary>
 internal sealed class OwnCluster : IAsyncDisposable
 {
-    private readonly int _basePort;
+    private const int StartAttempts = 5;
     private readonly string _root;
     private readonly Process?[] _nodes;
+    private readonly int[] _clientPorts;
+    private readonly int[] _routePorts;
 
-    private OwnCluster(int basePort, int nodes)
+    private OwnCluster(int nodes)
     {
-        _basePort = basePort;
         _nodes = new Process?[nodes];
+        _clientPorts = new int[nodes];
+        _routePorts = new int[nodes];
         _root = Path.Combine(Path.GetTempPath(), "truthdb-replication-tests", "cluster-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(_root);
     }
 
-    /// <summary>The client URLs of the three nodes, comma-separated.</summary>
-    public string Urls => string.Join(',', Enumerable.Range(1, _nodes.Length).Select(i => $"nats://127.0.0.1:{ClientPort(i)}"));
+    /// <summary>The client URLs of the nodes, comma-separated.</summary>
+    public string Urls => string.Join(',', Enumerable.Range(1, _nodes.Length).Select(Url));
+
+    /// <summary>The number of nodes.</summary>
+    public int Count => _nodes.Length;
+
+    /// <summary>The client URL of node <paramref name="node"/> (1-based).</summary>
+    public string Url(int node) => $"nats://127.0.0.1:{_clientPorts[node - 1]}";
 
     /// <summary>Starts the nodes (3, or 1: a single server without clustering) and waits until each accepts connections.</summary>
-    public static async Task<OwnCluster> StartAsync(int basePort, CancellationToken ct, int nodes = 3)
+    public static async Task<OwnCluster> StartAsync(CancellationToken ct, int nodes = 3)
     {
-        var cluster = new OwnCluster(basePort, nodes);
-        for (var i = 1; i <= nodes; i++)
+        var cluster = new OwnCluster(nodes);
+        for (var attempt = 1; ; attempt++)
         {
-            cluster.Launch(i);
-        }
+            cluster.ChoosePorts();
+            for (var i = 1; i <= nodes; i++)
+            {
+                cluster.Launch(i);
+            }
 
-        for (var i = 1; i <= nodes; i++)
-        {
-            await cluster.WaitForPortAsync(i, ct);
-        }
+            try
+            {
+                for (var i = 1; i <= nodes; i++)
+                {
+                    await cluster.WaitForPortAsync(i, ct);
+                }
 
-        return cluster;
+                return cluster;
+            }
+            catch (InvalidOperationException) when (attempt < StartAttempts)
+            {
+                // A port was taken between choosing and binding: stop what started and choose again.
+                await cluster.StopAllAsync();
+            }
+        }
     }
 
     /// <summary>The node's server name (what stream info reports as leader): n1, n2, n3.</summary>
@@ -65,14 +88,7 @@ internal sealed class OwnCluster : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        for (var i = 0; i < _nodes.Length; i++)
-        {
-            if (_nodes[i] is { } process)
-            {
-                await ChildProcesses.KillAndDisposeAsync(process, Timeouts.Token());
-            }
-        }
-
+        await StopAllAsync();
         try
         {
             Directory.Delete(_root, recursive: true);
@@ -82,9 +98,49 @@ internal sealed class OwnCluster : IAsyncDisposable
         }
     }
 
-    private int ClientPort(int node) => _basePort + node;
+    private async Task StopAllAsync()
+    {
+        for (var i = 0; i < _nodes.Length; i++)
+        {
+            if (_nodes[i] is { } process)
+            {
+                _nodes[i] = null;
+                await ChildProcesses.KillAndDisposeAsync(process, Timeouts.Token());
+            }
+        }
+    }
 
-    private int RoutePort(int node) => _basePort + 2000 + node;
+    private void ChoosePorts()
+    {
+        // Hold every listener until all ports are chosen, so that no two are the same.
+        var listeners = new List<TcpListener>();
+        try
+        {
+            for (var i = 0; i < _nodes.Length * 2; i++)
+            {
+                var listener = new TcpListener(IPAddress.Loopback, 0);
+                listener.Start();
+                listeners.Add(listener);
+            }
+
+            for (var i = 0; i < _nodes.Length; i++)
+            {
+                _clientPorts[i] = ((IPEndPoint)listeners[2 * i].LocalEndpoint).Port;
+                _routePorts[i] = ((IPEndPoint)listeners[(2 * i) + 1].LocalEndpoint).Port;
+            }
+        }
+        finally
+        {
+            foreach (var listener in listeners)
+            {
+                listener.Stop();
+            }
+        }
+    }
+
+    private int ClientPort(int node) => _clientPorts[node - 1];
+
+    private int RoutePort(int node) => _routePorts[node - 1];
 
     private void Launch(int node)
     {
@@ -98,7 +154,7 @@ internal sealed class OwnCluster : IAsyncDisposable
         List<string> args = ["-a", "127.0.0.1", "-p", ClientPort(node).ToString(CultureInfo.InvariantCulture), "-n", Name(node), "-js", "-sd", Path.Combine(_root, Name(node))];
         if (_nodes.Length > 1)
         {
-            args.AddRange(["--cluster_name", "truthdb-test-" + _basePort.ToString(CultureInfo.InvariantCulture), "--cluster", $"nats://127.0.0.1:{RoutePort(node)}", "--routes", routes]);
+            args.AddRange(["--cluster_name", "truthdb-test-" + Path.GetFileName(_root)[8..20], "--cluster", $"nats://127.0.0.1:{RoutePort(node)}", "--routes", routes]);
         }
 
         foreach (var arg in args)
