@@ -71,7 +71,15 @@ internal static class Quantities
     /// or a <see cref="TimeSpan"/> in the invariant <c>[-][d.]hh:mm:ss[.fffffff]</c> form; or <c>0</c>.
     /// Any other bare number is refused (to <see cref="TimeSpan"/> "5" is five days).
     /// </summary>
-    public static bool TryParseDuration(string? text, out TimeSpan duration)
+    public static bool TryParseDuration(string? text, out TimeSpan duration) => TryParseDuration(text, TimeSpan.Zero, out duration);
+
+    /// <summary>
+    /// Parses a duration as <see cref="TryParseDuration(string?, out TimeSpan)"/> does, except that a
+    /// bare number counts <paramref name="bareNumberUnit"/> (the command line's options that always
+    /// took seconds, such as <c>--duration 3</c>, go on taking them); <see cref="TimeSpan.Zero"/>
+    /// refuses a bare number other than 0.
+    /// </summary>
+    public static bool TryParseDuration(string? text, TimeSpan bareNumberUnit, out TimeSpan duration)
     {
         duration = default;
         if (text is null)
@@ -93,9 +101,9 @@ internal static class Quantities
         long ticksPerUnit;
         if (unit.Length == 0)
         {
-            // Only zero needs no unit.
-            ticksPerUnit = 1;
-            if (number != 0)
+            // Only zero needs no unit, unless the caller names the unit of a bare number.
+            ticksPerUnit = bareNumberUnit > TimeSpan.Zero ? bareNumberUnit.Ticks : 1;
+            if (number != 0 && bareNumberUnit <= TimeSpan.Zero)
             {
                 return false;
             }

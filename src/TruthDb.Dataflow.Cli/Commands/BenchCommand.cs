@@ -29,12 +29,7 @@ internal static class BenchCommand
             DefaultValueFactory = _ => 256,
             HelpName = "bytes",
         }.AtLeast(0);
-        var duration = new Option<double>("--duration")
-        {
-            Description = "Run for this many seconds (default 5).",
-            DefaultValueFactory = _ => 5,
-            HelpName = "seconds",
-        }.AtLeast(0.001);
+        var duration = Durations.Option("--duration", "Run for this long, such as 5s, 2m or 5 (seconds) (default 5s).", TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(1), TimeSpan.FromDays(1));
         var records = new Option<long?>("--records", "-n")
         {
             Description = "Append exactly this many records instead of running for a duration.",
@@ -73,7 +68,7 @@ internal static class BenchCommand
                 parse.GetRequiredValue(directory),
                 parse.GetValue(producers),
                 parse.GetValue(recordSize),
-                TimeSpan.FromSeconds(parse.GetValue(duration)),
+                parse.GetValue(duration),
                 parse.GetValue(records),
                 CommonOptions.ParseDurability(parse.GetValue(durability)),
                 parse.GetValue(segmentSize)),

@@ -34,14 +34,14 @@ internal static class ReplicateCommand
         var replicas = new Option<int>("--replicas") { Description = "Replicas of the stream (1-5; default 1); an existing stream must have as many.", DefaultValueFactory = _ => 1, HelpName = "n" }.AtLeast(1);
         var storage = new Option<string>("--storage") { Description = "Storage of the stream: 'file' (default) or 'memory'; an existing stream must match.", DefaultValueFactory = _ => "file" };
         storage.AcceptOnlyFromAmong("file", "memory");
-        var window = new Option<double>("--duplicate-window") { Description = "Duplicate window of a created stream, in seconds (default 120).", DefaultValueFactory = _ => 120, HelpName = "seconds" }.AtLeast(1);
+        var window = Durations.Option("--duplicate-window", "Duplicate window of a created stream, such as 2m or 120 (seconds) (default 2m).", TimeSpan.FromMinutes(2), TimeSpan.FromSeconds(1), TimeSpan.FromDays(1));
         var maxMessages = new Option<long>("--max-messages") { Description = "Message limit of a created stream (default -1: none); a full stream rejects publishes, it never drops records.", DefaultValueFactory = _ => -1, HelpName = "n" }.AtLeast(-1L);
         var inFlight = new Option<int>("--max-in-flight") { Description = "Publishes awaiting acknowledgement, at most (default 1024).", DefaultValueFactory = _ => 1024, HelpName = "n" }.AtLeast(1);
-        var ackTimeout = new Option<double>("--ack-timeout") { Description = "Seconds a publish may wait for its acknowledgement before the replicator reconciles and retries (default 5).", DefaultValueFactory = _ => 5, HelpName = "seconds" }.AtLeast(0.01);
+        var ackTimeout = Durations.Option("--ack-timeout", "How long a publish may wait for its acknowledgement before the replicator reconciles and retries, such as 5s or 500ms (default 5s).", TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(10), TimeSpan.FromMinutes(10));
         var noCreate = new Option<bool>("--no-create") { Description = "Fail when the stream does not exist instead of creating it." };
         var untilCaughtUp = new Option<bool>("--until-caught-up") { Description = "Ship what is durable now, wait for the acknowledgements, and exit (instead of following the log)." };
         var audit = new Option<bool>("--audit") { Description = "Compare the whole stream with the log instead of shipping (read-only on both; through the stream leader): every LSN exactly once, in order, byte-exact. Exit 0 when they match, 5 when they differ." };
-        var interval = new Option<double>("--interval") { Description = "Seconds between progress lines (default 1).", DefaultValueFactory = _ => 1, HelpName = "seconds" }.AtLeast(0.05);
+        var interval = Durations.Option("--interval", "Time between progress lines, such as 1s or 250ms (default 1s).", TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(50), TimeSpan.FromHours(1));
         var command = new Command("replicate", "Ship the log into a NATS JetStream stream, each record exactly once and in order (message id <log id>:<lsn>, LSN header), resuming from a durable cursor; follows the log until Ctrl+C. Works while another process appends (no lock).")
         {
             directory, nats, stream, subject, logName, cursor, replicas, storage, window, maxMessages, inFlight, ackTimeout, noCreate, untilCaughtUp, audit, interval,
@@ -85,16 +85,16 @@ internal static class ReplicateCommand
                     CursorName = parse.GetValue(cursor),
                     Replicas = parse.GetValue(replicas),
                     Storage = parse.GetValue(storage) == "memory" ? NatsStreamStorage.Memory : NatsStreamStorage.File,
-                    DuplicateWindow = TimeSpan.FromSeconds(parse.GetValue(window)),
+                    DuplicateWindow = parse.GetValue(window),
                     MaxMessages = parse.GetValue(maxMessages) is 0 ? -1 : parse.GetValue(maxMessages),
                     MaxInFlight = parse.GetValue(inFlight),
-                    AckTimeout = TimeSpan.FromSeconds(parse.GetValue(ackTimeout)),
+                    AckTimeout = parse.GetValue(ackTimeout),
                     CreateStream = !parse.GetValue(noCreate),
                     Logger = new StderrLogger(),
                 },
                 parse.GetValue(untilCaughtUp),
                 parse.GetValue(audit),
-                TimeSpan.FromSeconds(parse.GetValue(interval))),
+                parse.GetValue(interval)),
             ct)));
         return command;
     }

@@ -3,7 +3,6 @@ using System.Globalization;
 using Nerdbank.Streams;
 using TruthDb.Dataflow.Cli.Support;
 using TruthDb.Dataflow.Ipc;
-using TruthDb.Dataflow.Units;
 
 namespace TruthDb.Dataflow.Cli.Commands;
 
@@ -55,16 +54,9 @@ internal static class ServeCommand
         {
             Description = "The largest protocol message, bytes or with KiB/MiB (default 4MiB, or half of --segment-size when that is less; at least 64KiB, at most half of --segment-size); it must hold the largest record a read returns.",
             DefaultValueFactory = _ => DefaultMessageSize,
-            CustomParser = Sizes.Parse,
+            CustomParser = r => Sizes.Parse(r, MinMessageSize, 64 * 1024 * 1024),
             HelpName = "size",
         };
-        maxMessage.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<long>() is < MinMessageSize or > 64 * 1024 * 1024)
-            {
-                result.AddError("--max-message-size is 64KiB to 64MiB.");
-            }
-        });
         var durability = CommonOptions.Durability();
         var segmentSize = Sizes.SegmentSizeOption();
         var verbose = CommonOptions.Verbose();
@@ -77,7 +69,7 @@ internal static class ServeCommand
         var retentionAge = new Option<TimeSpan>("--retention-max-age")
         {
             Description = "Retention by age: when a segment is sealed, drop the sealed segments whose newest record is older than this, such as 7d or 12h (default 0: keep everything).",
-            CustomParser = ParseDuration,
+            CustomParser = Durations.Parse,
             HelpName = "duration",
         };
         var retentionIgnoresCursors = new Option<bool>("--retention-ignores-cursors")
@@ -190,19 +182,6 @@ internal static class ServeCommand
         }
 
         return (int)(requested ?? Math.Min(DefaultMessageSize, segmentSize / 2));
-    }
-
-    private static TimeSpan ParseDuration(System.CommandLine.Parsing.ArgumentResult result)
-    {
-        var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
-        if (Quantities.TryParseDuration(text, out var value) && value >= TimeSpan.Zero)
-        {
-            return value;
-        }
-
-        var name = result.Parent is System.CommandLine.Parsing.OptionResult option ? option.Option.Name : "the value";
-        result.AddError($"{name}: '{text}' is not {Quantities.DurationSyntax}.");
-        return TimeSpan.Zero;
     }
 
     private static bool TryParseMode(string text, out UnixFileMode mode)

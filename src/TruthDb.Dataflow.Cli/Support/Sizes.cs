@@ -21,16 +21,26 @@ internal static class Sizes
     };
 
     /// <summary>Parses the option's value as a size, or adds an error naming the option and the grammar.</summary>
-    public static long Parse(ArgumentResult result)
+    public static long Parse(ArgumentResult result) => Parse(result, 0, long.MaxValue);
+
+    /// <summary>
+    /// Parses the option's value as a size from <paramref name="least"/> to <paramref name="most"/>
+    /// bytes (refused here, not in a validator: a validator reading the value throws when the parse
+    /// itself failed).
+    /// </summary>
+    public static long Parse(ArgumentResult result, long least, long most)
     {
         var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
-        if (Quantities.TryParseSize(text, out var value))
+        var name = result.Parent is OptionResult option ? option.Option.Name : "the value";
+        if (!Quantities.TryParseSize(text, out var value))
         {
-            return value;
+            result.AddError($"{name}: '{text}' is not {Quantities.SizeSyntax}.");
+        }
+        else if (value < least || value > most)
+        {
+            result.AddError($"{name} is {Show.Bytes(value)}; it must be {Show.Bytes(least)} to {Show.Bytes(most)}.");
         }
 
-        var name = result.Parent is OptionResult option ? option.Option.Name : "the value";
-        result.AddError($"{name}: '{text}' is not {Quantities.SizeSyntax}.");
-        return 0;
+        return value;
     }
 }

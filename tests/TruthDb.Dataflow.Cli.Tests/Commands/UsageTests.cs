@@ -103,8 +103,8 @@ public sealed class UsageTests : IDisposable
     [InlineData(new[] { "verify", "--dir", "x", "--bogus" }, "'--bogus' is not a verb or option here.")]
     [InlineData(new[] { "bench", "--dir", "x", "--records", "many" }, "--records: 'many' is not a whole number.")]
     [InlineData(new[] { "append", "--dir", "x", "--segment-size", "1M" }, "--segment-size: '1M' is not a size")]
-    [InlineData(new[] { "serve", "--dir", "x", "--socket", "s", "--retention-max-age", "5" }, "--retention-max-age: '5' is not a duration")]
-    [InlineData(new[] { "serve", "--dir", "x", "--socket", "s", "--max-message-size", "1KiB" }, "--max-message-size is 64KiB to 64MiB")]
+    [InlineData(new[] { "serve", "--dir", "x", "--socket", "s", "--retention-max-age", "5 days" }, "--retention-max-age: '5 days' is not a duration")]
+    [InlineData(new[] { "serve", "--dir", "x", "--socket", "s", "--max-message-size", "1KiB" }, "--max-message-size is 1 KiB; it must be 64 KiB to 64 MiB.")]
     public async Task BadInput_EveryVerb_ExitsWithUsageCodeInTheCliTerms(string[] args, string expected)
     {
         var result = await Truthdb.RunAsync(args, [], Timeouts.Token());
