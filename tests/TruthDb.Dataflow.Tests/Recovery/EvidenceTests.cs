@@ -18,14 +18,7 @@ public sealed class EvidenceTests
     [Fact]
     public async Task CleanlyClosedLog_EveryByteOfLastRecordFlipped_OpenRefusesNamingSegmentOffsetAndLsn()
     {
-        var storage = new SimulatedStorage("sim://evidence-clean");
-        await using (var wal = await Wal.OpenAsync(SimulatedWorkload.OptionsFor(storage)))
-        {
-            for (var i = 0; i < Records; i++)
-            {
-                await wal.AppendAsync(Payloads.Make(0, i, PayloadLength));
-            }
-        }
+        var storage = await ClosedLogAsync("sim://evidence-clean");
 
         var name = SegmentNames.ForSegment(1);
         var frameLength = FrameCodec.FrameLength(PayloadLength);
@@ -108,14 +101,7 @@ public sealed class EvidenceTests
     [Fact]
     public async Task NoteOfAnotherLog_IsNotEvidence_TornTailIsTruncated()
     {
-        var storage = new SimulatedStorage("sim://evidence-foreign-note");
-        await using (var wal = await Wal.OpenAsync(SimulatedWorkload.OptionsFor(storage)))
-        {
-            for (var i = 0; i < Records; i++)
-            {
-                await wal.AppendAsync(Payloads.Make(0, i, PayloadLength));
-            }
-        }
+        var storage = await ClosedLogAsync("sim://evidence-foreign-note");
 
         var frameLength = FrameCodec.FrameLength(PayloadLength);
         TruthDb.Dataflow.Storage.AtomicFile.Write(storage, CleanClose.FileName,
@@ -132,14 +118,7 @@ public sealed class EvidenceTests
     [Fact]
     public async Task NoteProvesMoreThanTheSegmentHolds_ZerosAfterTheLastRecord_OpenRefuses()
     {
-        var storage = new SimulatedStorage("sim://evidence-missing");
-        await using (var wal = await Wal.OpenAsync(SimulatedWorkload.OptionsFor(storage)))
-        {
-            for (var i = 0; i < Records; i++)
-            {
-                await wal.AppendAsync(Payloads.Make(0, i, PayloadLength));
-            }
-        }
+        var storage = await ClosedLogAsync("sim://evidence-missing");
 
         // The last record's bytes are gone (zeros), as if its pages were lost after the close.
         var frameLength = FrameCodec.FrameLength(PayloadLength);
@@ -206,5 +185,18 @@ public sealed class EvidenceTests
         var word = new byte[8];
         BinaryPrimitives.WriteInt64LittleEndian(word, durable);
         RandomAccess.Write(handle, word, WatermarkMirror.DurableOffset);
+    }
+
+    // A log of Records records written into simulated storage and closed cleanly.
+    private static async Task<SimulatedStorage> ClosedLogAsync(string name)
+    {
+        var storage = new SimulatedStorage(name);
+        await using var wal = await Wal.OpenAsync(SimulatedWorkload.OptionsFor(storage));
+        for (var i = 0; i < Records; i++)
+        {
+            await wal.AppendAsync(Payloads.Make(0, i, PayloadLength));
+        }
+
+        return storage;
     }
 }
