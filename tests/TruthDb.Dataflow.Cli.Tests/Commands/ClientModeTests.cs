@@ -286,7 +286,7 @@ public sealed class ClientModeTests : IDisposable
 
     [Theory]
     [InlineData(new[] { "--segment-size", "128KiB", "--retention-max-bytes", "100KiB" }, "--retention-max-bytes is 102,400 bytes; it must be 0 (keep everything) or from twice --segment-size")]
-    [InlineData(new[] { "--retention-max-age", "5" }, "--retention-max-age: '5' is not a duration")]
+    [InlineData(new[] { "--retention-max-age", "5 weeks" }, "--retention-max-age: '5 weeks' is not a duration")]
     [InlineData(new[] { "--retention-max-bytes", "lots" }, "--retention-max-bytes: 'lots' is not a size")]
     public async Task Serve_BadRetention_ExitsWithUsageCodeNamingTheFlag(string[] options, string expected)
     {
