@@ -72,7 +72,9 @@ public sealed class TokenTests : IAsyncLifetime
     [Fact]
     public async Task Connection_NoHelloInTime_Closed()
     {
-        await using var server = await InProcessServer.StartAsync(new TruthDbServerOptions { HandshakeTimeout = TimeSpan.FromMilliseconds(300) });
+        // Long enough that the second client's Hello makes it on a loaded machine; the silent
+        // connection waits it out (the test awaits the close, it times nothing).
+        await using var server = await InProcessServer.StartAsync(new TruthDbServerOptions { HandshakeTimeout = TimeSpan.FromSeconds(2) });
         await using var raw = await RawConnection.ConnectAsync(server.Socket);
         await raw.WaitClosedAsync();
         Assert.True(raw.Multiplexer.Completion.IsCompleted);
