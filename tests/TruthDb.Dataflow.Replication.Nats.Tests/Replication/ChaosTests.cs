@@ -16,6 +16,7 @@ namespace TruthDb.Dataflow.Replication.Nats.Tests.Replication;
 /// sets the number of rounds (default 1); <c>TRUTHDB_STRESS_REPORT</c> names a file that gets the
 /// figures after each round.
 /// </summary>
+[Collection(OwnClustersOneAtATime.Name)]
 public sealed class ChaosTests(ITestOutputHelper output)
 {
     private const int LeaderKills = 3;

@@ -4,6 +4,7 @@ using TruthDb.Dataflow.Replication.Nats.Tests.Support;
 namespace TruthDb.Dataflow.Replication.Nats.Tests.Replication;
 
 /// <summary>One node of a 3-node cluster (this test's own) is killed mid-stream and restarted.</summary>
+[Collection(OwnClustersOneAtATime.Name)]
 public sealed class NodeFailureTests(ITestOutputHelper output) : IDisposable
 {
     private readonly TestLog _log = new();
@@ -14,7 +15,7 @@ public sealed class NodeFailureTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public async Task RunAsync_StreamLeaderKilledMidStreamAndRestarted_NoLossNoDuplicate()
     {
-        var ct = Timeouts.Token(3);
+        var ct = Timeouts.Token(6);
         await using var cluster = await OwnCluster.StartAsync(ct);
         await using var nats = await NatsServers.ConnectAsync(cluster.Urls);
         var js = new NatsJSContext(nats);

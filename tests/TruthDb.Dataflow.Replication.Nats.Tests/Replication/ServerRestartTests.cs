@@ -3,6 +3,7 @@ using TruthDb.Dataflow.Replication.Nats.Tests.Support;
 namespace TruthDb.Dataflow.Replication.Nats.Tests.Replication;
 
 /// <summary>The server restarts after the duplicate window has passed (its own single server).</summary>
+[Collection(OwnClustersOneAtATime.Name)]
 public sealed class ServerRestartTests(ITestOutputHelper output) : IDisposable
 {
     private readonly TestLog _log = new();
