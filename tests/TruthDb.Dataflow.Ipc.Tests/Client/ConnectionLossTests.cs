@@ -1,6 +1,5 @@
 using Nerdbank.Streams;
 using TruthDb.Dataflow.Ipc.Protocol;
-using TruthDb.Dataflow.Ipc.Tests.Support;
 
 namespace TruthDb.Dataflow.Ipc.Tests.Client;
 
