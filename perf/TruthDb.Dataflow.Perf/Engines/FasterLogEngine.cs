@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using FASTER.core;
 
 namespace TruthDb.Dataflow.Perf.Engines;
@@ -30,23 +29,17 @@ internal sealed class FasterLogEngine : IAppendEngine
     private readonly FasterLogSettings _settings;
     private readonly FasterLog _log;
     private readonly bool _sync;
-    private readonly bool _fast;
-    private readonly SemaphoreSlim _work = new(0, 1);
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task _committer = Task.CompletedTask;
-    private long _commits;
-    private long _commitTicks;
+    private readonly CommitLoop? _committer;
 
     private FasterLogEngine(string name, FasterLogSettings settings, bool sync, bool fast)
     {
         Name = name;
         _settings = settings;
         _sync = sync;
-        _fast = fast;
         _log = new FasterLog(settings);
         if (sync && fast)
         {
-            _committer = Task.Run(CommitLoopAsync);
+            _committer = new CommitLoop(() => _log.CommittedUntilAddress >= _log.TailAddress, _log.CommitAsync);
         }
     }
 
@@ -84,11 +77,7 @@ internal sealed class FasterLogEngine : IAppendEngine
         }
 
         var committed = _log.EnqueueAndWaitForCommitAsync(payload);
-        if (_fast && _work.CurrentCount == 0)
-        {
-            Signal();
-        }
-
+        _committer?.Signal();
         return committed;
     }
 
@@ -102,90 +91,27 @@ internal sealed class FasterLogEngine : IAppendEngine
         }
 
         var committed = _log.EnqueueAndWaitForCommitAsync(batch);
-        if (_fast && _work.CurrentCount == 0)
-        {
-            Signal();
-        }
-
+        _committer?.Signal();
         await committed;
     }
 
-    public EngineCounters? ReadCounters()
-    {
-        // FasterLog does not count its writes; the fast set-up's committer counts its commits and
-        // their duration (reported as syncs: each commit ends with O_SYNC writes, see perf/README.md).
-        if (!_fast || !_sync)
-        {
-            return null;
-        }
-
-        var commits = Interlocked.Read(ref _commits);
-        return new EngineCounters(0, 0, commits, Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _commitTicks)));
-    }
+    // FasterLog does not count its writes; the fast set-up's committer counts its commits and their
+    // duration (reported as syncs: each commit ends with O_SYNC writes, see perf/README.md).
+    public EngineCounters? ReadCounters() => _committer?.Counters;
 
     public async ValueTask DisposeAsync()
     {
-        if (_sync && !_fast)
+        if (_committer is not null)
         {
-            await _log.CommitAsync();
+            // Its last commit covers what is left, so every waiting producer completes.
+            await _committer.DisposeAsync();
         }
-
-        await _stop.CancelAsync();
-        await _committer;
-        if (!_sync)
+        else
         {
             await _log.CommitAsync();
         }
 
         _log.Dispose();
         _settings.Dispose();
-        _stop.Dispose();
-        _work.Dispose();
-    }
-
-    private void Signal()
-    {
-        try
-        {
-            _work.Release();
-        }
-        catch (SemaphoreFullException)
-        {
-            // Already signalled: the committer will pick this entry up.
-        }
-    }
-
-    private async Task CommitLoopAsync()
-    {
-        try
-        {
-            while (!_stop.IsCancellationRequested)
-            {
-                if (_log.CommittedUntilAddress >= _log.TailAddress)
-                {
-                    await _work.WaitAsync(_stop.Token);
-                    continue;
-                }
-
-                var started = Stopwatch.GetTimestamp();
-                await _log.CommitAsync(_stop.Token);
-                Interlocked.Add(ref _commitTicks, Stopwatch.GetTimestamp() - started);
-                Interlocked.Increment(ref _commits);
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
-
-        // Commit what is left, so every waiting producer completes.
-        await _log.CommitAsync();
-    }
-
-    // FasterLog's batch: entries read by index while it copies them into its log.
-    private sealed class SpanBatch(ReadOnlyMemory<byte>[] payloads) : IReadOnlySpanBatch
-    {
-        public int TotalEntries() => payloads.Length;
-
-        public ReadOnlySpan<byte> Get(int index) => payloads[index].Span;
     }
 }

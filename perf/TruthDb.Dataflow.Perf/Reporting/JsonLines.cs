@@ -5,7 +5,8 @@ namespace TruthDb.Dataflow.Perf.Reporting;
 
 /// <summary>
 /// One JSON object per line, appended to a file: <c>"kind":"run"</c> for every run,
-/// <c>"kind":"summary"</c> for every median row, <c>"kind":"probe"</c> for disk probes. Every line
+/// <c>"kind":"failure"</c> for every run that failed or hung, <c>"kind":"summary"</c> for every
+/// median row, <c>"kind":"probe"</c> for disk probes. Every line
 /// carries the session id and the machine facts, so lines from many sessions can share a file.
 /// </summary>
 internal sealed class JsonLines(string path, string session, MachineInfo machine) : IDisposable
@@ -38,6 +39,16 @@ internal sealed class JsonLines(string path, string session, MachineInfo machine
         Optional(w, "average_batch", r.AverageBatch);
         Optional(w, "syncs_per_second", r.SyncsPerSecond);
         Optional(w, "average_sync_us", r.AverageSyncMicros);
+        w.WriteString("problem", r.Problem);
+    });
+
+    public void Write(RunFailure f) => WriteLine(w =>
+    {
+        w.WriteString("kind", "failure");
+        WriteSpec(w, f.Spec);
+        w.WriteNumber("repeat", f.Spec.Repeat);
+        w.WriteBoolean("hung", f.Hung);
+        w.WriteString("reason", f.Reason);
     });
 
     public void Write(Summary s) => WriteLine(w =>
@@ -45,8 +56,11 @@ internal sealed class JsonLines(string path, string session, MachineInfo machine
         w.WriteString("kind", "summary");
         WriteSpec(w, s.Spec);
         w.WriteNumber("runs", s.Runs);
+        w.WriteNumber("failed_runs", s.Failures.Count);
         w.WriteNumber("records_per_second", s.RecordsPerSecond);
         Optional(w, "ratio_to_truthdb", s.RatioToTruthDb);
+        Optional(w, "ceiling_records_per_second", s.Ceiling);
+        w.WriteString("note", s.Note);
         w.WriteNumber("p50_us", s.P50Micros);
         w.WriteNumber("p99_us", s.P99Micros);
         w.WriteNumber("p999_us", s.P999Micros);
