@@ -41,6 +41,9 @@ internal sealed class PerfOptions
           --tail-records <n>     records per tail-latency run                     (default 200000)
           --scan-mib <n>         MiB of payload in the scanned log                (default 256)
           --recovery-mib <list>  MiB of payload in the recovered log              (default 64,512)
+          --run-timeout <s>      time limit of opening and of closing an engine, and added to warm-up
+                                 + duration for its measurement; a run that overruns is reported as
+                                 hung and abandoned        (default 60; 600 with --records)
           --disk-probe           only measure the disk itself (write + fdatasync latency, bandwidth):
                                  the same as --workload probe
           --probe-seconds <s>    seconds per disk probe                           (default 3)
@@ -65,6 +68,9 @@ internal sealed class PerfOptions
     public TimeSpan Duration { get; private set; } = TimeSpan.FromSeconds(5);
 
     public long Records { get; private set; }
+
+    /// <summary>The time limit of each phase of a run (beyond warm-up + duration for the measurement); null: the default.</summary>
+    public TimeSpan? RunTimeout { get; private set; }
 
     public TimeSpan Warmup { get; private set; } = TimeSpan.FromSeconds(2);
 
@@ -159,6 +165,9 @@ internal sealed class PerfOptions
                     break;
                 case "--records":
                     options.Records = Positive(Value(args, ref i), name);
+                    break;
+                case "--run-timeout":
+                    options.RunTimeout = Seconds(Value(args, ref i), name);
                     break;
                 case "--warmup":
                     options.Warmup = Seconds(Value(args, ref i), name, allowZero: true);

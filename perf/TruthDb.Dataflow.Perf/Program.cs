@@ -85,7 +85,7 @@ if (options.Runs("append"))
 var results = new List<RunResult>();
 var failed = new List<RunFailure>();
 var failures = 0;
-var slack = TimeSpan.FromMinutes(options.Records > 0 ? 10 : 1);
+var slack = options.RunTimeout ?? TimeSpan.FromMinutes(options.Records > 0 ? 10 : 1);
 for (var i = 0; i < specs.Count; i++)
 {
     var spec = specs[i];
