@@ -16,7 +16,7 @@ internal sealed class PerfOptions
                                  socket in this process), truthdb-ipc-stalled-tail (the same with a
                                  stalled tail open), truthdb-serve (served by a `truthdb serve` child)
                                  and tsavoritelog-direct (O_DIRECT device, never synced: not
-                                 power-safe), only when named
+                                 power-safe), only when named (e.g. all,tsavoritelog-direct)
           --durability <list>    sync, written                                    (default sync)
           --record-size <list>   payload bytes                                    (default 128)
           --producers <list>     concurrent producers, one append in flight each  (default 1,64)
@@ -302,20 +302,28 @@ internal sealed class PerfOptions
         return values;
     }
 
+    // "all" may stand in a list ("all,tsavoritelog-direct"); an engine named twice runs once.
     private static string[] ParseEngines(string text)
     {
-        if (text.Equals("all", StringComparison.OrdinalIgnoreCase))
+        var engines = new List<string>();
+        foreach (var given in List(text, "--engine", v => v))
         {
-            return EngineCatalog.Names;
+            var name = given.ToLowerInvariant();
+            if (name == "all")
+            {
+                engines.AddRange(EngineCatalog.Names);
+            }
+            else if (Array.IndexOf(EngineCatalog.Known, name) >= 0)
+            {
+                engines.Add(name);
+            }
+            else
+            {
+                throw new ArgumentException($"Unknown engine '{given}'; known: {string.Join(", ", EngineCatalog.Known)}, all.");
+            }
         }
 
-        return List(text, "--engine", v =>
-        {
-            var engine = v.ToLowerInvariant();
-            return Array.IndexOf(EngineCatalog.Known, engine) >= 0
-                ? engine
-                : throw new ArgumentException($"Unknown engine '{v}'; known: {string.Join(", ", EngineCatalog.Known)}, all.");
-        });
+        return [.. engines.Distinct()];
     }
 
     private static Durability ParseDurability(string text) => text.ToLowerInvariant() switch
