@@ -15,9 +15,7 @@ internal sealed class JsonLines(string path, string session, MachineInfo machine
 
     public void Write(RunResult r) => WriteLine(w =>
     {
-        w.WriteString("kind", "run");
-        WriteSpec(w, r.Spec);
-        w.WriteNumber("repeat", r.Spec.Repeat);
+        WriteRun(w, "run", r.Spec);
         w.WriteNumber("records", r.Records);
         w.WriteNumber("seconds", r.Seconds);
         w.WriteNumber("records_per_second", r.RecordsPerSecond);
@@ -44,9 +42,7 @@ internal sealed class JsonLines(string path, string session, MachineInfo machine
 
     public void Write(RunFailure f) => WriteLine(w =>
     {
-        w.WriteString("kind", "failure");
-        WriteSpec(w, f.Spec);
-        w.WriteNumber("repeat", f.Spec.Repeat);
+        WriteRun(w, "failure", f.Spec);
         w.WriteBoolean("hung", f.Hung);
         w.WriteString("reason", f.Reason);
     });
@@ -125,6 +121,14 @@ internal sealed class JsonLines(string path, string session, MachineInfo machine
     });
 
     public void Dispose() => _output.Dispose();
+
+    // The start of a line about one run: its kind, configuration and repeat.
+    private static void WriteRun(Utf8JsonWriter w, string kind, RunSpec spec)
+    {
+        w.WriteString("kind", kind);
+        WriteSpec(w, spec);
+        w.WriteNumber("repeat", spec.Repeat);
+    }
 
     private static void WriteSpec(Utf8JsonWriter w, RunSpec spec)
     {
