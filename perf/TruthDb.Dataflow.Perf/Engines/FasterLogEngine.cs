@@ -21,29 +21,24 @@ namespace TruthDb.Dataflow.Perf.Engines;
 /// to the OS (FASTER writes pages out as they fill, asynchronously). That is FasterLog's buffered
 /// rate, a weaker promise than truthdb's Written (which has returned from the write system call).
 /// </summary>
-internal sealed class FasterLogEngine : IAppendEngine
+internal sealed class FasterLogEngine : FasterFamilyEngine
 {
     public const string StockName = "fasterlog";
     public const string FastName = "fasterlog-fast";
 
     private readonly FasterLogSettings _settings;
     private readonly FasterLog _log;
-    private readonly bool _sync;
-    private readonly CommitLoop? _committer;
 
     private FasterLogEngine(string name, FasterLogSettings settings, bool sync, bool fast)
+        : base(name, sync)
     {
-        Name = name;
         _settings = settings;
-        _sync = sync;
         _log = new FasterLog(settings);
         if (sync && fast)
         {
-            _committer = new CommitLoop(() => _log.CommittedUntilAddress >= _log.TailAddress, _log.CommitAsync);
+            StartCommitter(() => _log.CommittedUntilAddress >= _log.TailAddress, _log.CommitAsync);
         }
     }
-
-    public string Name { get; }
 
     /// <summary>The log, for the workloads that also read it.</summary>
     public FasterLog Log => _log;
@@ -69,48 +64,18 @@ internal sealed class FasterLogEngine : IAppendEngine
         return new FasterLogEngine(name, faster, sync, fast);
     }
 
-    public ValueTask<long> AppendAsync(ReadOnlyMemory<byte> payload)
+    protected override ValueTask<long> EnqueueAsync(ReadOnlyMemory<byte> payload) => _log.EnqueueAsync(payload);
+
+    protected override ValueTask<long> EnqueueAsync(SpanBatch batch) => _log.EnqueueAsync(batch);
+
+    protected override ValueTask<long> EnqueueAndWaitForCommitAsync(ReadOnlyMemory<byte> payload) => _log.EnqueueAndWaitForCommitAsync(payload);
+
+    protected override ValueTask<long> EnqueueAndWaitForCommitAsync(SpanBatch batch) => _log.EnqueueAndWaitForCommitAsync(batch);
+
+    protected override ValueTask CommitAsync() => _log.CommitAsync();
+
+    protected override void Close()
     {
-        if (!_sync)
-        {
-            return _log.EnqueueAsync(payload);
-        }
-
-        var committed = _log.EnqueueAndWaitForCommitAsync(payload);
-        _committer?.Signal();
-        return committed;
-    }
-
-    public async ValueTask AppendBatchAsync(ReadOnlyMemory<byte>[] payloads)
-    {
-        var batch = new SpanBatch(payloads);
-        if (!_sync)
-        {
-            await _log.EnqueueAsync(batch);
-            return;
-        }
-
-        var committed = _log.EnqueueAndWaitForCommitAsync(batch);
-        _committer?.Signal();
-        await committed;
-    }
-
-    // FasterLog does not count its writes; the fast set-up's committer counts its commits and their
-    // duration (reported as syncs: each commit ends with O_SYNC writes, see perf/README.md).
-    public EngineCounters? ReadCounters() => _committer?.Counters;
-
-    public async ValueTask DisposeAsync()
-    {
-        if (_committer is not null)
-        {
-            // Its last commit covers what is left, so every waiting producer completes.
-            await _committer.DisposeAsync();
-        }
-        else
-        {
-            await _log.CommitAsync();
-        }
-
         _log.Dispose();
         _settings.Dispose();
     }

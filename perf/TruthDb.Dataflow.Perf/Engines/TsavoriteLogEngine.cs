@@ -22,7 +22,7 @@ namespace TruthDb.Dataflow.Perf.Engines;
 /// acknowledged when <c>EnqueueAsync</c> returns: the entry is in TsavoriteLog's in-memory page, not
 /// yet handed to the OS (the buffered rate, as for FasterLog).
 /// </summary>
-internal sealed class TsavoriteLogEngine : IAppendEngine
+internal sealed class TsavoriteLogEngine : FasterFamilyEngine
 {
     public const string EngineName = "tsavoritelog";
     public const string DirectName = "tsavoritelog-direct";
@@ -30,21 +30,18 @@ internal sealed class TsavoriteLogEngine : IAppendEngine
     private readonly IDevice _device;
     private readonly TsavoriteLogSettings _settings;
     private readonly TsavoriteLog _log;
-    private readonly CommitLoop? _committer;
 
     private TsavoriteLogEngine(string name, IDevice device, TsavoriteLogSettings settings, bool sync)
+        : base(name, sync)
     {
-        Name = name;
         _device = device;
         _settings = settings;
         _log = new TsavoriteLog(settings);
         if (sync)
         {
-            _committer = new CommitLoop(() => _log.CommittedUntilAddress >= _log.TailAddress, token => _log.CommitAsync(token: token));
+            StartCommitter(() => _log.CommittedUntilAddress >= _log.TailAddress, token => _log.CommitAsync(token: token));
         }
     }
-
-    public string Name { get; }
 
     public static IAppendEngine Open(string name, EngineSettings settings)
     {
@@ -73,45 +70,18 @@ internal sealed class TsavoriteLogEngine : IAppendEngine
         return new TsavoriteLogEngine(name, device, tsavorite, settings.Durability == Durability.Sync);
     }
 
-    public ValueTask<long> AppendAsync(ReadOnlyMemory<byte> payload)
+    protected override ValueTask<long> EnqueueAsync(ReadOnlyMemory<byte> payload) => _log.EnqueueAsync(payload);
+
+    protected override ValueTask<long> EnqueueAsync(SpanBatch batch) => _log.EnqueueAsync(batch);
+
+    protected override ValueTask<long> EnqueueAndWaitForCommitAsync(ReadOnlyMemory<byte> payload) => _log.EnqueueAndWaitForCommitAsync(payload);
+
+    protected override ValueTask<long> EnqueueAndWaitForCommitAsync(SpanBatch batch) => _log.EnqueueAndWaitForCommitAsync(batch);
+
+    protected override ValueTask CommitAsync() => _log.CommitAsync();
+
+    protected override void Close()
     {
-        if (_committer is null)
-        {
-            return _log.EnqueueAsync(payload);
-        }
-
-        var committed = _log.EnqueueAndWaitForCommitAsync(payload);
-        _committer.Signal();
-        return committed;
-    }
-
-    public async ValueTask AppendBatchAsync(ReadOnlyMemory<byte>[] payloads)
-    {
-        var batch = new SpanBatch(payloads);
-        if (_committer is null)
-        {
-            await _log.EnqueueAsync(batch);
-            return;
-        }
-
-        var committed = _log.EnqueueAndWaitForCommitAsync(batch);
-        _committer.Signal();
-        await committed;
-    }
-
-    public EngineCounters? ReadCounters() => _committer?.Counters;
-
-    public async ValueTask DisposeAsync()
-    {
-        if (_committer is not null)
-        {
-            await _committer.DisposeAsync();
-        }
-        else
-        {
-            await _log.CommitAsync();
-        }
-
         _log.Dispose();
         _settings.LogCommitManager.Dispose();
         _settings.Dispose();
