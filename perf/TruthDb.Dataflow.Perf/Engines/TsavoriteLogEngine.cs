@@ -14,8 +14,9 @@ namespace TruthDb.Dataflow.Perf.Engines;
 /// <item><c>tsavoritelog</c>: <c>DeviceType.FileStream</c> (<c>ManagedLocalStorageDevice</c>): files
 /// opened <c>O_SYNC</c>, so a completed commit is on stable storage. The durable set-up.</item>
 /// <item><c>tsavoritelog-direct</c>: <c>DeviceType.RandomAccess</c>: files opened <c>O_DIRECT</c>
-/// and never synced, so a completed commit may still sit in the disk's volatile write cache: not
-/// power-safe. Run only when named.</item>
+/// and never synced, so a completed commit may still sit in the disk's volatile write cache, and
+/// the file's new size and blocks in the unflushed journal: it survives a process crash, not a
+/// power loss. Not power-safe; run only when named.</item>
 /// </list>
 /// The default device on Linux (<c>Native</c>: libaio/io_uring through a bundled native library) does
 /// not load on Debian 12 (it needs glibc 2.38). With <see cref="Durability.Written"/>, an append is
