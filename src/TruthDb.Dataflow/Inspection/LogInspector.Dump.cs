@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using TruthDb.Dataflow.Format;
 using TruthDb.Dataflow.Storage;
+using TruthDb.Dataflow.Validation;
 
 namespace TruthDb.Dataflow.Inspection;
 
@@ -29,7 +30,7 @@ public static partial class LogInspector
             var seed = header.LogId.Seed;
             FrameStatus status;
             long stop;
-            using (var reader = new FrameReader(file, seed, SegmentLayout.RecordsStart, recordsEnd, firstLsn))
+            using (var reader = new StoredFrameReader(file, seed, SegmentLayout.RecordsStart, recordsEnd, firstLsn))
             {
                 while (true)
                 {

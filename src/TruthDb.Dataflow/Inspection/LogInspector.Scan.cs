@@ -1,6 +1,7 @@
 using TruthDb.Dataflow.Format;
 using TruthDb.Dataflow.Recovery;
 using TruthDb.Dataflow.Storage;
+using TruthDb.Dataflow.Validation;
 
 namespace TruthDb.Dataflow.Inspection;
 
@@ -131,7 +132,7 @@ public static partial class LogInspector
 
         long stop, lastLsn, maxSynced = 0;
         FrameStatus status;
-        using (var reader = new FrameReader(file, seed, SegmentLayout.RecordsStart, recordsEnd, header.FirstLsn))
+        using (var reader = new StoredFrameReader(file, seed, SegmentLayout.RecordsStart, recordsEnd, header.FirstLsn))
         {
             while ((status = reader.Next()) == FrameStatus.Success)
             {

@@ -2,13 +2,14 @@ using System.Buffers;
 using System.Globalization;
 using TruthDb.Dataflow.Format;
 using TruthDb.Dataflow.Storage;
+using TruthDb.Dataflow.Validation;
 
 namespace TruthDb.Dataflow.Reading;
 
 /// <summary>
 /// Where the log ends as its files prove it, for a reader in another process when no writer publishes
 /// watermarks (no mirror, a short or foreign one, or the writer closed the log): the valid prefix of
-/// the last segment's frames, validated exactly as recovery validates them (<see cref="FrameReader"/>),
+/// the last segment's frames, validated exactly as recovery validates them (<see cref="StoredFrameReader"/>),
 /// stopping at the first frame that does not validate and never reading past it. Only reads: the
 /// files are opened read-only and nothing is written, synced or locked.
 /// </summary>
@@ -63,7 +64,7 @@ internal sealed class ProvenEnd
                 return;
             }
 
-            using var reader = new FrameReader(file, seed, _offset, end, _nextLsn);
+            using var reader = new StoredFrameReader(file, seed, _offset, end, _nextLsn);
             FrameStatus status;
             while ((status = reader.Next()) == FrameStatus.Success)
             {

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using TruthDb.Dataflow.Format;
 using TruthDb.Dataflow.Storage;
+using TruthDb.Dataflow.Validation;
 using TruthDb.Dataflow.Writing;
 
 namespace TruthDb.Dataflow.Recovery;
@@ -271,7 +272,7 @@ internal static partial class LogRecovery
         long offset, lastLsn;
         FrameStatus status;
         var index = SparseIndex.Empty(header.FirstLsn);
-        using (var reader = new FrameReader(file, seed, SegmentLayout.RecordsStart, recordsEnd, header.FirstLsn))
+        using (var reader = new StoredFrameReader(file, seed, SegmentLayout.RecordsStart, recordsEnd, header.FirstLsn))
         {
             var frameOffset = reader.Offset;
             while ((status = reader.Next()) == FrameStatus.Success)

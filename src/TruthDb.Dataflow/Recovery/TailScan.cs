@@ -1,6 +1,7 @@
 using System.Buffers;
 using TruthDb.Dataflow.Format;
 using TruthDb.Dataflow.Storage;
+using TruthDb.Dataflow.Validation;
 
 namespace TruthDb.Dataflow.Recovery;
 

@@ -1,7 +1,8 @@
 using System.Buffers;
+using TruthDb.Dataflow.Format;
 using TruthDb.Dataflow.Storage;
 
-namespace TruthDb.Dataflow.Format;
+namespace TruthDb.Dataflow.Validation;
 
 /// <summary>Checks of frames that are read from a file rather than held in a buffer.</summary>
 internal static class StoredFrame
