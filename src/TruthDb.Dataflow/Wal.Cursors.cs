@@ -1,4 +1,4 @@
-using TruthDb.Dataflow.Cursors;
+using TruthDb.Dataflow.Format;
 
 namespace TruthDb.Dataflow;
 

@@ -23,7 +23,7 @@ public sealed partial class Wal
     {
         ArgumentOutOfRangeException.ThrowIfNegative(fromLsn);
         ObjectDisposedException.ThrowIf(_watermarks.IsClosed, this);
-        var first = _writer.Segments[0].FirstLsn;
+        var first = _view.FirstLsn;
         if (fromLsn != 0 && fromLsn < first && options?.StartAtFirstAvailable != true)
         {
             throw RecordReader.BelowFirst(fromLsn, first, nameof(fromLsn));

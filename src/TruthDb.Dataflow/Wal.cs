@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using TruthDb.Dataflow.Cursors;
 using TruthDb.Dataflow.Diagnostics;
 using TruthDb.Dataflow.Format;
+using TruthDb.Dataflow.LogState;
 using TruthDb.Dataflow.Reading;
 using TruthDb.Dataflow.Recovery;
 using TruthDb.Dataflow.Storage;
@@ -43,10 +44,11 @@ public sealed partial class Wal : IAsyncDisposable
     private readonly Watermarks _watermarks;
     private readonly WriterStatistics _statistics = new();
     private readonly WalMetrics _metrics;
+    private readonly LogView _view;
     private readonly LogWriter _writer;
     private readonly SegmentCatalog _catalog;
     private readonly CursorStore _cursors;
-    private readonly WalReadSource _readSource;
+    private readonly WriterReadSource _readSource;
     private readonly DedicatedThreadScheduler _scheduler;
     private readonly BatchBlock<PendingAppend> _batches;
     private readonly ActionBlock<PendingAppend[]> _writes;
@@ -67,10 +69,11 @@ public sealed partial class Wal : IAsyncDisposable
         {
             _watermarks.MirrorTo(mirror);
         }
+        _view = new LogView(recovered.LogId, recovered.Segments, recovered.ActiveIndex);
         _catalog = new SegmentCatalog(storage, recovered.LogId.Seed);
         _cursors = CursorStore.Load(storage, recovered.LastLsn, logger);
-        _writer = new LogWriter(storage, options, logger, recovered, _watermarks, _statistics, _catalog, _cursors.Slowest, metrics);
-        _readSource = new WalReadSource(_writer, _watermarks);
+        _writer = new LogWriter(storage, options, logger, recovered, _view, _watermarks, _statistics, _catalog, _cursors.Slowest, metrics);
+        _readSource = new WriterReadSource(_view, _watermarks);
         _scheduler = new DedicatedThreadScheduler(WriterThreadName);
         // Batches leave the block only through TriggerBatch (its size bound is never reached).
         _batches = new BatchBlock<PendingAppend>(int.MaxValue);
@@ -100,7 +103,7 @@ public sealed partial class Wal : IAsyncDisposable
     {
         get
         {
-            var first = _writer.Segments[0].FirstLsn;
+            var first = _view.FirstLsn;
             return WrittenLsn >= first ? first : 0;
         }
     }
@@ -112,7 +115,7 @@ public sealed partial class Wal : IAsyncDisposable
     /// The log's identity: random, made when the log was created, written into every segment header
     /// (and into every frame's checksum). A copy of the log keeps it; another log never has it.
     /// </summary>
-    public Guid LogId => _writer.LogId.ToGuid();
+    public Guid LogId => _view.LogId.ToGuid();
 
     /// <summary>
     /// Creates or recovers the log in <see cref="WalOptions.Directory"/>: takes the directory's writer
@@ -133,7 +136,7 @@ public sealed partial class Wal : IAsyncDisposable
 
     /// <summary>A snapshot of the writer's counters and the queue.</summary>
     public WalStatistics GetStatistics() =>
-        _statistics.Snapshot(Interlocked.Read(ref _pendingBytes), Volatile.Read(ref _queued) + Volatile.Read(ref _waiterCount), _writer.Segments.Length);
+        _statistics.Snapshot(Interlocked.Read(ref _pendingBytes), Volatile.Read(ref _queued) + Volatile.Read(ref _waiterCount), _view.Segments.Length);
 
     /// <summary>
     /// Stops accepting appends, writes and syncs everything already accepted (appends waiting for room

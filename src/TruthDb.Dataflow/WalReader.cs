@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using TruthDb.Dataflow.Cursors;
+using TruthDb.Dataflow.Format;
+using TruthDb.Dataflow.LogState;
 using TruthDb.Dataflow.Reading;
 using TruthDb.Dataflow.Storage;
 

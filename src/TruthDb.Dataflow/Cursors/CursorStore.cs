@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using TruthDb.Dataflow.Format;
 using TruthDb.Dataflow.Storage;
 
 namespace TruthDb.Dataflow.Cursors;

@@ -34,7 +34,7 @@ public static partial class LogInspector
         {
             ProvenDurableLsn = proven,
             ProvenDurableBy = provenBy,
-            PendingRepair = Repair.LogRepair.PendingIntentName(storage),
+            PendingRepair = PendingRepairIntent(storage),
         };
     }
 
@@ -53,7 +53,7 @@ public static partial class LogInspector
         var cursors = new SortedDictionary<string, long>(StringComparer.Ordinal);
         foreach (var name in storage.ListFiles())
         {
-            if (Cursors.CursorFile.TryParseFileName(name, out var cursor) && Cursors.CursorFile.TryDecode(AtomicFile.Read(storage, name) ?? [], out var lsn))
+            if (CursorFile.TryParseFileName(name, out var cursor) && CursorFile.TryDecode(AtomicFile.Read(storage, name) ?? [], out var lsn))
             {
                 cursors[cursor] = lsn;
             }
@@ -107,6 +107,20 @@ public static partial class LogInspector
         }
 
         return best;
+    }
+
+    // The intent of a repair that a crash cut short (the next open or truthdb repair completes it), or null.
+    private static string? PendingRepairIntent(IWalStorage storage)
+    {
+        foreach (var name in storage.ListFiles())
+        {
+            if (RepairRecord.IsIntent(name))
+            {
+                return name;
+            }
+        }
+
+        return null;
     }
 
     private static FileSystemStorage OpenStorage(string directory)

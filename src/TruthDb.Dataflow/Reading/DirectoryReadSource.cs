@@ -19,23 +19,23 @@ namespace TruthDb.Dataflow.Reading;
 /// </remarks>
 internal sealed class DirectoryReadSource : IReadSource, IDisposable
 {
-    private readonly FileSystemStorage _storage;
+    private readonly IWalStorage _storage;
     private readonly MirrorProbe _mirror;
     private readonly LogId _logId;
     private readonly TimeSpan _pollInterval;
     private readonly Lock _gate = new();
     private readonly ProvenEnd _end = new();
     private SegmentInfo[] _segments = [];
-    private volatile DamagedSegment? _damagedSegment;
+    private volatile UnreadableSegment? _unreadableSegment;
     private volatile bool _closed;
 
-    public DirectoryReadSource(FileSystemStorage storage, TimeSpan pollInterval)
+    public DirectoryReadSource(IWalStorage storage, TimeSpan pollInterval)
     {
         _storage = storage;
         _pollInterval = pollInterval;
         var logId = FindLogId(storage);
         _logId = logId;
-        _mirror = new MirrorProbe(storage.DirectoryPath, logId);
+        _mirror = new MirrorProbe(storage, logId);
         Refresh();
     }
 
@@ -75,12 +75,12 @@ internal sealed class DirectoryReadSource : IReadSource, IDisposable
         }
 
         // Never past a segment whose header cannot be read.
-        return _damagedSegment is { } damaged ? Math.Min(watermark, damaged.FirstLsn - 1) : watermark;
+        return _unreadableSegment is { } damaged ? Math.Min(watermark, damaged.FirstLsn - 1) : watermark;
     }
 
     public void CheckEnd(long limit)
     {
-        if (_damagedSegment is { } damaged && limit >= damaged.FirstLsn - 1)
+        if (_unreadableSegment is { } damaged && limit >= damaged.FirstLsn - 1)
         {
             throw new WalCorruptedException(damaged.Name, 0,
                 $"the segment's header cannot be read ({damaged.Problem}), so no record from LSN {damaged.FirstLsn} on can be read");
@@ -145,7 +145,7 @@ internal sealed class DirectoryReadSource : IReadSource, IDisposable
     {
         var known = Segments;
         var found = new List<SegmentInfo>();
-        DamagedSegment? damaged = null;
+        UnreadableSegment? damaged = null;
         foreach (var name in _storage.ListFiles())
         {
             if (!SegmentNames.TryParseSegment(name, out var firstLsn))
@@ -174,7 +174,7 @@ internal sealed class DirectoryReadSource : IReadSource, IDisposable
                     // Removed by retention between the listing and the open.
                     break;
                 default:
-                    damaged = damaged is not null && damaged.FirstLsn < firstLsn ? damaged : new DamagedSegment(firstLsn, name, problem!);
+                    damaged = damaged is not null && damaged.FirstLsn < firstLsn ? damaged : new UnreadableSegment(firstLsn, name, problem!);
                     break;
             }
         }
@@ -185,7 +185,7 @@ internal sealed class DirectoryReadSource : IReadSource, IDisposable
             found.RemoveAll(s => s.FirstLsn > damaged.FirstLsn);
         }
 
-        _damagedSegment = damaged;
+        _unreadableSegment = damaged;
         Volatile.Write(ref _segments, [.. found]);
     }
 
@@ -196,7 +196,7 @@ internal sealed class DirectoryReadSource : IReadSource, IDisposable
     }
 
     // The log id most segment headers carry (a foreign or damaged file does not decide it).
-    private static LogId FindLogId(FileSystemStorage storage)
+    private static LogId FindLogId(IWalStorage storage)
     {
         var counts = new Dictionary<LogId, int>();
         LogId? best = null;
@@ -228,7 +228,7 @@ internal sealed class DirectoryReadSource : IReadSource, IDisposable
     }
 
     // False with a null problem when the file is gone (retention); false with a problem when its header is damaged.
-    private static bool TryReadHeader(FileSystemStorage storage, string name, out SegmentHeader header, out string? problem)
+    private static bool TryReadHeader(IWalStorage storage, string name, out SegmentHeader header, out string? problem)
     {
         header = default;
         problem = null;
@@ -244,5 +244,5 @@ internal sealed class DirectoryReadSource : IReadSource, IDisposable
         }
     }
 
-    private sealed record DamagedSegment(long FirstLsn, string Name, string Problem);
+    private sealed record UnreadableSegment(long FirstLsn, string Name, string Problem);
 }

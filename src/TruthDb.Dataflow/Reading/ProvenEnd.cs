@@ -37,7 +37,7 @@ internal sealed class ProvenEnd
     public long LastLsn => _nextLsn - 1;
 
     /// <summary>Reads the frames written into <paramref name="last"/> since the previous look.</summary>
-    public void Advance(FileSystemStorage storage, SegmentInfo last, uint seed)
+    public void Advance(IWalStorage storage, SegmentInfo last, uint seed)
     {
         if (last.FirstLsn != _segmentFirstLsn)
         {
@@ -85,7 +85,7 @@ internal sealed class ProvenEnd
     /// <param name="last">The segment <see cref="Advance"/> read.</param>
     /// <param name="logId">The log's id (a clean-close note of another log proves nothing).</param>
     /// <param name="closedMirror">The mirror of a writer that closed the log, if there is one.</param>
-    public Exception? Check(FileSystemStorage storage, SegmentInfo last, LogId logId, MirrorWords? closedMirror)
+    public Exception? Check(IWalStorage storage, SegmentInfo last, LogId logId, MirrorWords? closedMirror)
     {
         if (!_checked)
         {
@@ -103,7 +103,7 @@ internal sealed class ProvenEnd
         return file.ReadFully(from, span) == span.Length && !span.ContainsAnyExcept((byte)0);
     }
 
-    private Exception? Find(FileSystemStorage storage, SegmentInfo last, LogId logId, MirrorWords? closedMirror)
+    private Exception? Find(IWalStorage storage, SegmentInfo last, LogId logId, MirrorWords? closedMirror)
     {
         var lastLsn = LastLsn;
         var at = string.Create(CultureInfo.InvariantCulture, $"the frame of LSN {_nextLsn} {Describe(_status)}");

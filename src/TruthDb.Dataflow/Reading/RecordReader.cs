@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using TruthDb.Dataflow.LogState;
 
 namespace TruthDb.Dataflow.Reading;
 

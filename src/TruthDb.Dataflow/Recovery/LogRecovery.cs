@@ -1,8 +1,8 @@
 using Microsoft.Extensions.Logging;
 using TruthDb.Dataflow.Format;
+using TruthDb.Dataflow.LogState;
 using TruthDb.Dataflow.Storage;
 using TruthDb.Dataflow.Validation;
-using TruthDb.Dataflow.Writing;
 
 namespace TruthDb.Dataflow.Recovery;
 
@@ -30,7 +30,7 @@ namespace TruthDb.Dataflow.Recovery;
 /// </list>
 /// Order of operations, and what a crash at each point leaves:
 /// <list type="number">
-/// <item>Complete a repair whose intent is durable (<see cref="Repair.LogRepair"/>: every step of it is
+/// <item>Complete a repair whose intent is durable (<see cref="RepairSteps"/>: every step of it is
 /// idempotent, so a crash here is completed by the next open again).</item>
 /// <item>Read the evidence (note, mirror), delete leftovers (prepared segments, <c>*.new</c>, orphan
 /// indexes, segments below the retention point), sync the directory. A crash: the same log, fewer
@@ -54,10 +54,10 @@ internal static partial class LogRecovery
     public static RecoveredLog Recover(IWalStorage storage, WalOptions options, ILogger logger)
     {
         // A repair whose intent is durable is completed first: the log is the old one or the repaired
-        // one, never a mix (Repair/LogRepair.Steps.cs).
-        if (Repair.LogRepair.CompleteInterrupted(storage) is { } repair)
+        // one, never a mix (RepairSteps.cs).
+        if (RepairSteps.CompleteInterrupted(storage) is { } repair)
         {
-            LogRepairCompleted(logger, storage.DirectoryPath, repair.Number, repair.Segment, repair.Offset, repair.FirstRemovedLsn, repair.LastRemovedLsn);
+            LogRepairCompleted(logger, storage.DirectoryPath, repair.Number, repair.Segment, repair.Offset, repair.KeptLastLsn + 1, repair.LastRemovedLsn);
         }
 
         var firstRetained = ReadRetentionPoint(storage);
@@ -163,10 +163,10 @@ internal static partial class LogRecovery
     {
         var logId = LogId.NewId();
         var created = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        var file = SegmentPreparer.Prepare(storage, options.SegmentSize, 0);
+        var file = SegmentFiles.Prepare(storage, options.SegmentSize, 0);
         try
         {
-            SegmentPreparer.Activate(storage, file, new SegmentHeader(logId, 1, options.SegmentSize, created));
+            SegmentFiles.Activate(storage, file, new SegmentHeader(logId, 1, options.SegmentSize, created));
         }
         catch
         {
@@ -351,5 +351,5 @@ internal static partial class LogRecovery
     private static partial void LogRepairCompleted(ILogger logger, string directory, int number, string segment, long offset, long fromLsn, long toLsn);
 
     private static bool IsCursorTemporary(string name) =>
-        Cursors.CursorFile.TryParseFileName(name[..^".new".Length], out _);
+        CursorFile.TryParseFileName(name[..^".new".Length], out _);
 }

@@ -29,7 +29,7 @@ internal sealed partial class LogWriter
         }
 
         AtomicFile.Write(_storage, RetentionPoint.FileName, RetentionPoint.Encode(segments[keepFrom].FirstLsn));
-        Volatile.Write(ref _segments, segments[keepFrom..]);
+        _view.Publish(segments[keepFrom..]);
         for (var i = 0; i < keepFrom; i++)
         {
             _catalog.Retire(segments[i]);

@@ -3,15 +3,15 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using TruthDb.Dataflow.Diagnostics;
 using TruthDb.Dataflow.Format;
-using TruthDb.Dataflow.Recovery;
+using TruthDb.Dataflow.LogState;
 using TruthDb.Dataflow.Storage;
 
 namespace TruthDb.Dataflow.Writing;
 
 /// <summary>
 /// The single writer: turns batches of appends into frames and writes them, on the dedicated writer
-/// thread only (everything here except <see cref="Segments"/> and the statistics is touched by that
-/// thread alone, so it takes no locks).
+/// thread only (everything here is touched by that thread alone, so it takes no locks; what readers
+/// need is published into the <see cref="LogView"/> and the <see cref="Watermarks"/>).
 /// </summary>
 /// <remarks>
 /// Order of operations for one batch, and what each crash point leaves behind:
@@ -41,15 +41,14 @@ internal sealed partial class LogWriter : IDisposable
     private readonly ILogger _logger;
     private readonly Watermarks _watermarks;
     private readonly SegmentPreparer _preparer;
-    private readonly LogId _logId;
+    private readonly LogView _view;
     private readonly uint _seed;
     private readonly WriterStatistics _statistics;
-    private readonly Reading.SegmentCatalog _catalog;
+    private readonly SegmentCatalog _catalog;
     private readonly Func<long?> _slowestCursor;
     private readonly TimeProvider _timeProvider;
     private readonly WalMetrics _metrics;
 
-    private SegmentInfo[] _segments;
     private IStorageFile? _active;
     private long _writeOffset;
     private bool _activeSealed;
@@ -61,7 +60,7 @@ internal sealed partial class LogWriter : IDisposable
     private SparseIndex _activeIndex;
 
     /// <summary>Takes over the recovered log.</summary>
-    public LogWriter(IWalStorage storage, WalOptions options, ILogger logger, RecoveredLog recovered, Watermarks watermarks, WriterStatistics statistics, Reading.SegmentCatalog catalog, Func<long?> slowestCursor, WalMetrics metrics)
+    public LogWriter(IWalStorage storage, WalOptions options, ILogger logger, RecoveredLog recovered, LogView view, Watermarks watermarks, WriterStatistics statistics, SegmentCatalog catalog, Func<long?> slowestCursor, WalMetrics metrics)
     {
         _catalog = catalog;
         _slowestCursor = slowestCursor;
@@ -72,9 +71,8 @@ internal sealed partial class LogWriter : IDisposable
         _watermarks = watermarks;
         _statistics = statistics;
         _metrics = metrics;
-        _logId = recovered.LogId;
-        _seed = _logId.Seed;
-        _segments = recovered.Segments;
+        _view = view;
+        _seed = view.Seed;
         _active = recovered.Active;
         _writeOffset = recovered.WriteOffset;
         _activeSealed = recovered.ActiveSealed;
@@ -86,14 +84,8 @@ internal sealed partial class LogWriter : IDisposable
         _preparer.StartNext();
     }
 
-    /// <summary>The log's identity (its checksum seed).</summary>
-    public LogId LogId => _logId;
-
-    /// <summary>The segments, oldest first; replaced (never mutated) when a segment is added. Any thread.</summary>
-    public SegmentInfo[] Segments => Volatile.Read(ref _segments);
-
-    /// <summary>The sparse index of the active segment so far (its <see cref="SparseIndex.FirstLsn"/> says which). Any thread.</summary>
-    public SparseIndex ActiveIndex => Volatile.Read(ref _activeIndex);
+    /// <summary>The segments, as this writer last published them.</summary>
+    private SegmentInfo[] Segments => _view.Segments;
 
     /// <summary>The first IO error, once the writer has faulted. Any thread.</summary>
     public Exception? Fault => Volatile.Read(ref _fault);
@@ -144,7 +136,8 @@ internal sealed partial class LogWriter : IDisposable
                 {
                     if (_activeIndex.Wants(_writeOffset + position))
                     {
-                        Volatile.Write(ref _activeIndex, _activeIndex.With(_nextLsn, _writeOffset + position));
+                        _activeIndex = _activeIndex.With(_nextLsn, _writeOffset + position);
+                        _view.Publish(_activeIndex);
                     }
 
                     position += FrameCodec.Encode(_buffer.AsSpan(position), _seed, _nextLsn, _durableLsn, payloads[..length]);
@@ -207,7 +200,7 @@ internal sealed partial class LogWriter : IDisposable
         {
             try
             {
-                AtomicFile.Write(_storage, CleanClose.FileName, CleanClose.Encode(LogId, Segments[^1].FirstLsn, _writtenLsn, _writeOffset));
+                AtomicFile.Write(_storage, CleanClose.FileName, CleanClose.Encode(_view.LogId, Segments[^1].FirstLsn, _writtenLsn, _writeOffset));
             }
             catch (IOException)
             {

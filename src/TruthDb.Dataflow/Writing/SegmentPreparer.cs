@@ -1,4 +1,4 @@
-using TruthDb.Dataflow.Format;
+using TruthDb.Dataflow.LogState;
 using TruthDb.Dataflow.Storage;
 
 namespace TruthDb.Dataflow.Writing;
@@ -17,15 +17,10 @@ namespace TruthDb.Dataflow.Writing;
 /// next one as soon as it is reserved: zero-filling stops after the chunk in flight, and the rest of
 /// the segment is written straight into reserved (unwritten) extents, whose syncs cost more but
 /// never stall the log behind the zero-fill.
-/// Crash points: a <c>prepare-N.tmp</c> file is never part of the log (recovery deletes it). A
-/// prepared file becomes a segment in <see cref="Activate"/>: header written and synced, renamed to
-/// its segment name, directory synced — only then may a record be written into it.
+/// Crash points: see <see cref="SegmentFiles"/>.
 /// </remarks>
 internal sealed class SegmentPreparer(IWalStorage storage, long segmentSize) : IDisposable
 {
-    private const int ZeroChunk = 1024 * 1024;
-    private static readonly byte[] Zeros = new byte[ZeroChunk];
-    private static readonly Func<bool> Never = static () => false;
     private static readonly Func<bool> Now = static () => true;
 
     private int _counter;
@@ -37,7 +32,7 @@ internal sealed class SegmentPreparer(IWalStorage storage, long segmentSize) : I
     {
         var id = Interlocked.Increment(ref _counter);
         _needed = false;
-        _next = Task.Run(() => Prepare(storage, segmentSize, id, () => _needed));
+        _next = Task.Run(() => SegmentFiles.Prepare(storage, segmentSize, id, () => _needed));
     }
 
     /// <summary>
@@ -63,7 +58,7 @@ internal sealed class SegmentPreparer(IWalStorage storage, long segmentSize) : I
             }
         }
 
-        return Prepare(storage, segmentSize, Interlocked.Increment(ref _counter), Now);
+        return SegmentFiles.Prepare(storage, segmentSize, Interlocked.Increment(ref _counter), Now);
     }
 
     /// <summary>Waits for a background preparation and deletes what it made.</summary>
@@ -88,54 +83,5 @@ internal sealed class SegmentPreparer(IWalStorage storage, long segmentSize) : I
             // A preparation that failed left nothing behind (it deletes its own file); a leftover
             // .tmp file is deleted by the next open.
         }
-    }
-
-    /// <summary>
-    /// Makes a file of <paramref name="size"/> bytes named <c>prepare-N.tmp</c>: reserved and synced,
-    /// then zero-filled and synced unless <paramref name="stop"/> says it is needed before that ends.
-    /// </summary>
-    public static IStorageFile Prepare(IWalStorage storage, long size, int id, Func<bool>? stop = null)
-    {
-        stop ??= Never;
-        var name = SegmentNames.ForPrepared(id);
-        storage.Delete(name);
-        var file = storage.Create(name);
-        try
-        {
-            file.Allocate(size);
-            file.FullSync();
-            for (long at = 0; at < size; at += ZeroChunk)
-            {
-                if (stop())
-                {
-                    return file;
-                }
-
-                file.Write(at, Zeros.AsSpan(0, (int)Math.Min(ZeroChunk, size - at)));
-            }
-
-            file.FullSync();
-            return file;
-        }
-        catch
-        {
-            file.Dispose();
-            storage.Delete(name);
-            throw;
-        }
-    }
-
-    /// <summary>
-    /// Turns a prepared file into the segment described by <paramref name="header"/>: header written and
-    /// synced, file renamed to the segment name, directory synced. Records may be written only after this.
-    /// </summary>
-    public static void Activate(IWalStorage storage, IStorageFile prepared, SegmentHeader header)
-    {
-        Span<byte> bytes = stackalloc byte[SegmentHeader.Length];
-        header.Write(bytes);
-        prepared.Write(0, bytes);
-        prepared.DataSync();
-        storage.Rename(prepared.Name, SegmentNames.ForSegment(header.FirstLsn));
-        storage.SyncDirectory();
     }
 }

@@ -1,4 +1,4 @@
-namespace TruthDb.Dataflow.Writing;
+namespace TruthDb.Dataflow.LogState;
 
 /// <summary>
 /// The two published positions (written and durable) and a signal that wakes readers waiting for

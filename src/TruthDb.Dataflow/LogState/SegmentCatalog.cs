@@ -1,7 +1,7 @@
 using TruthDb.Dataflow.Format;
 using TruthDb.Dataflow.Storage;
 
-namespace TruthDb.Dataflow.Reading;
+namespace TruthDb.Dataflow.LogState;
 
 /// <summary>
 /// The segments readers hold. A reader takes a <see cref="SegmentLease"/> for the segment it reads;
@@ -80,15 +80,6 @@ internal sealed class SegmentCatalog(IWalStorage storage, uint seed, bool readOn
 
         entry.Index = index;
         return index;
-    }
-
-    /// <summary>How many leases are held on the segment starting at <paramref name="firstLsn"/> (for tests and stats).</summary>
-    public int LeasesOf(long firstLsn)
-    {
-        lock (_gate)
-        {
-            return _entries.TryGetValue(firstLsn, out var entry) ? entry.Leases : 0;
-        }
     }
 
     private void Release(Entry entry)

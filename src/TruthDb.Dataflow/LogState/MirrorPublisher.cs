@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 using TruthDb.Dataflow.Format;
 using TruthDb.Dataflow.Storage;
 
-namespace TruthDb.Dataflow.Writing;
+namespace TruthDb.Dataflow.LogState;
 
 /// <summary>
 /// Publishes the writer's watermarks into the shared mirror (<see cref="WatermarkMirror"/>) for
