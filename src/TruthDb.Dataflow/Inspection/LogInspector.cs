@@ -71,9 +71,11 @@ public static partial class LogInspector
     /// <returns>The frames, lazily, in file order.</returns>
     /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
     /// <exception cref="FileNotFoundException"><paramref name="segment"/> is not a segment of the directory.</exception>
-    public static IEnumerable<FrameInfo> Dump(string directory, string? segment = null)
+    public static IEnumerable<FrameInfo> Dump(string directory, string? segment = null) => DumpStorage(OpenStorage(directory), segment);
+
+    /// <summary>The frames of the log in <paramref name="storage"/> (see <see cref="Dump"/>).</summary>
+    internal static IEnumerable<FrameInfo> DumpStorage(IWalStorage storage, string? segment)
     {
-        var storage = OpenStorage(directory);
         var names = ListSegments(storage);
         if (segment is not null)
         {

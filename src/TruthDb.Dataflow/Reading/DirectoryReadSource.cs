@@ -1,5 +1,6 @@
 using TruthDb.Dataflow.Format;
 using TruthDb.Dataflow.Storage;
+using TruthDb.Dataflow.Validation;
 
 namespace TruthDb.Dataflow.Reading;
 
@@ -160,7 +161,7 @@ internal sealed class DirectoryReadSource : IReadSource, IDisposable
                 continue;
             }
 
-            switch (TryReadHeader(_storage, name, out var header, out var problem))
+            switch (LogValidator.TryReadHeader(_storage, name, out var header, out var problem))
             {
                 case true when header.FirstLsn == firstLsn && header.LogId.Equals(_logId):
                     found.Add(new SegmentInfo(header.FirstLsn, header.SegmentSize, header.CreatedUnixMs));
@@ -198,50 +199,18 @@ internal sealed class DirectoryReadSource : IReadSource, IDisposable
     // The log id most segment headers carry (a foreign or damaged file does not decide it).
     private static LogId FindLogId(IWalStorage storage)
     {
-        var counts = new Dictionary<LogId, int>();
-        LogId? best = null;
-        string? firstSegment = null, firstProblem = null;
+        var names = new List<string>();
         foreach (var name in storage.ListFiles())
         {
-            if (!SegmentNames.TryParseSegment(name, out _))
+            if (SegmentNames.TryParseSegment(name, out _))
             {
-                continue;
-            }
-
-            firstSegment ??= name;
-            if (!TryReadHeader(storage, name, out var header, out var problem))
-            {
-                firstProblem ??= problem;
-                continue;
-            }
-
-            var count = counts[header.LogId] = counts.GetValueOrDefault(header.LogId) + 1;
-            if (best is null || count > counts[best.Value])
-            {
-                best = header.LogId;
+                names.Add(name);
             }
         }
 
-        return best ?? (firstSegment is null
+        return LogValidator.MajorityLogId(storage, names, out var firstProblem) ?? (names.Count == 0
             ? throw new InvalidDataException($"'{storage.DirectoryPath}' holds no segment of a log.")
-            : throw new WalCorruptedException(firstSegment, 0, $"no segment header of the log can be read ({firstProblem ?? "the files are gone"})"));
-    }
-
-    // False with a null problem when the file is gone (retention); false with a problem when its header is damaged.
-    private static bool TryReadHeader(IWalStorage storage, string name, out SegmentHeader header, out string? problem)
-    {
-        header = default;
-        problem = null;
-        try
-        {
-            using var file = storage.Open(name, writable: false);
-            Span<byte> bytes = stackalloc byte[SegmentHeader.Length];
-            return SegmentHeader.TryRead(bytes[..file.ReadFully(0, bytes)], out header, out problem);
-        }
-        catch (FileNotFoundException)
-        {
-            return false;
-        }
+            : throw new WalCorruptedException(names[0], 0, $"no segment header of the log can be read ({firstProblem ?? "the files are gone"})"));
     }
 
     private sealed record UnreadableSegment(long FirstLsn, string Name, string Problem);

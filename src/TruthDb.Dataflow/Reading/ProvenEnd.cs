@@ -9,7 +9,7 @@ namespace TruthDb.Dataflow.Reading;
 /// <summary>
 /// Where the log ends as its files prove it, for a reader in another process when no writer publishes
 /// watermarks (no mirror, a short or foreign one, or the writer closed the log): the valid prefix of
-/// the last segment's frames, validated exactly as recovery validates them (<see cref="StoredFrameReader"/>),
+/// the last segment's frames, validated exactly as recovery validates them (<see cref="LogValidator.ReadFrames"/>),
 /// stopping at the first frame that does not validate and never reading past it. Only reads: the
 /// files are opened read-only and nothing is written, synced or locked.
 /// </summary>
@@ -64,15 +64,10 @@ internal sealed class ProvenEnd
                 return;
             }
 
-            using var reader = new StoredFrameReader(file, seed, _offset, end, _nextLsn);
-            FrameStatus status;
-            while ((status = reader.Next()) == FrameStatus.Success)
+            var frames = LogValidator.ReadFrames(file, seed, _offset, end, _nextLsn);
+            if (!_scanned || frames.Stop != _offset || frames.Status != _status)
             {
-            }
-
-            if (!_scanned || reader.Offset != _offset || status != _status)
-            {
-                (_offset, _nextLsn, _status, _checked, _scanned) = (reader.Offset, reader.ExpectedLsn, status, false, true);
+                (_offset, _nextLsn, _status, _checked, _scanned) = (frames.Stop, frames.NextLsn, frames.Status, false, true);
             }
         }
     }

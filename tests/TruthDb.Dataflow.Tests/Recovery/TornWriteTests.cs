@@ -90,7 +90,7 @@ public sealed class TornWriteTests
             status = reader.Next();
         }
 
-        var tail = TruthDb.Dataflow.Recovery.TailScan.Run(file, LogId.NewId().Seed, SegmentLayout.RecordsStart, SegmentLayout.RecordsEnd(Size), 1);
+        var tail = TailScan.Run(file, LogId.NewId().Seed, SegmentLayout.RecordsStart, SegmentLayout.RecordsEnd(Size), 1);
         allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
 
         Assert.Equal(FrameStatus.ChecksumMismatch, status);
