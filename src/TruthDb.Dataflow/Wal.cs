@@ -23,7 +23,7 @@ namespace TruthDb.Dataflow;
 /// <c>Writing/LogWriter.cs</c>, reads <c>Reading/</c>, cursors <c>Cursors/</c>; docs/architecture.md
 /// has the layers.
 /// </remarks>
-public sealed partial class Wal : IAsyncDisposable
+public sealed partial class Wal : IWalReader, IAsyncDisposable
 {
     /// <summary>The name of the writer thread.</summary>
     public const string WriterThreadName = GroupCommit.WriterThreadName;
