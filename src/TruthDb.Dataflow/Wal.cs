@@ -130,8 +130,8 @@ public sealed partial class Wal : IWalReader, IAsyncDisposable
         {
             var metrics = new WalMetrics(options, storage.DirectoryPath);
             var wal = Open(options, storage, logger, metrics, out var truncatedBytes);
-            metrics.Opened(wal, truncatedBytes);
-            WalEvents.Opened(logger, wal, options);
+            metrics.Opened(wal.GetStatistics, wal._watermarks, truncatedBytes);
+            WalEvents.Opened(logger, wal.Directory, wal.FirstLsn, wal.WrittenLsn, wal._view.Segments.Length, options);
             return wal;
         }
         catch (Exception ex)

@@ -32,12 +32,12 @@ internal sealed partial class GroupCommit
 
         if (Volatile.Read(ref _waiterCount) == 0 && TryReserve(payload.Length))
         {
-            var item = PendingAppend.Rent(payload, _metrics.AppendStarted());
+            var item = PendingAppend.Rent(payload, _events.AppendStarted());
             Post(item);
             return item.Task;
         }
 
-        return EnqueueWaiter(PendingAppend.Rent(payload, _metrics.AppendStarted()), ct);
+        return EnqueueWaiter(PendingAppend.Rent(payload, _events.AppendStarted()), ct);
     }
 
     /// <summary>Hands a batch of records over (the caller checked it: <paramref name="size"/> payload bytes, fits a segment); completes with the first LSN.</summary>
@@ -53,7 +53,7 @@ internal sealed partial class GroupCommit
             return ValueTask.FromException<long>(FaultedError(fault));
         }
 
-        var item = PendingAppend.Rent(payloads, size, _metrics.AppendStarted());
+        var item = PendingAppend.Rent(payloads, size, _events.AppendStarted());
         if (Volatile.Read(ref _waiterCount) == 0 && TryReserve(size))
         {
             Post(item);
@@ -72,7 +72,7 @@ internal sealed partial class GroupCommit
             return false;
         }
 
-        var item = PendingAppend.Rent(payload, _metrics.AppendStarted());
+        var item = PendingAppend.Rent(payload, _events.AppendStarted());
         Post(item);
         lsn = item.Task;
         return true;

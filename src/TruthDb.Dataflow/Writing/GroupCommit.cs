@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Threading.Tasks.Dataflow;
 using Microsoft.Extensions.Logging;
-using TruthDb.Dataflow.Diagnostics;
 using TruthDb.Dataflow.LogState;
 using TruthDb.Dataflow.Storage;
 using TruthDb.Dataflow.Threading;
@@ -37,8 +36,7 @@ internal sealed partial class GroupCommit : IAsyncDisposable
     private readonly WalOptions _options;
     private readonly string _directory;
     private readonly Watermarks _watermarks;
-    private readonly WriterStatistics _statistics;
-    private readonly WalMetrics _metrics;
+    private readonly WriterEvents _events;
     private readonly DedicatedThreadScheduler _scheduler;
     private readonly LogWriter _writer;
     private readonly BatchBlock<PendingAppend> _batches;
@@ -48,14 +46,13 @@ internal sealed partial class GroupCommit : IAsyncDisposable
     private volatile bool _closing;
 
     /// <summary>Takes over the recovered log and starts the writer thread.</summary>
-    public GroupCommit(IWalStorage storage, WalOptions options, ILogger logger, RecoveredLog recovered, LogView view, Watermarks watermarks, SegmentCatalog catalog, Func<long?> slowestCursor, WalMetrics metrics)
+    public GroupCommit(IWalStorage storage, WalOptions options, ILogger logger, RecoveredLog recovered, LogView view, Watermarks watermarks, SegmentCatalog catalog, Func<long?> slowestCursor, IWriterListener listener)
     {
         _options = options;
         _directory = storage.DirectoryPath;
         _watermarks = watermarks;
-        _metrics = metrics;
-        _statistics = new WriterStatistics();
-        _writer = new LogWriter(storage, options, logger, recovered, view, watermarks, _statistics, catalog, slowestCursor, metrics);
+        _events = new WriterEvents(listener);
+        _writer = new LogWriter(storage, options, logger, recovered, view, watermarks, _events, catalog, slowestCursor);
         _scheduler = new DedicatedThreadScheduler(WriterThreadName);
 
         // Batches leave the block only through TriggerBatch (its size bound is never reached).
@@ -80,7 +77,7 @@ internal sealed partial class GroupCommit : IAsyncDisposable
 
     /// <summary>A snapshot of the writer's counters and the queue, for a log of <paramref name="segments"/> segments.</summary>
     public WalStatistics Statistics(int segments) =>
-        _statistics.Snapshot(Interlocked.Read(ref _pendingBytes), Volatile.Read(ref _queued) + Volatile.Read(ref _waiterCount), segments);
+        _events.Snapshot(Interlocked.Read(ref _pendingBytes), Volatile.Read(ref _queued) + Volatile.Read(ref _waiterCount), segments);
 
     /// <summary>
     /// Makes every record written so far durable (one fdatasync on the writer thread, between batches)

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
-using TruthDb.Dataflow.Diagnostics;
 using TruthDb.Dataflow.Format;
 using TruthDb.Dataflow.LogState;
 using TruthDb.Dataflow.Storage;
@@ -43,11 +42,10 @@ internal sealed partial class LogWriter : IDisposable
     private readonly SegmentPreparer _preparer;
     private readonly LogView _view;
     private readonly uint _seed;
-    private readonly WriterStatistics _statistics;
+    private readonly WriterEvents _events;
     private readonly SegmentCatalog _catalog;
     private readonly Func<long?> _slowestCursor;
     private readonly TimeProvider _timeProvider;
-    private readonly WalMetrics _metrics;
 
     private IStorageFile? _active;
     private long _writeOffset;
@@ -60,7 +58,7 @@ internal sealed partial class LogWriter : IDisposable
     private SparseIndex _activeIndex;
 
     /// <summary>Takes over the recovered log.</summary>
-    public LogWriter(IWalStorage storage, WalOptions options, ILogger logger, RecoveredLog recovered, LogView view, Watermarks watermarks, WriterStatistics statistics, SegmentCatalog catalog, Func<long?> slowestCursor, WalMetrics metrics)
+    public LogWriter(IWalStorage storage, WalOptions options, ILogger logger, RecoveredLog recovered, LogView view, Watermarks watermarks, WriterEvents events, SegmentCatalog catalog, Func<long?> slowestCursor)
     {
         _catalog = catalog;
         _slowestCursor = slowestCursor;
@@ -69,8 +67,7 @@ internal sealed partial class LogWriter : IDisposable
         _options = options;
         _logger = logger;
         _watermarks = watermarks;
-        _statistics = statistics;
-        _metrics = metrics;
+        _events = events;
         _view = view;
         _seed = view.Seed;
         _active = recovered.Active;
@@ -158,8 +155,7 @@ internal sealed partial class LogWriter : IDisposable
             return;
         }
 
-        _statistics.RecordBatch((int)(_nextLsn - firstLsn));
-        _metrics.Appended(batch[..written]);
+        _events.BatchWritten(batch[..written], (int)(_nextLsn - firstLsn));
         var lsn = firstLsn;
         for (var i = 0; i < written; i++)
         {
@@ -171,7 +167,7 @@ internal sealed partial class LogWriter : IDisposable
 
         if (full is not null)
         {
-            _metrics.Refused(batch.Length - written);
+            _events.Refused(batch.Length - written);
             FailAll(batch, written, full);
         }
     }
@@ -226,8 +222,7 @@ internal sealed partial class LogWriter : IDisposable
         _active!.Write(_writeOffset, _buffer.AsSpan(0, position));
         _writeOffset += position;
         _writtenLsn = _nextLsn - 1;
-        _statistics.RecordWrite(position);
-        _metrics.Written(position);
+        _events.Written(position);
         _watermarks.PublishWritten(_writtenLsn);
         position = 0;
     }
@@ -237,8 +232,7 @@ internal sealed partial class LogWriter : IDisposable
         var started = Stopwatch.GetTimestamp();
         _active!.DataSync();
         var elapsed = Stopwatch.GetElapsedTime(started);
-        _statistics.RecordSync(elapsed);
-        _metrics.Synced(elapsed);
+        _events.Synced(elapsed);
         _durableLsn = _writtenLsn;
         _watermarks.PublishDurable(_durableLsn);
     }
@@ -257,7 +251,7 @@ internal sealed partial class LogWriter : IDisposable
         if (Interlocked.CompareExchange(ref _fault, error, null) is null)
         {
             LogFaulted(_logger, error, _storage.DirectoryPath, _durableLsn);
-            _metrics.Faulted(error);
+            _events.Faulted(error);
         }
 
         return Fault!;
