@@ -168,6 +168,9 @@ public sealed partial class Wal : IWalReader, IAsyncDisposable
     private async Task DisposeCoreAsync()
     {
         await _commit.DisposeAsync().ConfigureAwait(false);
+
+        // Background work ends before the directory is let go: the sparse indexes of sealed segments.
+        await _catalog.IndexWritesDone().ConfigureAwait(false);
         _cursors.Dispose();
         _metrics.Closed();
         _watermarks.Close();

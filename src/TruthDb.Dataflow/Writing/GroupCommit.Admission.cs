@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Tasks.Dataflow;
 
 namespace TruthDb.Dataflow.Writing;
@@ -101,7 +102,8 @@ internal sealed partial class GroupCommit
 
     private void Release(long bytes)
     {
-        Interlocked.Add(ref _pendingBytes, -bytes);
+        var pending = Interlocked.Add(ref _pendingBytes, -bytes);
+        Debug.Assert(pending >= 0, "bytes are released once, after they were reserved");
         if (Volatile.Read(ref _waiterCount) != 0)
         {
             AdmitWaiters();

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using TruthDb.Dataflow.Format;
 using TruthDb.Dataflow.LogState;
 using TruthDb.Dataflow.Storage;
+using TruthDb.Dataflow.Threading;
 
 namespace TruthDb.Dataflow.Writing;
 
@@ -46,6 +47,7 @@ internal sealed partial class LogWriter : IDisposable
     private readonly SegmentCatalog _catalog;
     private readonly Func<long?> _slowestCursor;
     private readonly TimeProvider _timeProvider;
+    private readonly DedicatedThreadScheduler _writerThread;
 
     private IStorageFile? _active;
     private long _writeOffset;
@@ -58,8 +60,9 @@ internal sealed partial class LogWriter : IDisposable
     private SparseIndex _activeIndex;
 
     /// <summary>Takes over the recovered log.</summary>
-    public LogWriter(IWalStorage storage, WalOptions options, ILogger logger, RecoveredLog recovered, LogView view, Watermarks watermarks, WriterEvents events, SegmentCatalog catalog, Func<long?> slowestCursor)
+    public LogWriter(IWalStorage storage, WalOptions options, ILogger logger, RecoveredLog recovered, LogView view, Watermarks watermarks, WriterEvents events, SegmentCatalog catalog, Func<long?> slowestCursor, DedicatedThreadScheduler writerThread)
     {
+        _writerThread = writerThread;
         _catalog = catalog;
         _slowestCursor = slowestCursor;
         _timeProvider = options.TimeProvider ?? TimeProvider.System;
@@ -93,6 +96,7 @@ internal sealed partial class LogWriter : IDisposable
     /// </summary>
     public void Write(ReadOnlySpan<PendingAppend> batch)
     {
+        Debug.Assert(_writerThread.IsCurrentThread, "the writer runs on the writer thread only");
         if (Fault is { } fault)
         {
             FailAll(batch, 0, Faulted(fault));
@@ -161,6 +165,7 @@ internal sealed partial class LogWriter : IDisposable
         {
             var item = batch[i];
             var count = item.Count;
+            Debug.Assert(count > 0 && (_options.Durability == Durability.Written || lsn + count - 1 <= _durableLsn), "an append is acknowledged only once its records are durable (Sync)");
             item.Succeed(lsn);
             lsn += count;
         }
@@ -175,6 +180,7 @@ internal sealed partial class LogWriter : IDisposable
     /// <summary>With <see cref="Durability.Written"/>: syncs what was written since the last sync.</summary>
     public void Flush()
     {
+        Debug.Assert(_writerThread.IsCurrentThread, "the writer runs on the writer thread only");
         if (Fault is null && _writtenLsn > _durableLsn)
         {
             try
@@ -191,6 +197,7 @@ internal sealed partial class LogWriter : IDisposable
     /// <summary>Final flush and close, after the last batch (called once the writer thread is idle for good).</summary>
     public void Dispose()
     {
+        Debug.Assert(_writerThread.IsCurrentThread, "the writer closes on the writer thread");
         Flush();
         if (Fault is null && _active is not null)
         {
@@ -221,6 +228,7 @@ internal sealed partial class LogWriter : IDisposable
 
         _active!.Write(_writeOffset, _buffer.AsSpan(0, position));
         _writeOffset += position;
+        Debug.Assert(_nextLsn - 1 >= _writtenLsn, "the written LSN only moves forward");
         _writtenLsn = _nextLsn - 1;
         _events.Written(position);
         _watermarks.PublishWritten(_writtenLsn);
@@ -233,6 +241,7 @@ internal sealed partial class LogWriter : IDisposable
         _active!.DataSync();
         var elapsed = Stopwatch.GetElapsedTime(started);
         _events.Synced(elapsed);
+        Debug.Assert(_writtenLsn >= _durableLsn, "a sync covers what was written: written >= durable");
         _durableLsn = _writtenLsn;
         _watermarks.PublishDurable(_durableLsn);
     }
