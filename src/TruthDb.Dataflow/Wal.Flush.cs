@@ -15,26 +15,6 @@ public sealed partial class Wal
     public ValueTask<long> FlushAsync(CancellationToken ct = default)
     {
         ObjectDisposedException.ThrowIf(_disposal is not null, this);
-        if (_writer.Fault is { } fault)
-        {
-            return ValueTask.FromException<long>(FaultedError(fault));
-        }
-
-        if (DurableLsn >= WrittenLsn)
-        {
-            return ValueTask.FromResult(DurableLsn);
-        }
-
-        return new ValueTask<long>(Task.Factory.StartNew(FlushOnWriter, ct, TaskCreationOptions.None, _scheduler));
+        return _commit.FlushAsync(ct);
     }
-
-    // Runs on the writer thread.
-    private long FlushOnWriter()
-    {
-        _writer.Flush();
-        return _writer.Fault is { } fault ? throw FaultedError(fault) : DurableLsn;
-    }
-
-    private WalFaultedException FaultedError(Exception fault) =>
-        new($"The write-ahead log in '{Directory}' has faulted; reopen it to recover.", fault);
 }

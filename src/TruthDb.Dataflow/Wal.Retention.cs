@@ -24,7 +24,6 @@ public sealed partial class Wal
             lsn = Math.Min(lsn, slowest + 1);
         }
 
-        // The segment list belongs to the writer thread: retention runs there, between batches.
-        await Task.Factory.StartNew(() => _writer.TruncateBefore(lsn), ct, TaskCreationOptions.None, _scheduler).ConfigureAwait(false);
+        await _commit.TruncateBeforeAsync(lsn, ct).ConfigureAwait(false);
     }
 }

@@ -14,9 +14,6 @@ internal static class SegmentNames
     /// <summary>Extension of files being prepared (never part of the log; deleted at open).</summary>
     public const string TemporaryExtension = ".tmp";
 
-    /// <summary>Name of the writer lock file.</summary>
-    public const string LockFile = "truthdb.lock";
-
     private const int Digits = 20;
 
     /// <summary>The segment file name for a segment whose first record is <paramref name="firstLsn"/>.</summary>

@@ -1,16 +1,14 @@
-using System.Buffers;
 using System.Buffers.Binary;
 using TruthDb.Dataflow.Format;
 using TruthDb.Dataflow.Storage;
+using TruthDb.Dataflow.Validation;
 
 namespace TruthDb.Dataflow.Inspection;
 
 /// <summary>The frame listing behind <see cref="LogInspector.Dump"/>.</summary>
 public static partial class LogInspector
 {
-    private const int ScanWindow = 256 * 1024;
-
-    private static IEnumerable<FrameInfo> DumpSegments(FileSystemStorage storage, List<string> names)
+    private static IEnumerable<FrameInfo> DumpSegments(IWalStorage storage, List<string> names)
     {
         foreach (var name in names)
         {
@@ -20,7 +18,7 @@ public static partial class LogInspector
             }
 
             using var file = storage.Open(name, writable: false);
-            if (!TryReadHeader(file, out var header))
+            if (!LogValidator.TryReadHeader(file, out var header, out _) || !LogValidator.HasValidSize(header))
             {
                 continue;
             }
@@ -29,7 +27,7 @@ public static partial class LogInspector
             var seed = header.LogId.Seed;
             FrameStatus status;
             long stop;
-            using (var reader = new FrameReader(file, seed, SegmentLayout.RecordsStart, recordsEnd, firstLsn))
+            using (var reader = new StoredFrameReader(file, seed, SegmentLayout.RecordsStart, recordsEnd, firstLsn))
             {
                 while (true)
                 {
@@ -53,67 +51,34 @@ public static partial class LogInspector
         }
     }
 
-    private static bool TryReadHeader(IStorageFile file, out SegmentHeader header)
-    {
-        Span<byte> bytes = stackalloc byte[SegmentHeader.Length];
-        var read = file.ReadFully(0, bytes);
-        return SegmentHeader.TryRead(bytes[..read], out header, out _)
-            && header.SegmentSize is >= WalOptions.MinSegmentSize and <= WalOptions.MaxSegmentSize
-            && header.SegmentSize % WalOptions.SegmentSizeGranularity == 0;
-    }
-
     // What lies from the stop offset to the end of the record area: nothing when it is all zeros (the
     // clean end of a segment); otherwise the bad frame, then every frame of this log that still
-    // validates after it.
+    // validates after it (the search the tail rule makes, FrameSearch), each one past the one before.
     private static List<FrameInfo> DescribeDamage(IStorageFile file, string name, uint seed, long from, long end, FrameStatus status)
     {
         var found = new List<FrameInfo>();
-        var buffer = ArrayPool<byte>.Shared.Rent(ScanWindow + FrameCodec.HeaderLength);
-        try
+        Span<byte> header = stackalloc byte[FrameCodec.HeaderLength];
+        if (file.ReadFully(from, header[..(int)Math.Min(header.Length, end - from)]) == header.Length)
         {
-            var next = from + FrameCodec.Alignment;
-            var anyNonZero = false;
-            for (var windowStart = from; windowStart < end; windowStart += ScanWindow)
+            var length = BinaryPrimitives.ReadUInt32LittleEndian(header);
+            found.Add(new FrameInfo(name, from, BinaryPrimitives.ReadInt64LittleEndian(header[8..]), BinaryPrimitives.ReadInt64LittleEndian(header[16..]),
+                length, FrameCodec.FrameLength(length), ToCheck(status)));
+        }
+
+        using var search = new FrameSearch(file, seed, from, end, minLsn: 1, maxLsn: long.MaxValue);
+        var next = from + FrameCodec.Alignment;
+        while (search.Next(out var frame))
+        {
+            if (frame.Offset >= next)
             {
-                var length = file.ReadFully(windowStart, buffer.AsSpan(0, (int)Math.Min(ScanWindow + FrameCodec.HeaderLength, end - windowStart)));
-                var span = buffer.AsSpan(0, length);
-                if (windowStart == from)
-                {
-                    anyNonZero = span.ContainsAnyExcept((byte)0);
-                    if (length >= FrameCodec.HeaderLength)
-                    {
-                        found.Add(new FrameInfo(name, from, BinaryPrimitives.ReadInt64LittleEndian(span[8..]), BinaryPrimitives.ReadInt64LittleEndian(span[16..]),
-                            BinaryPrimitives.ReadUInt32LittleEndian(span), FrameCodec.FrameLength(BinaryPrimitives.ReadUInt32LittleEndian(span)), ToCheck(status)));
-                    }
-                }
-                else if (!anyNonZero)
-                {
-                    anyNonZero = span.ContainsAnyExcept((byte)0);
-                }
-
-                for (var i = 0; i < Math.Min(ScanWindow, length - FrameCodec.HeaderLength + 1); i += FrameCodec.Alignment)
-                {
-                    var at = windowStart + i;
-                    if (at < next
-                        || !FrameCodec.TryPeekHeader(span[i..], end - at, out var lsn, out var synced, out var frameLength)
-                        || lsn <= 0 || !StoredFrame.IsValid(file, seed, at, span[i..], frameLength))
-                    {
-                        continue;
-                    }
-
-                    found.Add(new FrameInfo(name, at, lsn, synced, BinaryPrimitives.ReadUInt32LittleEndian(span[i..]), frameLength, FrameCheck.AfterDamage));
-                    next = at + frameLength;
-                }
-            }
-
-            if (!anyNonZero)
-            {
-                found.Clear();
+                found.Add(new FrameInfo(name, frame.Offset, frame.Lsn, frame.SyncedLsn, frame.PayloadLength, frame.FrameLength, FrameCheck.AfterDamage));
+                next = frame.Offset + frame.FrameLength;
             }
         }
-        finally
+
+        if (search.LastNonZeroEnd < 0)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            found.Clear();
         }
 
         return found;

@@ -34,7 +34,7 @@ public static partial class LogInspector
         {
             ProvenDurableLsn = proven,
             ProvenDurableBy = provenBy,
-            PendingRepair = Repair.LogRepair.PendingIntentName(storage),
+            PendingRepair = PendingRepairIntent(storage),
         };
     }
 
@@ -53,7 +53,7 @@ public static partial class LogInspector
         var cursors = new SortedDictionary<string, long>(StringComparer.Ordinal);
         foreach (var name in storage.ListFiles())
         {
-            if (Cursors.CursorFile.TryParseFileName(name, out var cursor) && Cursors.CursorFile.TryDecode(AtomicFile.Read(storage, name) ?? [], out var lsn))
+            if (CursorFile.TryParseFileName(name, out var cursor) && CursorFile.TryDecode(AtomicFile.Read(storage, name) ?? [], out var lsn))
             {
                 cursors[cursor] = lsn;
             }
@@ -71,9 +71,11 @@ public static partial class LogInspector
     /// <returns>The frames, lazily, in file order.</returns>
     /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
     /// <exception cref="FileNotFoundException"><paramref name="segment"/> is not a segment of the directory.</exception>
-    public static IEnumerable<FrameInfo> Dump(string directory, string? segment = null)
+    public static IEnumerable<FrameInfo> Dump(string directory, string? segment = null) => DumpStorage(OpenStorage(directory), segment);
+
+    /// <summary>The frames of the log in <paramref name="storage"/> (see <see cref="Dump"/>).</summary>
+    internal static IEnumerable<FrameInfo> DumpStorage(IWalStorage storage, string? segment)
     {
-        var storage = OpenStorage(directory);
         var names = ListSegments(storage);
         if (segment is not null)
         {
@@ -107,6 +109,20 @@ public static partial class LogInspector
         }
 
         return best;
+    }
+
+    // The intent of a repair that a crash cut short (the next open or truthdb repair completes it), or null.
+    private static string? PendingRepairIntent(IWalStorage storage)
+    {
+        foreach (var name in storage.ListFiles())
+        {
+            if (RepairRecord.IsIntent(name))
+            {
+                return name;
+            }
+        }
+
+        return null;
     }
 
     private static FileSystemStorage OpenStorage(string directory)

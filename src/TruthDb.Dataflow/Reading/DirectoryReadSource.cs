@@ -1,5 +1,6 @@
 using TruthDb.Dataflow.Format;
 using TruthDb.Dataflow.Storage;
+using TruthDb.Dataflow.Validation;
 
 namespace TruthDb.Dataflow.Reading;
 
@@ -19,23 +20,23 @@ namespace TruthDb.Dataflow.Reading;
 /// </remarks>
 internal sealed class DirectoryReadSource : IReadSource, IDisposable
 {
-    private readonly FileSystemStorage _storage;
+    private readonly IWalStorage _storage;
     private readonly MirrorProbe _mirror;
     private readonly LogId _logId;
     private readonly TimeSpan _pollInterval;
     private readonly Lock _gate = new();
     private readonly ProvenEnd _end = new();
     private SegmentInfo[] _segments = [];
-    private volatile DamagedSegment? _damagedSegment;
+    private volatile UnreadableSegment? _unreadableSegment;
     private volatile bool _closed;
 
-    public DirectoryReadSource(FileSystemStorage storage, TimeSpan pollInterval)
+    public DirectoryReadSource(IWalStorage storage, TimeSpan pollInterval)
     {
         _storage = storage;
         _pollInterval = pollInterval;
         var logId = FindLogId(storage);
         _logId = logId;
-        _mirror = new MirrorProbe(storage.DirectoryPath, logId);
+        _mirror = new MirrorProbe(storage, logId);
         Refresh();
     }
 
@@ -75,12 +76,12 @@ internal sealed class DirectoryReadSource : IReadSource, IDisposable
         }
 
         // Never past a segment whose header cannot be read.
-        return _damagedSegment is { } damaged ? Math.Min(watermark, damaged.FirstLsn - 1) : watermark;
+        return _unreadableSegment is { } damaged ? Math.Min(watermark, damaged.FirstLsn - 1) : watermark;
     }
 
     public void CheckEnd(long limit)
     {
-        if (_damagedSegment is { } damaged && limit >= damaged.FirstLsn - 1)
+        if (_unreadableSegment is { } damaged && limit >= damaged.FirstLsn - 1)
         {
             throw new WalCorruptedException(damaged.Name, 0,
                 $"the segment's header cannot be read ({damaged.Problem}), so no record from LSN {damaged.FirstLsn} on can be read");
@@ -137,6 +138,13 @@ internal sealed class DirectoryReadSource : IReadSource, IDisposable
         Refresh();
     }
 
+    /// <summary>Opens the mirror afresh and lists the segments again: a new writer may have replaced the one the last read saw.</summary>
+    public void BeginRead()
+    {
+        ReopenMirror();
+        Refresh();
+    }
+
     /// <summary>Opens the mirror afresh at the next look (it may have been replaced since).</summary>
     public void ReopenMirror() => _mirror.Reopen();
 
@@ -145,7 +153,7 @@ internal sealed class DirectoryReadSource : IReadSource, IDisposable
     {
         var known = Segments;
         var found = new List<SegmentInfo>();
-        DamagedSegment? damaged = null;
+        UnreadableSegment? damaged = null;
         foreach (var name in _storage.ListFiles())
         {
             if (!SegmentNames.TryParseSegment(name, out var firstLsn))
@@ -160,7 +168,7 @@ internal sealed class DirectoryReadSource : IReadSource, IDisposable
                 continue;
             }
 
-            switch (TryReadHeader(_storage, name, out var header, out var problem))
+            switch (LogValidator.TryReadHeader(_storage, name, out var header, out var problem))
             {
                 case true when header.FirstLsn == firstLsn && header.LogId.Equals(_logId):
                     found.Add(new SegmentInfo(header.FirstLsn, header.SegmentSize, header.CreatedUnixMs));
@@ -174,7 +182,7 @@ internal sealed class DirectoryReadSource : IReadSource, IDisposable
                     // Removed by retention between the listing and the open.
                     break;
                 default:
-                    damaged = damaged is not null && damaged.FirstLsn < firstLsn ? damaged : new DamagedSegment(firstLsn, name, problem!);
+                    damaged = damaged is not null && damaged.FirstLsn < firstLsn ? damaged : new UnreadableSegment(firstLsn, name, problem!);
                     break;
             }
         }
@@ -185,7 +193,7 @@ internal sealed class DirectoryReadSource : IReadSource, IDisposable
             found.RemoveAll(s => s.FirstLsn > damaged.FirstLsn);
         }
 
-        _damagedSegment = damaged;
+        _unreadableSegment = damaged;
         Volatile.Write(ref _segments, [.. found]);
     }
 
@@ -196,53 +204,21 @@ internal sealed class DirectoryReadSource : IReadSource, IDisposable
     }
 
     // The log id most segment headers carry (a foreign or damaged file does not decide it).
-    private static LogId FindLogId(FileSystemStorage storage)
+    private static LogId FindLogId(IWalStorage storage)
     {
-        var counts = new Dictionary<LogId, int>();
-        LogId? best = null;
-        string? firstSegment = null, firstProblem = null;
+        var names = new List<string>();
         foreach (var name in storage.ListFiles())
         {
-            if (!SegmentNames.TryParseSegment(name, out _))
+            if (SegmentNames.TryParseSegment(name, out _))
             {
-                continue;
-            }
-
-            firstSegment ??= name;
-            if (!TryReadHeader(storage, name, out var header, out var problem))
-            {
-                firstProblem ??= problem;
-                continue;
-            }
-
-            var count = counts[header.LogId] = counts.GetValueOrDefault(header.LogId) + 1;
-            if (best is null || count > counts[best.Value])
-            {
-                best = header.LogId;
+                names.Add(name);
             }
         }
 
-        return best ?? (firstSegment is null
+        return LogValidator.MajorityLogId(storage, names, out var firstProblem) ?? (names.Count == 0
             ? throw new InvalidDataException($"'{storage.DirectoryPath}' holds no segment of a log.")
-            : throw new WalCorruptedException(firstSegment, 0, $"no segment header of the log can be read ({firstProblem ?? "the files are gone"})"));
+            : throw new WalCorruptedException(names[0], 0, $"no segment header of the log can be read ({firstProblem ?? "the files are gone"})"));
     }
 
-    // False with a null problem when the file is gone (retention); false with a problem when its header is damaged.
-    private static bool TryReadHeader(FileSystemStorage storage, string name, out SegmentHeader header, out string? problem)
-    {
-        header = default;
-        problem = null;
-        try
-        {
-            using var file = storage.Open(name, writable: false);
-            Span<byte> bytes = stackalloc byte[SegmentHeader.Length];
-            return SegmentHeader.TryRead(bytes[..file.ReadFully(0, bytes)], out header, out problem);
-        }
-        catch (FileNotFoundException)
-        {
-            return false;
-        }
-    }
-
-    private sealed record DamagedSegment(long FirstLsn, string Name, string Problem);
+    private sealed record UnreadableSegment(long FirstLsn, string Name, string Problem);
 }

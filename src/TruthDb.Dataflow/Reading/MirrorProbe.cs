@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
-using Microsoft.Win32.SafeHandles;
 using TruthDb.Dataflow.Format;
+using TruthDb.Dataflow.Storage;
 
 namespace TruthDb.Dataflow.Reading;
 
@@ -19,16 +19,15 @@ internal readonly record struct MirrorWords(long Written, long Durable, bool Wri
 /// positional read is not atomic against the writer's 8-byte stores, the second read after a torn
 /// first one sees the store complete.
 /// </summary>
-internal sealed class MirrorProbe(string directory, LogId logId) : IDisposable
+internal sealed class MirrorProbe(IWalStorage storage, LogId logId) : IDisposable
 {
     private const int Attempts = 4;
 
     // The bytes up to and including the open flag.
     private const int Words = WatermarkMirror.OpenOffset + 8;
 
-    private readonly string _path = Path.Combine(directory, WatermarkMirror.FileName);
     private readonly Lock _gate = new();
-    private SafeFileHandle? _handle;
+    private IStorageFile? _file;
     private bool _disposed;
 
     /// <summary>The mirror's words, when the file exists, is whole and belongs to this log.</summary>
@@ -102,20 +101,8 @@ internal sealed class MirrorProbe(string directory, LogId logId) : IDisposable
     {
         try
         {
-            _handle ??= File.OpenHandle(_path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            var read = 0;
-            while (read < buffer.Length)
-            {
-                var n = RandomAccess.Read(_handle, buffer[read..], read);
-                if (n == 0)
-                {
-                    return false;
-                }
-
-                read += n;
-            }
-
-            return true;
+            _file ??= storage.Open(WatermarkMirror.FileName, writable: false);
+            return _file.ReadFully(0, buffer) == buffer.Length;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -126,7 +113,7 @@ internal sealed class MirrorProbe(string directory, LogId logId) : IDisposable
 
     private void CloseHandle()
     {
-        _handle?.Dispose();
-        _handle = null;
+        _file?.Dispose();
+        _file = null;
     }
 }

@@ -2,13 +2,14 @@ using System.Buffers;
 using System.Globalization;
 using TruthDb.Dataflow.Format;
 using TruthDb.Dataflow.Storage;
+using TruthDb.Dataflow.Validation;
 
 namespace TruthDb.Dataflow.Reading;
 
 /// <summary>
 /// Where the log ends as its files prove it, for a reader in another process when no writer publishes
 /// watermarks (no mirror, a short or foreign one, or the writer closed the log): the valid prefix of
-/// the last segment's frames, validated exactly as recovery validates them (<see cref="FrameReader"/>),
+/// the last segment's frames, validated exactly as recovery validates them (<see cref="LogValidator.ReadFrames"/>),
 /// stopping at the first frame that does not validate and never reading past it. Only reads: the
 /// files are opened read-only and nothing is written, synced or locked.
 /// </summary>
@@ -36,7 +37,7 @@ internal sealed class ProvenEnd
     public long LastLsn => _nextLsn - 1;
 
     /// <summary>Reads the frames written into <paramref name="last"/> since the previous look.</summary>
-    public void Advance(FileSystemStorage storage, SegmentInfo last, uint seed)
+    public void Advance(IWalStorage storage, SegmentInfo last, uint seed)
     {
         if (last.FirstLsn != _segmentFirstLsn)
         {
@@ -63,15 +64,10 @@ internal sealed class ProvenEnd
                 return;
             }
 
-            using var reader = new FrameReader(file, seed, _offset, end, _nextLsn);
-            FrameStatus status;
-            while ((status = reader.Next()) == FrameStatus.Success)
+            var frames = LogValidator.ReadFrames(file, seed, _offset, end, _nextLsn);
+            if (!_scanned || frames.Stop != _offset || frames.Status != _status)
             {
-            }
-
-            if (!_scanned || reader.Offset != _offset || status != _status)
-            {
-                (_offset, _nextLsn, _status, _checked, _scanned) = (reader.Offset, reader.ExpectedLsn, status, false, true);
+                (_offset, _nextLsn, _status, _checked, _scanned) = (frames.Stop, frames.NextLsn, frames.Status, false, true);
             }
         }
     }
@@ -84,7 +80,7 @@ internal sealed class ProvenEnd
     /// <param name="last">The segment <see cref="Advance"/> read.</param>
     /// <param name="logId">The log's id (a clean-close note of another log proves nothing).</param>
     /// <param name="closedMirror">The mirror of a writer that closed the log, if there is one.</param>
-    public Exception? Check(FileSystemStorage storage, SegmentInfo last, LogId logId, MirrorWords? closedMirror)
+    public Exception? Check(IWalStorage storage, SegmentInfo last, LogId logId, MirrorWords? closedMirror)
     {
         if (!_checked)
         {
@@ -102,7 +98,7 @@ internal sealed class ProvenEnd
         return file.ReadFully(from, span) == span.Length && !span.ContainsAnyExcept((byte)0);
     }
 
-    private Exception? Find(FileSystemStorage storage, SegmentInfo last, LogId logId, MirrorWords? closedMirror)
+    private Exception? Find(IWalStorage storage, SegmentInfo last, LogId logId, MirrorWords? closedMirror)
     {
         var lastLsn = LastLsn;
         var at = string.Create(CultureInfo.InvariantCulture, $"the frame of LSN {_nextLsn} {Describe(_status)}");

@@ -1,4 +1,5 @@
 using TruthDb.Dataflow.Format;
+using TruthDb.Dataflow.LogState;
 
 namespace TruthDb.Dataflow.Reading;
 

@@ -1,7 +1,8 @@
 using Microsoft.Extensions.Logging;
 using TruthDb.Dataflow.Format;
+using TruthDb.Dataflow.LogState;
 using TruthDb.Dataflow.Storage;
-using TruthDb.Dataflow.Writing;
+using TruthDb.Dataflow.Validation;
 
 namespace TruthDb.Dataflow.Recovery;
 
@@ -29,7 +30,7 @@ namespace TruthDb.Dataflow.Recovery;
 /// </list>
 /// Order of operations, and what a crash at each point leaves:
 /// <list type="number">
-/// <item>Complete a repair whose intent is durable (<see cref="Repair.LogRepair"/>: every step of it is
+/// <item>Complete a repair whose intent is durable (<see cref="RepairSteps"/>: every step of it is
 /// idempotent, so a crash here is completed by the next open again).</item>
 /// <item>Read the evidence (note, mirror), delete leftovers (prepared segments, <c>*.new</c>, orphan
 /// indexes, segments below the retention point), sync the directory. A crash: the same log, fewer
@@ -53,10 +54,10 @@ internal static partial class LogRecovery
     public static RecoveredLog Recover(IWalStorage storage, WalOptions options, ILogger logger)
     {
         // A repair whose intent is durable is completed first: the log is the old one or the repaired
-        // one, never a mix (Repair/LogRepair.Steps.cs).
-        if (Repair.LogRepair.CompleteInterrupted(storage) is { } repair)
+        // one, never a mix (RepairSteps.cs).
+        if (RepairSteps.CompleteInterrupted(storage) is { } repair)
         {
-            LogRepairCompleted(logger, storage.DirectoryPath, repair.Number, repair.Segment, repair.Offset, repair.FirstRemovedLsn, repair.LastRemovedLsn);
+            LogRepairCompleted(logger, storage.DirectoryPath, repair.Number, repair.Segment, repair.Offset, repair.KeptLastLsn + 1, repair.LastRemovedLsn);
         }
 
         var firstRetained = ReadRetentionPoint(storage);
@@ -162,10 +163,10 @@ internal static partial class LogRecovery
     {
         var logId = LogId.NewId();
         var created = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        var file = SegmentPreparer.Prepare(storage, options.SegmentSize, 0);
+        var file = SegmentFiles.Prepare(storage, options.SegmentSize, 0);
         try
         {
-            SegmentPreparer.Activate(storage, file, new SegmentHeader(logId, 1, options.SegmentSize, created));
+            SegmentFiles.Activate(storage, file, new SegmentHeader(logId, 1, options.SegmentSize, created));
         }
         catch
         {
@@ -177,33 +178,35 @@ internal static partial class LogRecovery
         return new RecoveredLog(logId, [new SegmentInfo(1, options.SegmentSize, created)], file, SegmentLayout.RecordsStart, 0, false, SparseIndex.Empty(1));
     }
 
+    // Validates every segment (LogValidator: opening refuses at the first finding that is not a torn
+    // tail) and judges the tail of the last one.
     private static RecoveredLog RecoverExisting(IWalStorage storage, List<SegmentInfo> found, DurabilityEvidence evidence, ILogger logger)
     {
+        var names = found.ConvertAll(s => s.Name);
+        var validator = new LogValidator(evidence, LogValidator.MajorityLogId(storage, names, out _), Refuse) { TrustCleanClose = true, BuildIndex = true };
         var segments = new SegmentInfo[found.Count];
-        LogId? logId = null;
-        long expectedFirst = 0;
         for (var i = 0; i < found.Count; i++)
         {
             var last = i == found.Count - 1;
-            var name = found[i].Name;
-            var file = storage.Open(name, writable: last);
+            var file = storage.Open(names[i], writable: last);
             try
             {
-                var header = ReadHeader(file, name, found[i].FirstLsn, logId);
-                logId = header.LogId;
+                var scan = validator.Check(file, names[i], last);
+                var header = scan.Header!.Value;
                 segments[i] = new SegmentInfo(header.FirstLsn, header.SegmentSize, header.CreatedUnixMs);
-                if (i > 0 && header.FirstLsn != expectedFirst)
-                {
-                    throw new WalCorruptedException(name, 0,
-                        $"the segment starts at LSN {header.FirstLsn}, but the segment before it ends at LSN {expectedFirst - 1} (a segment is missing or damaged)");
-                }
-
                 if (last)
                 {
-                    return RecoverTail(storage, file, header, segments, evidence, logger);
+                    return RecoverTail(storage, file, scan, segments, evidence, logger);
+                }
+            }
+            catch
+            {
+                if (last)
+                {
+                    file.Dispose();
                 }
 
-                expectedFirst = ReadTrailer(file, name, header).LastLsn + 1;
+                throw;
             }
             finally
             {
@@ -217,92 +220,19 @@ internal static partial class LogRecovery
         throw new InvalidOperationException("unreachable: the last segment returns");
     }
 
-    private static SegmentHeader ReadHeader(IStorageFile file, string name, long firstLsnFromName, LogId? logId)
+    // A finding that a crash does not explain: opening refuses (and changes nothing).
+    private static void Refuse(Finding finding)
     {
-        Span<byte> bytes = stackalloc byte[SegmentHeader.Length];
-        var read = file.ReadFully(0, bytes);
-        if (!SegmentHeader.TryRead(bytes[..read], out var header, out var problem))
+        if (!finding.Recoverable)
         {
-            throw new WalCorruptedException(name, 0, problem);
+            throw new WalCorruptedException(finding.Segment, finding.Offset, finding.Lsn, finding.Message);
         }
-
-        if (header.FirstLsn != firstLsnFromName)
-        {
-            throw new WalCorruptedException(name, 32, $"the header says the first LSN is {header.FirstLsn}, but the file name says {firstLsnFromName}");
-        }
-
-        if (logId is { } expected && !header.LogId.Equals(expected))
-        {
-            throw new WalCorruptedException(name, 16, $"the segment belongs to another log (log id {header.LogId}, expected {expected})");
-        }
-
-        if (header.SegmentSize is < WalOptions.MinSegmentSize or > WalOptions.MaxSegmentSize || header.SegmentSize % WalOptions.SegmentSizeGranularity != 0)
-        {
-            throw new WalCorruptedException(name, 40, $"the header's segment size {header.SegmentSize} is not a valid segment size");
-        }
-
-        if (file.Length < header.SegmentSize)
-        {
-            throw new WalCorruptedException(name, file.Length, $"the file is {file.Length} bytes long, shorter than its segment size {header.SegmentSize}");
-        }
-
-        return header;
     }
 
-    private static (long LastLsn, long RecordsEnd) ReadTrailer(IStorageFile file, string name, SegmentHeader header)
+    private static RecoveredLog RecoverTail(IWalStorage storage, IStorageFile file, SegmentScan scan, SegmentInfo[] segments, DurabilityEvidence evidence, ILogger logger)
     {
-        var offset = SegmentLayout.RecordsEnd(header.SegmentSize);
-        Span<byte> bytes = stackalloc byte[FrameCodec.TrailerLength];
-        var read = file.ReadFully(offset, bytes);
-        if (!FrameCodec.TryDecodeTrailer(bytes[..read], header.LogId.Seed, out var lastLsn, out var recordsEnd)
-            || lastLsn < header.FirstLsn - 1 || recordsEnd < SegmentLayout.RecordsStart || recordsEnd > offset)
-        {
-            throw new WalCorruptedException(name, offset, "the seal trailer of a sealed segment is missing or damaged");
-        }
-
-        return (lastLsn, recordsEnd);
-    }
-
-    private static RecoveredLog RecoverTail(IWalStorage storage, IStorageFile file, SegmentHeader header, SegmentInfo[] segments, DurabilityEvidence evidence, ILogger logger)
-    {
-        var name = segments[^1].Name;
-        var seed = header.LogId.Seed;
-        var recordsEnd = SegmentLayout.RecordsEnd(header.SegmentSize);
-        long offset, lastLsn;
-        FrameStatus status;
-        var index = SparseIndex.Empty(header.FirstLsn);
-        using (var reader = new FrameReader(file, seed, SegmentLayout.RecordsStart, recordsEnd, header.FirstLsn))
-        {
-            var frameOffset = reader.Offset;
-            while ((status = reader.Next()) == FrameStatus.Success)
-            {
-                if (index.Wants(frameOffset))
-                {
-                    index = index.With(reader.Current.Lsn, frameOffset);
-                }
-
-                frameOffset = reader.Offset;
-            }
-
-            offset = reader.Offset;
-            lastLsn = reader.ExpectedLsn - 1;
-        }
-
-        var sealedTrailer = TryReadTrailer(file, header, out var trailerLast, out var trailerEnd);
-        if (sealedTrailer && (trailerLast != lastLsn || trailerEnd != offset))
-        {
-            throw new WalCorruptedException(name, offset, lastLsn + 1,
-                $"the segment is sealed at LSN {trailerLast} (records end at offset {trailerEnd}), but its records end at LSN {lastLsn}, offset {offset}: frame is {TailRule.Describe(status)}");
-        }
-
-        // After a clean close that ended exactly here, nothing can follow the last frame: skip the scan.
-        var closedCleanly = evidence.Note is { } note && note.LogId.Equals(header.LogId) && (note.SegmentFirstLsn, note.LastLsn, note.RecordsEnd) == (header.FirstLsn, lastLsn, offset);
-        var verdict = TailRule.Judge(file, seed, offset, recordsEnd, lastLsn, status, sealedTrailer, evidence.Bound(header.LogId), scan: !closedCleanly);
-        if (verdict.IsCorruption)
-        {
-            throw new WalCorruptedException(name, offset, lastLsn + 1, verdict.Problem + " (a durable record is damaged)");
-        }
-
+        var header = scan.Header!.Value;
+        var (name, offset, lastLsn, verdict) = (scan.Name, scan.RecordsEnd, scan.LastLsn, scan.Tail);
         DeleteNote(storage, evidence);
         long truncated = 0;
         if (verdict.Kind == TailKind.Torn)
@@ -318,14 +248,7 @@ internal static partial class LogRecovery
         // records durable before DurableLsn says they are.
         file.DataSync();
         LogRecovered(logger, storage.DirectoryPath, segments.Length, segments[0].FirstLsn, lastLsn);
-        return new RecoveredLog(header.LogId, segments, file, offset, lastLsn, sealedTrailer, index) { TruncatedBytes = truncated };
-    }
-
-    private static bool TryReadTrailer(IStorageFile file, SegmentHeader header, out long lastLsn, out long recordsEnd)
-    {
-        Span<byte> bytes = stackalloc byte[FrameCodec.TrailerLength];
-        var read = file.ReadFully(SegmentLayout.RecordsEnd(header.SegmentSize), bytes);
-        return FrameCodec.TryDecodeTrailer(bytes[..read], header.LogId.Seed, out lastLsn, out recordsEnd);
+        return new RecoveredLog(header.LogId, segments, file, offset, lastLsn, scan.IsSealed, scan.Index) { TruncatedBytes = truncated };
     }
 
     private static void Zero(IStorageFile file, long from, long to)
@@ -350,5 +273,5 @@ internal static partial class LogRecovery
     private static partial void LogRepairCompleted(ILogger logger, string directory, int number, string segment, long offset, long fromLsn, long toLsn);
 
     private static bool IsCursorTemporary(string name) =>
-        Cursors.CursorFile.TryParseFileName(name[..^".new".Length], out _);
+        CursorFile.TryParseFileName(name[..^".new".Length], out _);
 }

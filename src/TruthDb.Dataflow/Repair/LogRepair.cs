@@ -1,6 +1,6 @@
-using System.Globalization;
 using TruthDb.Dataflow.Format;
 using TruthDb.Dataflow.Inspection;
+using TruthDb.Dataflow.Recovery;
 using TruthDb.Dataflow.Storage;
 
 namespace TruthDb.Dataflow.Repair;
@@ -15,15 +15,11 @@ namespace TruthDb.Dataflow.Repair;
 /// It lives apart from recovery: recovery runs at every open and may only drop what was never proven
 /// durable; repair removes records that may have been acknowledged, so it runs only when asked. It
 /// finds the damage with the same scan as <see cref="LogInspector.Verify"/> and applies its cut with
-/// the crash-safe steps of <c>LogRepair.Steps.cs</c>.
+/// the crash-safe steps of <c>Recovery/RepairSteps.cs</c> (which every open uses to complete a repair
+/// a crash cut short).
 /// </remarks>
-public static partial class LogRepair
+public static class LogRepair
 {
-    private const string RecordPrefix = "repair-";
-    private const string IntentExtension = ".intent";
-    private const string DoneExtension = ".done";
-    private const string QuarantineExtension = ".quarantine";
-
     /// <summary>
     /// What <see cref="Repair(string)"/> would do to the log in <paramref name="directory"/>, read-only:
     /// takes no lock and changes nothing.
@@ -35,7 +31,7 @@ public static partial class LogRepair
     public static RepairPlan Plan(string directory)
     {
         var storage = OpenStorage(directory);
-        return PendingIntent(storage) is { } pending ? pending.Plan : PlanCut(storage).Plan;
+        return RepairSteps.Pending(storage) is { } pending ? PlanOf(storage.DirectoryPath, pending, interrupted: true) : PlanCut(storage).Plan;
     }
 
     /// <summary>
@@ -54,65 +50,34 @@ public static partial class LogRepair
     internal static RepairPlan Repair(IWalStorage storage)
     {
         using var writerLock = storage.AcquireWriterLock();
-        var completed = CompleteInterrupted(storage);
+        var completed = RepairSteps.CompleteInterrupted(storage);
         var (plan, cutEnd) = PlanCut(storage);
         if (!plan.IsNeeded)
         {
-            return completed ?? plan;
+            return completed is null ? plan : PlanOf(storage.DirectoryPath, completed, interrupted: true);
         }
 
-        Apply(storage, plan, cutEnd);
+        RepairSteps.Apply(storage, IntentOf(plan, cutEnd));
         return plan;
     }
 
-    /// <summary>
-    /// Completes a repair whose intent is durable but whose steps a crash may have cut short; called
-    /// with the writer lock held (by <see cref="Repair(IWalStorage)"/> and by recovery). Returns its plan,
-    /// or null when no repair was pending.
-    /// </summary>
-    internal static RepairPlan? CompleteInterrupted(IWalStorage storage)
+    private static RepairIntent IntentOf(RepairPlan plan, long cutEnd) => new(
+        plan.Number, plan.Segment, plan.Offset, cutEnd, plan.KeptLastLsn, plan.LastRemovedLsn, plan.RemovedSegments, plan.QuarantineFiles, plan.QuarantineBytes, plan.Damage);
+
+    private static RepairPlan PlanOf(string directory, RepairIntent intent, bool interrupted) => new(directory)
     {
-        if (PendingIntent(storage) is not { } pending)
-        {
-            return null;
-        }
-
-        Execute(storage, pending.Plan, pending.CutEnd);
-        return pending.Plan;
-    }
-
-    /// <summary>The name of the record of repair <paramref name="number"/> once it is complete.</summary>
-    internal static string RecordName(int number) => Prefix(number) + DoneExtension;
-
-    private static string IntentName(int number) => Prefix(number) + IntentExtension;
-
-    private static string Prefix(int number) => RecordPrefix + number.ToString("D4", CultureInfo.InvariantCulture);
-
-    /// <summary>The intent file of a repair that a crash cut short, or null.</summary>
-    internal static string? PendingIntentName(IWalStorage storage)
-    {
-        foreach (var name in storage.ListFiles())
-        {
-            if (name.StartsWith(RecordPrefix, StringComparison.Ordinal) && name.EndsWith(IntentExtension, StringComparison.Ordinal))
-            {
-                return name;
-            }
-        }
-
-        return null;
-    }
-
-    private static (RepairPlan Plan, long CutEnd)? PendingIntent(IWalStorage storage)
-    {
-        if (PendingIntentName(storage) is { } name)
-        {
-            var bytes = AtomicFile.Read(storage, name) ?? [];
-            return RepairRecord.TryDecode(storage.DirectoryPath, bytes)
-                ?? throw new IOException($"The record of an interrupted repair, '{name}' in '{storage.DirectoryPath}', is damaged: the repair cannot be completed. Nothing was changed.");
-        }
-
-        return null;
-    }
+        IsNeeded = true,
+        IsInterrupted = interrupted,
+        Number = intent.Number,
+        Segment = intent.Segment,
+        Offset = intent.Offset,
+        KeptLastLsn = intent.KeptLastLsn,
+        LastRemovedLsn = intent.LastRemovedLsn,
+        RemovedSegments = intent.RemovedSegments,
+        QuarantineFiles = intent.QuarantineFiles,
+        QuarantineBytes = intent.QuarantineBytes,
+        Damage = intent.Damage,
+    };
 
     // Where the first damage is, and what cutting there removes. Read-only.
     private static (RepairPlan Plan, long CutEnd) PlanCut(IWalStorage storage)
@@ -143,7 +108,7 @@ public static partial class LogRepair
             cutEnd = EndOfNonZero(file, offset);
             if (cutEnd > offset)
             {
-                quarantine.Add(QuarantineName(number, cut.Name, offset));
+                quarantine.Add(RepairRecord.QuarantineName(number, cut.Name, offset));
                 bytes += cutEnd - offset;
             }
 
@@ -153,7 +118,7 @@ public static partial class LogRepair
         for (var i = offset == 0 ? index : index + 1; i < segments.Count; i++)
         {
             removed.Add(segments[i].Name);
-            quarantine.Add(QuarantineName(number, segments[i].Name, 0));
+            quarantine.Add(RepairRecord.QuarantineName(number, segments[i].Name, 0));
             bytes += segments[i].FileLength;
             lastRemoved = Math.Max(lastRemoved, segments[i].LastLsn);
         }
@@ -203,8 +168,7 @@ public static partial class LogRepair
         foreach (var name in storage.ListFiles())
         {
             // A leftover temporary file (".new") of a repair whose intent never became durable does not count.
-            if (name.StartsWith(RecordPrefix, StringComparison.Ordinal) && !AtomicFile.IsLeftover(name)
-                && int.TryParse(name.AsSpan(RecordPrefix.Length, Math.Min(4, name.Length - RecordPrefix.Length)), NumberStyles.None, CultureInfo.InvariantCulture, out var number))
+            if (!AtomicFile.IsLeftover(name) && RepairRecord.TryParseNumber(name, out var number))
             {
                 next = Math.Max(next, number + 1);
             }
@@ -212,11 +176,6 @@ public static partial class LogRepair
 
         return next;
     }
-
-    private static string QuarantineName(int number, string segment, long offset) =>
-        offset == 0
-            ? $"{Prefix(number)}.{segment}{QuarantineExtension}"
-            : string.Create(CultureInfo.InvariantCulture, $"{Prefix(number)}.{segment}.from-{offset}{QuarantineExtension}");
 
     // The end of the last non-zero byte at or after `from` (or `from` when all of it is zeros).
     private static long EndOfNonZero(IStorageFile file, long from)

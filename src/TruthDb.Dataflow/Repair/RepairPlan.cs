@@ -1,3 +1,5 @@
+using TruthDb.Dataflow.Format;
+
 namespace TruthDb.Dataflow.Repair;
 
 /// <summary>
@@ -55,5 +57,5 @@ public sealed class RepairPlan
     public long QuarantineBytes { get; internal init; }
 
     /// <summary>The file that records the repair in the log directory (<c>repair-NNNN.done</c>; <c>.intent</c> until it is complete).</summary>
-    public string RecordFile => LogRepair.RecordName(Number);
+    public string RecordFile => RepairRecord.RecordName(Number);
 }

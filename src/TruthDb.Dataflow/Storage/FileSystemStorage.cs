@@ -10,6 +10,9 @@ namespace TruthDb.Dataflow.Storage;
 /// </summary>
 internal sealed class FileSystemStorage : IWalStorage
 {
+    /// <summary>The name of the writer lock file in the directory.</summary>
+    public const string LockFileName = "truthdb.lock";
+
     private readonly string _directory;
 
     /// <summary>Uses (and creates if needed) the directory at <paramref name="directory"/>.</summary>
@@ -25,7 +28,7 @@ internal sealed class FileSystemStorage : IWalStorage
     /// <inheritdoc />
     public IDisposable AcquireWriterLock()
     {
-        var path = Path.Combine(_directory, Format.SegmentNames.LockFile);
+        var path = Path.Combine(_directory, LockFileName);
         try
         {
             // FileShare.None takes an exclusive advisory lock (flock on Unix) that another process or
@@ -78,7 +81,7 @@ internal sealed class FileSystemStorage : IWalStorage
     public IMappedFile MapReadOnly(string name) => MappedFile.Open(PathOf(name));
 
     /// <inheritdoc />
-    public IWatermarkMirror? CreateWatermarkMirror(Format.LogId logId, long lastLsn) => SharedWatermarks.Create(_directory, logId, lastLsn);
+    public ISharedFile? CreateSharedFile(string name, ReadOnlySpan<byte> contents) => SharedFile.Create(_directory, name, contents);
 
     private string PathOf(string name) => Path.Combine(_directory, name);
 

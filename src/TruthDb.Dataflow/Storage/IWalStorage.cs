@@ -50,29 +50,27 @@ internal interface IWalStorage
     IMappedFile MapReadOnly(string name);
 
     /// <summary>
-    /// Creates the shared watermark mirror for readers in other processes
-    /// (<see cref="Format.WatermarkMirror"/>), written in full and synced, or returns null where there
-    /// are no other processes (a simulated storage). Throws an <see cref="IOException"/> (or
-    /// <see cref="UnauthorizedAccessException"/>) when it cannot be created, a full disk say.
+    /// Creates (or rewrites) the small file <paramref name="name"/> that readers in other processes
+    /// read while this process updates it in place, one aligned 8-byte word at a time (the writer's
+    /// watermark mirror), written in full with <paramref name="contents"/> and synced; or returns null
+    /// where there are no other processes (a simulated storage). Throws an <see cref="IOException"/>
+    /// (or <see cref="UnauthorizedAccessException"/>) when it cannot be created, a full disk say.
     /// </summary>
-    IWatermarkMirror? CreateWatermarkMirror(Format.LogId logId, long lastLsn);
+    ISharedFile? CreateSharedFile(string name, ReadOnlySpan<byte> contents);
 }
 
 /// <summary>
-/// The writer's side of the shared watermark mirror. Every call may throw an <see cref="IOException"/>
-/// (a full disk, an IO error, the file shrunk, deleted or replaced by something else), never
-/// anything that ends the process.
+/// A file shared with readers in other processes, updated in place. Every call may throw an
+/// <see cref="IOException"/> (a full disk, an IO error, the file shrunk, deleted or replaced by
+/// something else), never anything that ends the process.
 /// </summary>
-internal interface IWatermarkMirror : IDisposable
+internal interface ISharedFile : IDisposable
 {
-    /// <summary>Mirrors the written watermark.</summary>
-    void Written(long lsn);
+    /// <summary>Stores <paramref name="value"/> as the little-endian 8-byte word at <paramref name="offset"/> (8-byte aligned): one positional write.</summary>
+    void Store(int offset, long value);
 
-    /// <summary>Mirrors the durable watermark (after the written one).</summary>
-    void Durable(long lsn);
-
-    /// <summary>Marks the log closed.</summary>
-    void Closed();
+    /// <summary>Throws an <see cref="IOException"/> when the file was shrunk below its size, deleted, or replaced by another file.</summary>
+    void CheckIntact();
 }
 
 /// <summary>A read-only mapping of a whole file (at most 2 GiB).</summary>

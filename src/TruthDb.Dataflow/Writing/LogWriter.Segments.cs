@@ -1,4 +1,5 @@
 using TruthDb.Dataflow.Format;
+using TruthDb.Dataflow.LogState;
 using TruthDb.Dataflow.Storage;
 
 namespace TruthDb.Dataflow.Writing;
@@ -36,18 +37,19 @@ internal sealed partial class LogWriter
 
             _active!.Dispose();
             _active = null;
-            var header = new SegmentHeader(_logId, _nextLsn, _options.SegmentSize, _timeProvider.GetUtcNow().ToUnixTimeMilliseconds());
-            SegmentPreparer.Activate(_storage, next, header);
+            var header = new SegmentHeader(_view.LogId, _nextLsn, _options.SegmentSize, _timeProvider.GetUtcNow().ToUnixTimeMilliseconds());
+            SegmentFiles.Activate(_storage, next, header);
             _active = next;
             _writeOffset = SegmentLayout.RecordsStart;
             _activeSealed = false;
-            Volatile.Write(ref _activeIndex, SparseIndex.Empty(_nextLsn));
+            _activeIndex = SparseIndex.Empty(_nextLsn);
+            _view.Publish(_activeIndex);
             var segments = Segments;
             var added = new SegmentInfo[segments.Length + 1];
             segments.CopyTo(added, 0);
             added[^1] = new SegmentInfo(_nextLsn, _options.SegmentSize, header.CreatedUnixMs);
-            Volatile.Write(ref _segments, added);
-            _statistics.RecordRoll();
+            _view.Publish(added);
+            _events.Rolled();
             LogRolled(_logger, sealedName, _nextLsn - 1, added[^1].Name);
         }
         catch

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using TruthDb.Dataflow.Format;
 using TruthDb.Dataflow.Inspection;
+using TruthDb.Dataflow.Storage;
 using TruthDb.Dataflow.Tests.Storage;
 using TruthDb.Dataflow.Tests.Support;
 
@@ -149,7 +150,7 @@ public sealed class EvidenceTests
         Assert.Equal(Records, wal.DurableLsn);
         foreach (var path in Directory.GetFiles(live.Path))
         {
-            if (Path.GetFileName(path) != SegmentNames.LockFile)
+            if (Path.GetFileName(path) != FileSystemStorage.LockFileName)
             {
                 File.Copy(path, Path.Combine(target, Path.GetFileName(path)));
             }

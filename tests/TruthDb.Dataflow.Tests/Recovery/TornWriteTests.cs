@@ -1,6 +1,7 @@
 using TruthDb.Dataflow.Format;
 using TruthDb.Dataflow.Tests.Storage;
 using TruthDb.Dataflow.Tests.Support;
+using TruthDb.Dataflow.Validation;
 
 namespace TruthDb.Dataflow.Tests.Recovery;
 
@@ -70,7 +71,7 @@ public sealed class TornWriteTests
     }
 
     [Fact]
-    public void FrameReader_GarbageLengthOfTensOfMegabytes_AllocatesNothingBig()
+    public void StoredFrameReader_GarbageLengthOfTensOfMegabytes_AllocatesNothingBig()
     {
         const long Size = 64L * 1024 * 1024;
         var storage = new SimulatedStorage("sim://garbage");
@@ -84,12 +85,12 @@ public sealed class TornWriteTests
 
         var allocated = GC.GetAllocatedBytesForCurrentThread();
         FrameStatus status;
-        using (var reader = new FrameReader(file, LogId.NewId().Seed, SegmentLayout.RecordsStart, SegmentLayout.RecordsEnd(Size), 1))
+        using (var reader = new StoredFrameReader(file, LogId.NewId().Seed, SegmentLayout.RecordsStart, SegmentLayout.RecordsEnd(Size), 1))
         {
             status = reader.Next();
         }
 
-        var tail = TruthDb.Dataflow.Recovery.TailScan.Run(file, LogId.NewId().Seed, SegmentLayout.RecordsStart, SegmentLayout.RecordsEnd(Size), 1);
+        var tail = TailScan.Run(file, LogId.NewId().Seed, SegmentLayout.RecordsStart, SegmentLayout.RecordsEnd(Size), 1);
         allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
 
         Assert.Equal(FrameStatus.ChecksumMismatch, status);

@@ -3,6 +3,7 @@ using TruthDb.Dataflow.Inspection;
 using TruthDb.Dataflow.Repair;
 using TruthDb.Dataflow.Tests.Storage;
 using TruthDb.Dataflow.Tests.Support;
+using TruthDb.Dataflow.Validation;
 
 namespace TruthDb.Dataflow.Tests.Repair;
 
@@ -219,7 +220,7 @@ public sealed class RepairTests
     private static long RecordsEnd(SimulatedStorage storage, string segment)
     {
         using var file = storage.Open(segment, writable: false);
-        using var reader = new FrameReader(file, LogIdOf(storage, segment).Seed, SegmentLayout.RecordsStart, SegmentLayout.RecordsEnd(file.Length), FirstLsn(segment));
+        using var reader = new StoredFrameReader(file, LogIdOf(storage, segment).Seed, SegmentLayout.RecordsStart, SegmentLayout.RecordsEnd(file.Length), FirstLsn(segment));
         while (reader.Next() == FrameStatus.Success)
         {
         }
@@ -231,7 +232,7 @@ public sealed class RepairTests
     private static List<long> FrameOffsets(SimulatedStorage storage, string segment)
     {
         using var file = storage.Open(segment, writable: false);
-        using var reader = new FrameReader(file, LogIdOf(storage, segment).Seed, SegmentLayout.RecordsStart, SegmentLayout.RecordsEnd(file.Length), FirstLsn(segment));
+        using var reader = new StoredFrameReader(file, LogIdOf(storage, segment).Seed, SegmentLayout.RecordsStart, SegmentLayout.RecordsEnd(file.Length), FirstLsn(segment));
         var offsets = new List<long> { reader.Offset };
         while (reader.Next() == FrameStatus.Success)
         {

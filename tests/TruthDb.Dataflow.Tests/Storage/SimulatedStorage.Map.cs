@@ -23,8 +23,8 @@ internal sealed partial class SimulatedStorage
     }
 
     /// <inheritdoc/>
-    /// <remarks>No other process can read a simulated directory: no mirror.</remarks>
-    public IWatermarkMirror? CreateWatermarkMirror(TruthDb.Dataflow.Format.LogId logId, long lastLsn) => null;
+    /// <remarks>No other process can read a simulated directory: no shared file (so no watermark mirror).</remarks>
+    public ISharedFile? CreateSharedFile(string name, ReadOnlySpan<byte> contents) => null;
 
     /// <summary>
     /// A live view of a file's current bytes, like a shared mapping of the page cache: what is written

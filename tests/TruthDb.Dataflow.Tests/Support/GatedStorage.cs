@@ -43,7 +43,7 @@ internal sealed class GatedStorage(IWalStorage inner) : IWalStorage
 
     public IMappedFile MapReadOnly(string name) => inner.MapReadOnly(name);
 
-    public IWatermarkMirror? CreateWatermarkMirror(TruthDb.Dataflow.Format.LogId logId, long lastLsn) => inner.CreateWatermarkMirror(logId, lastLsn);
+    public ISharedFile? CreateSharedFile(string name, ReadOnlySpan<byte> contents) => inner.CreateSharedFile(name, contents);
 
     private void Pass()
     {

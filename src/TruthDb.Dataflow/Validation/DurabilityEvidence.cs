@@ -2,12 +2,12 @@ using System.Buffers.Binary;
 using TruthDb.Dataflow.Format;
 using TruthDb.Dataflow.Storage;
 
-namespace TruthDb.Dataflow.Recovery;
+namespace TruthDb.Dataflow.Validation;
 
 /// <summary>
 /// The persisted evidence, outside the segments, of how far a log was durable: the clean-close note
 /// (<see cref="CleanClose"/>) and the durable LSN of the watermark mirror (<see cref="WatermarkMirror"/>).
-/// Recovery and <see cref="Inspection.LogInspector"/> both read it through here, before they read a
+/// Recovery and inspection (<c>truthdb verify</c>, <c>stats</c>) both read it through here, before they read a
 /// segment (so that, on a log a writer is appending to, it never vouches for more than the segments
 /// read afterwards can hold).
 /// </summary>

@@ -1,7 +1,7 @@
 using TruthDb.Dataflow.Format;
 using TruthDb.Dataflow.Storage;
 
-namespace TruthDb.Dataflow.Recovery;
+namespace TruthDb.Dataflow.Validation;
 
 /// <summary>What ends the last segment of a log, as <see cref="TailRule.Judge"/> decided.</summary>
 internal enum TailKind
@@ -33,7 +33,7 @@ internal readonly record struct TailVerdict(TailKind Kind, string Problem, long 
 }
 
 /// <summary>
-/// The one rule, used by recovery (<see cref="LogRecovery"/>) and by <see cref="Inspection.LogInspector"/>,
+/// The one rule, applied by <see cref="LogValidator"/> for recovery and for inspection (<c>truthdb verify</c>),
 /// for what follows the last valid frame of the last segment (docs/format.md section 12, docs/durability.md):
 /// <list type="number">
 /// <item>When a valid frame of the log after the damage was written once the missing record was

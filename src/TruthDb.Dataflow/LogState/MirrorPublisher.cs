@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 using TruthDb.Dataflow.Format;
 using TruthDb.Dataflow.Storage;
 
-namespace TruthDb.Dataflow.Writing;
+namespace TruthDb.Dataflow.LogState;
 
 /// <summary>
 /// Publishes the writer's watermarks into the shared mirror (<see cref="WatermarkMirror"/>) for
@@ -20,9 +20,9 @@ internal sealed partial class MirrorPublisher : IDisposable
 {
     private readonly ILogger _logger;
     private readonly string _directory;
-    private IWatermarkMirror? _mirror;
+    private ISharedFile? _mirror;
 
-    private MirrorPublisher(IWatermarkMirror mirror, string directory, ILogger logger)
+    private MirrorPublisher(ISharedFile mirror, string directory, ILogger logger)
     {
         _mirror = mirror;
         _directory = directory;
@@ -37,7 +37,9 @@ internal sealed partial class MirrorPublisher : IDisposable
     {
         try
         {
-            return storage.CreateWatermarkMirror(logId, lastLsn) is { } mirror ? new MirrorPublisher(mirror, storage.DirectoryPath, logger) : null;
+            // Written = durable = the recovered last LSN, which recovery has synced; open flag 1; no hole.
+            var contents = WatermarkMirror.Create(logId, lastLsn, lastLsn);
+            return storage.CreateSharedFile(WatermarkMirror.FileName, contents) is { } mirror ? new MirrorPublisher(mirror, storage.DirectoryPath, logger) : null;
         }
         catch (Exception ex)
         {
@@ -53,7 +55,7 @@ internal sealed partial class MirrorPublisher : IDisposable
         {
             try
             {
-                mirror.Written(lsn);
+                mirror.Store(WatermarkMirror.WrittenOffset, lsn);
             }
             catch (Exception ex)
             {
@@ -69,7 +71,10 @@ internal sealed partial class MirrorPublisher : IDisposable
         {
             try
             {
-                mirror.Durable(lsn);
+                // Once per durable publish: a mirror shrunk, deleted or replaced under the writer stops
+                // being updated (readers of a replaced one must not be fed through a stale handle).
+                mirror.CheckIntact();
+                mirror.Store(WatermarkMirror.DurableOffset, lsn);
             }
             catch (Exception ex)
             {
@@ -88,7 +93,8 @@ internal sealed partial class MirrorPublisher : IDisposable
 
         try
         {
-            mirror.Closed();
+            mirror.CheckIntact();
+            mirror.Store(WatermarkMirror.OpenOffset, 0);
         }
         catch (Exception ex)
         {

@@ -1,15 +1,23 @@
+using TruthDb.Dataflow.Format;
+using TruthDb.Dataflow.LogState;
+
 namespace TruthDb.Dataflow.Reading;
 
-/// <summary>The writing log as a read source: in-process watermarks and their publish signal.</summary>
-internal sealed class WalReadSource(Writing.LogWriter writer, Writing.Watermarks watermarks) : IReadSource
+/// <summary>The log this process writes, as a read source: the writer's published view and watermarks, and their publish signal.</summary>
+internal sealed class WriterReadSource(LogView view, Watermarks watermarks) : IReadSource
 {
-    public Format.SegmentInfo[] Segments => writer.Segments;
+    public SegmentInfo[] Segments => view.Segments;
 
-    public Format.SparseIndex ActiveIndex => writer.ActiveIndex;
+    public SparseIndex ActiveIndex => view.ActiveIndex;
 
-    public uint Seed => writer.LogId.Seed;
+    public uint Seed => view.Seed;
 
     public bool IsClosed => watermarks.IsClosed;
+
+    // The view is published as it changes: nothing to look at again.
+    public void BeginRead()
+    {
+    }
 
     public long Watermark(WalWatermark which) => which == WalWatermark.Written ? watermarks.Written : watermarks.Durable;
 

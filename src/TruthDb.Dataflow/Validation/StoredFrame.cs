@@ -1,7 +1,9 @@
 using System.Buffers;
+using System.Buffers.Binary;
+using TruthDb.Dataflow.Format;
 using TruthDb.Dataflow.Storage;
 
-namespace TruthDb.Dataflow.Format;
+namespace TruthDb.Dataflow.Validation;
 
 /// <summary>Checks of frames that are read from a file rather than held in a buffer.</summary>
 internal static class StoredFrame
@@ -15,7 +17,7 @@ internal static class StoredFrame
     public static bool IsValid(IStorageFile file, uint seed, long offset, ReadOnlySpan<byte> header, long frameLength)
     {
         var stored = FrameCodec.StoredChecksum(header);
-        var payloadLength = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(header);
+        var payloadLength = BinaryPrimitives.ReadUInt32LittleEndian(header);
         var crc = FrameCodec.BeginChecksum(seed, header);
         var piece = ArrayPool<byte>.Shared.Rent((int)Math.Min(PieceSize, Math.Max(frameLength, 8)));
         try

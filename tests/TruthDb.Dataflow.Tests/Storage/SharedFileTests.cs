@@ -5,7 +5,7 @@ using TruthDb.Dataflow.Tests.Support;
 
 namespace TruthDb.Dataflow.Tests.Storage;
 
-public sealed class SharedWatermarksTests
+public sealed class SharedFileTests
 {
     private static readonly LogId Log = LogId.NewId();
 
@@ -13,7 +13,7 @@ public sealed class SharedWatermarksTests
     public void Create_NewFile_WritesEveryByteWithNoHole()
     {
         using var dir = new TestDirectory();
-        using var mirror = SharedWatermarks.Create(dir.Path, Log, 42);
+        using var mirror = SharedFile.Create(dir.Path, WatermarkMirror.FileName, WatermarkMirror.Create(Log, 42, 42));
 
         var path = Path.Combine(dir.Path, WatermarkMirror.FileName);
         Assert.Equal(WatermarkMirror.Create(Log, 42, 42), File.ReadAllBytes(path));
@@ -31,26 +31,26 @@ public sealed class SharedWatermarksTests
         }
 
         Assert.Equal(0, SmallFileSystem.AllocatedBytes(path));
-        using var mirror = SharedWatermarks.Create(dir.Path, Log, 7);
+        using var mirror = SharedFile.Create(dir.Path, WatermarkMirror.FileName, WatermarkMirror.Create(Log, 7, 7));
 
         Assert.True(SmallFileSystem.AllocatedBytes(path) >= WatermarkMirror.Size, "the hole must be filled with real bytes");
         Assert.True(WatermarkMirror.Matches(File.ReadAllBytes(path), Log));
     }
 
     [Fact]
-    public void WrittenAndDurable_StoreTheWords_AReaderMappingSeesThem()
+    public void Store_Words_AReaderMappingSeesThem()
     {
         using var dir = new TestDirectory();
-        using var mirror = SharedWatermarks.Create(dir.Path, Log, 0);
+        using var mirror = SharedFile.Create(dir.Path, WatermarkMirror.FileName, WatermarkMirror.Create(Log, 0, 0));
         using var reader = MappedFile.Open(Path.Combine(dir.Path, WatermarkMirror.FileName));
 
-        mirror.Written(10);
+        mirror.Store(WatermarkMirror.WrittenOffset, 10);
         Assert.Equal(10, Word(reader, WatermarkMirror.WrittenOffset));
         Assert.Equal(0, Word(reader, WatermarkMirror.DurableOffset));
-        mirror.Durable(10);
+        mirror.Store(WatermarkMirror.DurableOffset, 10);
         Assert.Equal(10, Word(reader, WatermarkMirror.DurableOffset));
         Assert.Equal(1, Word(reader, WatermarkMirror.OpenOffset));
-        mirror.Closed();
+        mirror.Store(WatermarkMirror.OpenOffset, 0);
         Assert.Equal(0, Word(reader, WatermarkMirror.OpenOffset));
     }
 
@@ -58,31 +58,30 @@ public sealed class SharedWatermarksTests
     [InlineData(0)]
     [InlineData(5)]
     [InlineData(WatermarkMirror.Size - 1)]
-    public void Durable_FileShrunk_ThrowsAndWritesNothing(int length)
+    public void CheckIntact_FileShrunk_ThrowsAndWritesNothing(int length)
     {
         using var dir = new TestDirectory();
         var path = Path.Combine(dir.Path, WatermarkMirror.FileName);
-        using var mirror = SharedWatermarks.Create(dir.Path, Log, 0);
+        using var mirror = SharedFile.Create(dir.Path, WatermarkMirror.FileName, WatermarkMirror.Create(Log, 0, 0));
         using (var file = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
         {
             file.SetLength(length);
         }
 
-        var error = Assert.Throws<IOException>(() => mirror.Durable(3));
+        var error = Assert.Throws<IOException>(mirror.CheckIntact);
 
         Assert.Contains($"shrunk to {length} bytes", error.Message, StringComparison.Ordinal);
         Assert.Equal(length, new FileInfo(path).Length);
-        Assert.Throws<IOException>(mirror.Closed);
     }
 
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public void Durable_FileDeletedOrReplaced_Throws(bool replaced)
+    public void CheckIntact_FileDeletedOrReplaced_Throws(bool replaced)
     {
         using var dir = new TestDirectory();
         var path = Path.Combine(dir.Path, WatermarkMirror.FileName);
-        using var mirror = SharedWatermarks.Create(dir.Path, Log, 0);
+        using var mirror = SharedFile.Create(dir.Path, WatermarkMirror.FileName, WatermarkMirror.Create(Log, 0, 0));
         if (replaced)
         {
             var other = Path.Combine(dir.Path, "other");
@@ -94,7 +93,7 @@ public sealed class SharedWatermarksTests
             File.Delete(path);
         }
 
-        var error = Assert.Throws<IOException>(() => mirror.Durable(3));
+        var error = Assert.Throws<IOException>(mirror.CheckIntact);
 
         Assert.Contains("deleted or replaced", error.Message, StringComparison.Ordinal);
     }

@@ -1,7 +1,7 @@
 using TruthDb.Dataflow.Format;
 using TruthDb.Dataflow.Storage;
 
-namespace TruthDb.Dataflow.Recovery;
+namespace TruthDb.Dataflow.LogState;
 
 /// <summary>The state recovery hands to the writer.</summary>
 /// <param name="LogId">The log's identity.</param>

@@ -1,6 +1,4 @@
-using TruthDb.Dataflow.Format;
-
-namespace TruthDb.Dataflow.Cursors;
+namespace TruthDb.Dataflow.Format;
 
 /// <summary>
 /// A durable named cursor: the file <c>cursor-NAME.cur</c>, replaced atomically on each commit.

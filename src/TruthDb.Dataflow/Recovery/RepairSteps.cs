@@ -2,10 +2,12 @@ using System.Buffers.Binary;
 using TruthDb.Dataflow.Format;
 using TruthDb.Dataflow.Storage;
 
-namespace TruthDb.Dataflow.Repair;
+namespace TruthDb.Dataflow.Recovery;
 
 /// <summary>
-/// The IO of a repair, with the writer lock held. Order of operations, and what a crash at each point
+/// The IO of a repair (<c>truthdb repair</c> decides it, in <c>Repair/LogRepair.cs</c>), with the writer
+/// lock held. It lives with recovery because every open completes a repair a crash cut short, and
+/// recovery knows nothing of how a repair is planned. Order of operations, and what a crash at each point
 /// leaves (every step is idempotent, so completing a repair redoes whatever may not have happened):
 /// <list type="number">
 /// <item>Write the intent <c>repair-NNNN.intent</c> atomically (<see cref="AtomicFile"/>: temporary file,
@@ -32,49 +34,83 @@ namespace TruthDb.Dataflow.Repair;
 /// its seal trailer with later segments still present) and reports it as corruption; opening the log
 /// completes the repair first.
 /// </summary>
-public static partial class LogRepair
+internal static class RepairSteps
 {
     private const int CopyChunk = 1024 * 1024;
 
-    private static void Apply(IWalStorage storage, RepairPlan plan, long cutEnd)
+    /// <summary>Carries out <paramref name="intent"/>: writes it durably, then every step after it.</summary>
+    public static void Apply(IWalStorage storage, RepairIntent intent)
     {
-        AtomicFile.Write(storage, IntentName(plan.Number), RepairRecord.Encode(plan, cutEnd));
-        Execute(storage, plan, cutEnd);
+        AtomicFile.Write(storage, RepairRecord.IntentName(intent.Number), RepairRecord.Encode(intent));
+        Execute(storage, intent);
     }
 
-    private static void Execute(IWalStorage storage, RepairPlan plan, long cutEnd)
+    /// <summary>
+    /// Completes a repair whose intent is durable but whose steps a crash may have cut short; called
+    /// with the writer lock held (by <c>truthdb repair</c> and by recovery). Returns its intent, or null
+    /// when no repair was pending.
+    /// </summary>
+    /// <exception cref="IOException">The intent is damaged: the repair cannot be completed (nothing was changed).</exception>
+    public static RepairIntent? CompleteInterrupted(IWalStorage storage)
     {
-        var cuts = plan.Offset > 0;
-        if (cuts && cutEnd > plan.Offset)
+        if (Pending(storage) is not { } pending)
         {
-            Quarantine(storage, plan.Segment, plan.Offset, cutEnd, QuarantineName(plan.Number, plan.Segment, plan.Offset));
+            return null;
         }
 
-        LowerEvidence(storage, plan.KeptLastLsn);
+        Execute(storage, pending);
+        return pending;
+    }
+
+    /// <summary>The intent of a repair that a crash cut short, or null.</summary>
+    /// <exception cref="IOException">The intent is damaged.</exception>
+    public static RepairIntent? Pending(IWalStorage storage)
+    {
+        foreach (var name in storage.ListFiles())
+        {
+            if (RepairRecord.IsIntent(name))
+            {
+                return RepairRecord.TryDecode(AtomicFile.Read(storage, name) ?? [])
+                    ?? throw new IOException($"The record of an interrupted repair, '{name}' in '{storage.DirectoryPath}', is damaged: the repair cannot be completed. Nothing was changed.");
+            }
+        }
+
+        return null;
+    }
+
+    private static void Execute(IWalStorage storage, RepairIntent intent)
+    {
+        var cuts = intent.Offset > 0;
+        if (cuts && intent.CutEnd > intent.Offset)
+        {
+            Quarantine(storage, intent.Segment, intent.Offset, intent.CutEnd, RepairRecord.QuarantineName(intent.Number, intent.Segment, intent.Offset));
+        }
+
+        LowerEvidence(storage, intent.KeptLastLsn);
         if (cuts)
         {
-            if (cutEnd > plan.Offset && Exists(storage, plan.Segment))
+            if (intent.CutEnd > intent.Offset && Exists(storage, intent.Segment))
             {
-                using var file = storage.Open(plan.Segment, writable: true);
-                Zero(file, plan.Offset, cutEnd);
+                using var file = storage.Open(intent.Segment, writable: true);
+                Zero(file, intent.Offset, intent.CutEnd);
                 file.DataSync();
             }
 
-            storage.Delete(SparseIndex.FileName(FirstLsn(plan.Segment)));
+            storage.Delete(SparseIndex.FileName(FirstLsn(intent.Segment)));
         }
 
-        foreach (var segment in plan.RemovedSegments)
+        foreach (var segment in intent.RemovedSegments)
         {
             if (Exists(storage, segment))
             {
-                storage.Rename(segment, QuarantineName(plan.Number, segment, 0));
+                storage.Rename(segment, RepairRecord.QuarantineName(intent.Number, segment, 0));
             }
 
             storage.Delete(SparseIndex.FileName(FirstLsn(segment)));
         }
 
         storage.SyncDirectory();
-        storage.Rename(IntentName(plan.Number), RecordName(plan.Number));
+        storage.Rename(RepairRecord.IntentName(intent.Number), RepairRecord.RecordName(intent.Number));
         storage.SyncDirectory();
     }
 

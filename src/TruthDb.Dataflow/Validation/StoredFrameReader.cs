@@ -1,15 +1,16 @@
 using System.Buffers;
+using TruthDb.Dataflow.Format;
 using TruthDb.Dataflow.Storage;
 
-namespace TruthDb.Dataflow.Format;
+namespace TruthDb.Dataflow.Validation;
 
 /// <summary>
 /// Reads the frames of one segment in order with buffered positional reads. Frames are validated
 /// (checksum, zero padding, LSN sequence) before they are returned; a frame bigger than the buffer
 /// is checksummed in pieces before any bigger buffer is taken, so a garbage length never causes a
-/// big allocation. The payload span stays valid until the next call.
+/// big allocation. It validates and locates frames; payloads are read through mappings (readers).
 /// </summary>
-internal sealed class FrameReader : IDisposable
+internal sealed class StoredFrameReader : IDisposable
 {
     private const int DefaultBufferSize = 256 * 1024;
 
@@ -19,10 +20,9 @@ internal sealed class FrameReader : IDisposable
     private byte[] _buffer;
     private long _bufferOffset;
     private int _bufferLength;
-    private long _currentStart;
 
     /// <summary>Reads <paramref name="file"/> from <paramref name="offset"/>, expecting <paramref name="expectedLsn"/> there; frames end at <paramref name="end"/>.</summary>
-    public FrameReader(IStorageFile file, uint seed, long offset, long end, long expectedLsn)
+    public StoredFrameReader(IStorageFile file, uint seed, long offset, long end, long expectedLsn)
     {
         _file = file;
         _seed = seed;
@@ -40,12 +40,6 @@ internal sealed class FrameReader : IDisposable
 
     /// <summary>The last frame returned with <see cref="FrameStatus.Success"/>.</summary>
     public DecodedFrame Current { get; private set; }
-
-    /// <summary>The payload of <see cref="Current"/>; valid until the next call.</summary>
-    public ReadOnlySpan<byte> CurrentPayload => _buffer.AsSpan((int)(_currentStart - _bufferOffset) + Current.PayloadOffset, Current.PayloadLength);
-
-    /// <summary>The payload as memory (for enumerators); valid until the next call.</summary>
-    public ReadOnlyMemory<byte> CurrentPayloadMemory => _buffer.AsMemory((int)(_currentStart - _bufferOffset) + Current.PayloadOffset, Current.PayloadLength);
 
     /// <summary>
     /// Reads the next frame. <see cref="FrameStatus.Success"/> advances; anything else leaves
@@ -65,7 +59,6 @@ internal sealed class FrameReader : IDisposable
             var status = FrameCodec.TryDecode(available, _end - Offset, _seed, ExpectedLsn, out var frame);
             if (status == FrameStatus.Success)
             {
-                _currentStart = Offset;
                 Current = frame;
                 Offset += frame.FrameLength;
                 ExpectedLsn++;
