@@ -97,7 +97,7 @@ public sealed partial class NatsReplicator
                 var start = await ReconcileAsync(ct);
                 if (!follow && start.Lsn >= target)
                 {
-                    _window.Reset(start.Lsn, (long)start.LastSequence - start.Lsn);
+                    _window.Reset(start.Lsn, start.LastSequence);
                     return;
                 }
 
@@ -170,12 +170,13 @@ public sealed partial class NatsReplicator
     /// <summary>
     /// A rejection stops the replicator, except a failed expectation (wrong last message id or
     /// sequence) while the stream's last message is this log's: then reconciling again moves on.
-    /// Either the stream already holds the record (a publish from before a reconciliation that the
-    /// server stored late; this was the copy), or its last message is the record's predecessor and the
+    /// Either the stream already holds the message's records (a publish from before a reconciliation
+    /// that the server stored late; this was the copy), or its last message is the predecessor and the
     /// server did not recognize it (it rebuilds its last message id after a restart only within the
-    /// duplicate window: the next epoch's first record is then anchored by sequence), or its last
-    /// message is below the predecessor: the stream lost records it had acknowledged (a replica that
-    /// stayed behind became leader), and reconciliation ships them again or stops.
+    /// duplicate window, and a replica that caught up by copying the stream keeps a stale one: the next
+    /// epoch's first message is then anchored by sequence and checked by content right after it is
+    /// stored), or its last message is below the predecessor: the stream lost records it had
+    /// acknowledged (a replica that stayed behind became leader), and reconciliation ships them again or stops.
     /// </summary>
     private async Task ThrowRejectedAsync(Publishing.WindowFault fault, CancellationToken ct)
     {
@@ -191,7 +192,7 @@ public sealed partial class NatsReplicator
         {
             var stream = await _js.GetStreamAsync(StreamName, cancellationToken: ct);
             last = stream.Info.State.Messages == 0
-                ? new Streams.StreamEntry(stream.Info.State.LastSeq, true, true, 0, _logId, string.Empty, null)
+                ? Streams.StreamEntry.Missing(stream.Info.State.LastSeq)
                 : await Streams.LeaderReads.GetAsync(stream, stream.Info.State.LastSeq, withData: false, ct);
         }
         catch (NatsException)
@@ -201,25 +202,25 @@ public sealed partial class NatsReplicator
 
         if (last.IsOf(_logId))
         {
-            var inStream = last.Lsn;
+            var inStream = last.LastLsn;
             if (inStream >= fault.Lsn)
             {
-                throw new NatsException($"the publish of LSN {fault.Lsn} was refused as a copy of a record the stream already holds");
+                throw new NatsException($"the publish from LSN {fault.Lsn} was refused as a copy of records the stream already holds");
             }
 
             if (inStream == fault.Lsn - 1)
             {
                 // The leader returns the predecessor as its last message but its last message id says
                 // otherwise: it knows none (a restart after the duplicate window) or a stale one (seen on
-                // a replica that stayed behind and became leader). Only a sequence can anchor the next
-                // record there, until one is stored.
+                // a replica that caught up by copying the stream and became leader). Only a sequence can
+                // anchor the next message there, until one is stored, and its content is checked then.
                 _anchorBySequence |= fault.ErrorCode == WrongLastMsgId;
                 var why = Publishing.MessageHeaders.ForgotLastMsgId(fault.Reason) ? "it knows no last message id" : "its last message id is stale";
-                throw new NatsException($"the stream did not recognize LSN {fault.Lsn - 1} as its last message ({fault.Reason}) although it is ({why}); anchoring the next record by sequence {last.Sequence}");
+                throw new NatsException($"the stream did not recognize {last.Holds} as its last message ({fault.Reason}) although it is ({why}); anchoring the next message by sequence {last.Sequence} and checking it by content once stored");
             }
 
             throw new NatsException(
-                $"the publish of LSN {fault.Lsn} was refused ({fault.Reason}): the stream's last message is now LSN {inStream} at sequence {last.Sequence}, below LSN {fault.Lsn - 1} that it had acknowledged; it lost records (a replica that stayed behind became leader?), reconciling");
+                $"the publish from LSN {fault.Lsn} was refused ({fault.Reason}): the stream's last message is now {last.Holds} at sequence {last.Sequence}, below LSN {fault.Lsn - 1} that it had acknowledged; it lost records (a replica that stayed behind became leader?), reconciling");
         }
 
         ReplicationEvents.Rejected(_logger, StreamName, fault.Lsn, fault.Reason, fault.ErrorCode, _window.Acked);

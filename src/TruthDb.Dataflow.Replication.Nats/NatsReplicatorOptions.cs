@@ -24,7 +24,24 @@ public sealed class NatsReplicatorOptions
     /// <summary>The durable cursor that records what the stream acknowledged; default <c>replicator-&lt;StreamName&gt;</c>.</summary>
     public string? CursorName { get; set; }
 
-    /// <summary>Publishes sent and not yet acknowledged, at most (1 – 65,536; default 1,024): the backpressure bound.</summary>
+    /// <summary>
+    /// How records travel: <see cref="NatsMessageFormat.Batch"/> (the default: consecutive records packed
+    /// into one message) or <see cref="NatsMessageFormat.Record"/> (one message per record). A stream holds
+    /// one format: the replicator refuses to ship one into a stream of the other.
+    /// </summary>
+    public NatsMessageFormat Format { get; set; } = NatsMessageFormat.Batch;
+
+    /// <summary>Records in one batch, at most (1 – 1,000,000; default 1,024). Only for <see cref="NatsMessageFormat.Batch"/>.</summary>
+    public int BatchMaxRecords { get; set; } = 1024;
+
+    /// <summary>
+    /// Bytes of one batch's body, at most (1 KiB – 64 MiB; default 256 KiB), and never more than the
+    /// server's <c>max_payload</c> allows with the headers; a single larger record goes alone in its own
+    /// batch. Only for <see cref="NatsMessageFormat.Batch"/>.
+    /// </summary>
+    public int BatchMaxBytes { get; set; } = 256 * 1024;
+
+    /// <summary>Messages sent and not yet acknowledged, at most (1 – 65,536; default 1,024): the backpressure bound.</summary>
     public int MaxInFlight { get; set; } = 1024;
 
     /// <summary>How long a publish may wait for its acknowledgement before its outcome counts as unknown (default 5 s).</summary>
@@ -81,6 +98,9 @@ public sealed class NatsReplicatorOptions
             throw new ArgumentException($"Subject must be a literal subject: dot-separated tokens, no wildcards or spaces (got '{Subject}').", nameof(Subject));
         }
 
+        Check(Enum.IsDefined(Format), nameof(Format), "Batch or Record", Format);
+        Check(BatchMaxRecords is >= 1 and <= 1_000_000, nameof(BatchMaxRecords), "from 1 to 1,000,000", BatchMaxRecords);
+        Check(BatchMaxBytes is >= 1024 and <= 64 * 1024 * 1024, nameof(BatchMaxBytes), "from 1,024 bytes (1 KiB) to 67,108,864 bytes (64 MiB)", BatchMaxBytes);
         Check(MaxInFlight is >= 1 and <= 65536, nameof(MaxInFlight), "from 1 to 65,536", MaxInFlight);
         Check(AckTimeout >= TimeSpan.FromMilliseconds(10) && AckTimeout <= TimeSpan.FromMinutes(10), nameof(AckTimeout), "from 10 ms to 10 minutes", AckTimeout);
         Check(RetryLimit == Timeout.InfiniteTimeSpan || RetryLimit >= TimeSpan.FromSeconds(1), nameof(RetryLimit), "at least 1 s, or infinite", RetryLimit);

@@ -36,15 +36,25 @@ internal static class ReplicateCommand
         storage.AcceptOnlyFromAmong("file", "memory");
         var window = Durations.Option("--duplicate-window", "Duplicate window of a created stream, such as 2m or 120 (seconds) (default 2m).", TimeSpan.FromMinutes(2), TimeSpan.FromSeconds(1), TimeSpan.FromDays(1));
         var maxMessages = new Option<long>("--max-messages") { Description = "Message limit of a created stream (default -1: none); a full stream rejects publishes, it never drops records.", DefaultValueFactory = _ => -1, HelpName = "n" }.AtLeast(-1L);
-        var inFlight = new Option<int>("--max-in-flight") { Description = "Publishes awaiting acknowledgement, at most (default 1024).", DefaultValueFactory = _ => 1024, HelpName = "n" }.AtLeast(1);
+        var format = new Option<string>("--format") { Description = "How records travel: 'batch' (default: consecutive records in one message, see docs/replication.md for its body) or 'record' (one message per record). An existing stream keeps its format.", DefaultValueFactory = _ => "batch" };
+        format.AcceptOnlyFromAmong("batch", "record");
+        var batchRecords = new Option<int>("--batch-records") { Description = "Records in one batch, at most (1 to 1000000; default 1024).", DefaultValueFactory = _ => 1024, HelpName = "n" }.AtLeast(1);
+        var batchBytes = new Option<long>("--batch-bytes")
+        {
+            Description = "Bytes of one batch, at most, such as 256KiB (the default; 1KiB to 64MiB, and never more than the server's max_payload allows); a larger record goes alone.",
+            DefaultValueFactory = _ => 256 * 1024,
+            CustomParser = r => Sizes.Parse(r, 1024, 64 * 1024 * 1024),
+            HelpName = "size",
+        };
+        var inFlight = new Option<int>("--max-in-flight") { Description = "Messages awaiting acknowledgement, at most (default 1024).", DefaultValueFactory = _ => 1024, HelpName = "n" }.AtLeast(1);
         var ackTimeout = Durations.Option("--ack-timeout", "How long a publish may wait for its acknowledgement before the replicator reconciles and retries, such as 5s or 500ms (default 5s).", TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(10), TimeSpan.FromMinutes(10));
         var noCreate = new Option<bool>("--no-create") { Description = "Fail when the stream does not exist instead of creating it." };
         var untilCaughtUp = new Option<bool>("--until-caught-up") { Description = "Ship what is durable now, wait for the acknowledgements, and exit (instead of following the log)." };
         var audit = new Option<bool>("--audit") { Description = "Compare the whole stream with the log instead of shipping (read-only on both; through the stream leader): every LSN exactly once, in order, byte-exact. Exit 0 when they match, 5 when they differ." };
         var interval = Durations.Option("--interval", "Time between progress lines, such as 1s or 250ms (default 1s).", TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(50), TimeSpan.FromHours(1));
-        var command = new Command("replicate", "Ship the log into a NATS JetStream stream, each record exactly once and in order (message id <log id>:<lsn>, LSN header), resuming from a durable cursor; follows the log until Ctrl+C. Works while another process appends (no lock).")
+        var command = new Command("replicate", "Ship the log into a NATS JetStream stream, each record exactly once and in order (in batches, or one message per record with --format record; message ids name the LSNs), resuming from a durable cursor; follows the log until Ctrl+C. Works while another process appends (no lock).")
         {
-            directory, nats, stream, subject, logName, cursor, replicas, storage, window, maxMessages, inFlight, ackTimeout, noCreate, untilCaughtUp, audit, interval,
+            directory, nats, stream, subject, logName, cursor, replicas, storage, window, maxMessages, format, batchRecords, batchBytes, inFlight, ackTimeout, noCreate, untilCaughtUp, audit, interval,
         };
         command.Validators.Add(result =>
         {
@@ -72,6 +82,11 @@ internal static class ReplicateCommand
             {
                 result.AddError("--replicas must be at most 5.");
             }
+
+            if (result.GetValue(batchRecords) > 1_000_000)
+            {
+                result.AddError("--batch-records must be at most 1000000.");
+            }
         });
         command.SetAction((parse, ct) => Verb.RunAsync(() => RunAsync(
             new ReplicateSettings(
@@ -87,6 +102,9 @@ internal static class ReplicateCommand
                     Storage = parse.GetValue(storage) == "memory" ? NatsStreamStorage.Memory : NatsStreamStorage.File,
                     DuplicateWindow = parse.GetValue(window),
                     MaxMessages = parse.GetValue(maxMessages) is 0 ? -1 : parse.GetValue(maxMessages),
+                    Format = parse.GetValue(format) == "record" ? NatsMessageFormat.Record : NatsMessageFormat.Batch,
+                    BatchMaxRecords = parse.GetValue(batchRecords),
+                    BatchMaxBytes = (int)parse.GetValue(batchBytes),
                     MaxInFlight = parse.GetValue(inFlight),
                     AckTimeout = parse.GetValue(ackTimeout),
                     CreateStream = !parse.GetValue(noCreate),

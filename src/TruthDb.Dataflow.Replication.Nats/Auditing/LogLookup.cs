@@ -42,7 +42,7 @@ internal sealed class LogLookup : IAsyncDisposable
     }
 
     /// <summary>Compares <paramref name="data"/> with the log's record <paramref name="lsn"/> (which must be at least <see cref="FirstLsn"/>).</summary>
-    public async ValueTask<LogComparison> CompareAsync(long lsn, byte[] data)
+    public async ValueTask<LogComparison> CompareAsync(long lsn, ReadOnlyMemory<byte> data)
     {
         if (lsn < FirstLsn || lsn > _written)
         {
@@ -56,12 +56,12 @@ internal sealed class LogLookup : IAsyncDisposable
 
         if (_hasCurrent && _records.Current.Lsn == lsn)
         {
-            return Compare(_records.Current.Payload.Span, data);
+            return Compare(_records.Current.Payload.Span, data.Span);
         }
 
         await foreach (var record in _reader.ReadAsync(lsn, Options, _ct))
         {
-            return record.Lsn == lsn ? Compare(record.Payload.Span, data) : new LogComparison(false, false, 0, 0);
+            return record.Lsn == lsn ? Compare(record.Payload.Span, data.Span) : new LogComparison(false, false, 0, 0);
         }
 
         return new LogComparison(false, false, 0, 0);

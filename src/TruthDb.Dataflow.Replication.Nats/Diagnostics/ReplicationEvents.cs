@@ -22,4 +22,7 @@ internal static partial class ReplicationEvents
 
     [LoggerMessage(EventId = 105, Level = LogLevel.Error, Message = "Stream {Stream} rejected LSN {Lsn}: {Reason} (error code {Code}). Stopping; shipped up to LSN {Acked}.")]
     public static partial void Rejected(ILogger logger, string stream, long lsn, string reason, int code, long acked);
+
+    [LoggerMessage(EventId = 106, Level = LogLevel.Warning, Message = "Stream {Stream} stored the message from LSN {Lsn} at sequence {Seq}, anchored by sequence {Anchor} alone (its leader did not recognize its last message id); checked through the leader: it follows the message reconciliation read there.")]
+    public static partial void AnchorVerified(ILogger logger, string stream, ulong seq, long lsn, ulong anchor);
 }

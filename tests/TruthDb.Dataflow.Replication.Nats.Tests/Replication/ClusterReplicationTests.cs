@@ -12,7 +12,7 @@ public sealed class ClusterReplicationTests(ITestOutputHelper output) : IDisposa
     public void Dispose() => _log.Dispose();
 
     [Fact]
-    public async Task CatchUpAsync_HundredThousandRecordsIntoThreeReplicas_StreamHoldsEveryLsnOnceInOrderByteExact()
+    public async Task CatchUpAsync_HundredThousandRecordsOnePerMessageIntoThreeReplicas_StreamHoldsEveryLsnOnceInOrderByteExact()
     {
         var ct = Timeouts.Token(3);
         const int Records = 100_000;
@@ -23,7 +23,7 @@ public sealed class ClusterReplicationTests(ITestOutputHelper output) : IDisposa
 
         await using var nats = await NatsServers.ConnectAsync(NatsServers.ClusterUrls);
         var stream = NatsServers.UniqueStream("hundredk");
-        using (var replicator = NatsReplicator.Open(_log.Dir, nats, new NatsReplicatorOptions { StreamName = stream, Replicas = 3, Logger = _logger }))
+        using (var replicator = NatsReplicator.Open(_log.Dir, nats, new NatsReplicatorOptions { StreamName = stream, Replicas = 3, Format = NatsMessageFormat.Record, Logger = _logger }))
         {
             Assert.Equal(Records, await replicator.CatchUpAsync(ct));
             Assert.Equal(Records, replicator.GetProgress().CursorLsn);

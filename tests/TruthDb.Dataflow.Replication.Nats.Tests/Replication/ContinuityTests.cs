@@ -5,9 +5,10 @@ using TruthDb.Dataflow.Replication.Nats.Tests.Support;
 namespace TruthDb.Dataflow.Replication.Nats.Tests.Replication;
 
 /// <summary>
-/// Reconciliation never trusts the stream: a gap, a duplicate or a deleted message planted around the
-/// replicator stops it naming sequence and LSN; a stream that holds less than the cursor says was
-/// shipped gets the records again, or, when the log no longer has them, stops it.
+/// Reconciliation never trusts the stream (one record per message here; <see cref="BatchContinuityTests"/>
+/// for batches): a gap, a duplicate or a deleted message planted around the replicator stops it naming
+/// sequence and LSN; a stream that holds less than the cursor says was shipped gets the records again,
+/// or, when the log no longer has them, stops it.
 /// </summary>
 public sealed class ContinuityTests(ITestOutputHelper output) : IDisposable
 {
@@ -161,7 +162,7 @@ public sealed class ContinuityTests(ITestOutputHelper output) : IDisposable
         await AssertMessagesAsync(nats, options.StreamName, 0, ct);
     }
 
-    private NatsReplicatorOptions Options(string prefix) => new() { StreamName = NatsServers.UniqueStream(prefix), Logger = _logger };
+    private NatsReplicatorOptions Options(string prefix) => new() { StreamName = NatsServers.UniqueStream(prefix), Format = NatsMessageFormat.Record, Logger = _logger };
 
     // Ships `shipped` records, then appends `more` that are not shipped yet.
     private async Task ShipAsync(NATS.Client.Core.INatsConnection nats, NatsReplicatorOptions options, int shipped, int more, CancellationToken ct)
