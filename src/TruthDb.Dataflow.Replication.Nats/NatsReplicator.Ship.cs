@@ -29,6 +29,10 @@ public sealed partial class NatsReplicator
         try
         {
             var next = start.Lsn + 1;
+
+            // The durable watermark as last looked at: asking the log costs a read of its watermarks
+            // (a system call for a log of another process), so it is asked again only once reached.
+            var durable = 0L;
             await foreach (var record in _source.ReadAsync(next, follow, epochCts.Token))
             {
                 if (record.Lsn > target)
@@ -65,7 +69,12 @@ public sealed partial class NatsReplicator
 
                 builder.Add(record);
                 next++;
-                if ((builder.IsFull || epoch.BySequence || record.Lsn >= Math.Min(target, _source.DurableLsn))
+                if (record.Lsn >= durable)
+                {
+                    durable = _source.DurableLsn;
+                }
+
+                if ((builder.IsFull || epoch.BySequence || record.Lsn >= Math.Min(target, durable))
                     && !await SendAsync(builder, epoch, epochCts.Token))
                 {
                     break;
@@ -123,7 +132,8 @@ public sealed partial class NatsReplicator
     /// </summary>
     private async ValueTask<bool> SendAsync(MessageBuilder builder, Epoch epoch, CancellationToken ct)
     {
-        if (!await WaitForRoomAsync(ct))
+        var body = builder.Finish();
+        if (!await WaitForRoomAsync(body.Length, ct))
         {
             return false;
         }
@@ -167,8 +177,7 @@ public sealed partial class NatsReplicator
             headers[MessageHeaders.ExpectedLastSequence] = epoch.Start.LastSequence.ToString(CultureInfo.InvariantCulture);
         }
 
-        var body = builder.Finish();
-        var number = _window.Add(first, last, builder.PayloadBytes, Stopwatch.GetTimestamp());
+        var number = _window.Add(first, last, builder.PayloadBytes, body.Length, Stopwatch.GetTimestamp());
 
         // The body is the builder's buffer: the publish has copied it into the connection's buffer when it returns.
         await _connection.PublishAsync(Subject, body, headers, epoch.ReplyPrefix + number.ToString(CultureInfo.InvariantCulture), cancellationToken: ct);
@@ -207,12 +216,12 @@ public sealed partial class NatsReplicator
             ? new WindowFault(true, record.Lsn, 0, $"the record is {record.Payload.Length} bytes, more than the server's max_payload ({server.MaxPayload} bytes) allows with its headers")
             : null;
 
-    /// <summary>Waits until one more message may be sent; false when the epoch faulted.</summary>
-    private async ValueTask<bool> WaitForRoomAsync(CancellationToken ct)
+    /// <summary>Waits until one more message, of <paramref name="bodyBytes"/> bytes, may be sent; false when the epoch faulted.</summary>
+    private async ValueTask<bool> WaitForRoomAsync(long bodyBytes, CancellationToken ct)
     {
         while (true)
         {
-            if (_window.HasRoom(out var changed))
+            if (_window.HasRoom(bodyBytes, out var changed))
             {
                 return true;
             }

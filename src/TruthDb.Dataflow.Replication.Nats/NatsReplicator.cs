@@ -102,7 +102,7 @@ public sealed partial class NatsReplicator : IDisposable
         _logger = options.Logger ?? NullLogger.Instance;
         _instruments = ReplicationInstruments.For(options.MeterFactory);
         _tag = new KeyValuePair<string, object?>(ReplicationInstruments.StreamTag, StreamName);
-        _window = new AckWindow(options.MaxInFlight);
+        _window = new AckWindow(options.MaxInFlight, options.MaxInFlightBytes);
         // Not under the connection's own inbox prefix: the client routes those to its request
         // multiplexer, which matches exact subjects only.
         _inbox = "_TRUTHDB_ACKS." + Guid.NewGuid().ToString("N");

@@ -41,8 +41,15 @@ public sealed class NatsReplicatorOptions
     /// </summary>
     public int BatchMaxBytes { get; set; } = 256 * 1024;
 
-    /// <summary>Messages sent and not yet acknowledged, at most (1 – 65,536; default 1,024): the backpressure bound.</summary>
+    /// <summary>Messages sent and not yet acknowledged, at most (1 – 65,536; default 1,024): a backpressure bound.</summary>
     public int MaxInFlight { get; set; } = 1024;
+
+    /// <summary>
+    /// Bytes of the messages sent and not yet acknowledged, at most (64 KiB – 1 GiB; default 16 MiB): the
+    /// other backpressure bound, which keeps batches from queueing in the servers for longer than
+    /// <see cref="AckTimeout"/>. One message is always let through, however large.
+    /// </summary>
+    public long MaxInFlightBytes { get; set; } = 16L * 1024 * 1024;
 
     /// <summary>How long a publish may wait for its acknowledgement before its outcome counts as unknown (default 5 s).</summary>
     public TimeSpan AckTimeout { get; set; } = TimeSpan.FromSeconds(5);
@@ -102,6 +109,7 @@ public sealed class NatsReplicatorOptions
         Check(BatchMaxRecords is >= 1 and <= 1_000_000, nameof(BatchMaxRecords), "from 1 to 1,000,000", BatchMaxRecords);
         Check(BatchMaxBytes is >= 1024 and <= 64 * 1024 * 1024, nameof(BatchMaxBytes), "from 1,024 bytes (1 KiB) to 67,108,864 bytes (64 MiB)", BatchMaxBytes);
         Check(MaxInFlight is >= 1 and <= 65536, nameof(MaxInFlight), "from 1 to 65,536", MaxInFlight);
+        Check(MaxInFlightBytes is >= 64 * 1024 and <= 1L << 30, nameof(MaxInFlightBytes), "from 65,536 bytes (64 KiB) to 1,073,741,824 bytes (1 GiB)", MaxInFlightBytes);
         Check(AckTimeout >= TimeSpan.FromMilliseconds(10) && AckTimeout <= TimeSpan.FromMinutes(10), nameof(AckTimeout), "from 10 ms to 10 minutes", AckTimeout);
         Check(RetryLimit == Timeout.InfiniteTimeSpan || RetryLimit >= TimeSpan.FromSeconds(1), nameof(RetryLimit), "at least 1 s, or infinite", RetryLimit);
         Check(CursorCommitInterval >= TimeSpan.FromMilliseconds(1) && CursorCommitInterval <= TimeSpan.FromMinutes(1), nameof(CursorCommitInterval), "from 1 ms to 1 minute", CursorCommitInterval);

@@ -47,6 +47,13 @@ internal static class ReplicateCommand
             HelpName = "size",
         };
         var inFlight = new Option<int>("--max-in-flight") { Description = "Messages awaiting acknowledgement, at most (default 1024).", DefaultValueFactory = _ => 1024, HelpName = "n" }.AtLeast(1);
+        var inFlightBytes = new Option<long>("--max-in-flight-bytes")
+        {
+            Description = "Bytes of the messages awaiting acknowledgement, at most, such as 16MiB (the default; 64KiB to 1GiB); one message always goes.",
+            DefaultValueFactory = _ => 16L * 1024 * 1024,
+            CustomParser = r => Sizes.Parse(r, 64 * 1024, 1L << 30),
+            HelpName = "size",
+        };
         var ackTimeout = Durations.Option("--ack-timeout", "How long a publish may wait for its acknowledgement before the replicator reconciles and retries, such as 5s or 500ms (default 5s).", TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(10), TimeSpan.FromMinutes(10));
         var noCreate = new Option<bool>("--no-create") { Description = "Fail when the stream does not exist instead of creating it." };
         var untilCaughtUp = new Option<bool>("--until-caught-up") { Description = "Ship what is durable now, wait for the acknowledgements, and exit (instead of following the log)." };
@@ -54,7 +61,7 @@ internal static class ReplicateCommand
         var interval = Durations.Option("--interval", "Time between progress lines, such as 1s or 250ms (default 1s).", TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(50), TimeSpan.FromHours(1));
         var command = new Command("replicate", "Ship the log into a NATS JetStream stream, each record exactly once and in order (in batches, or one message per record with --format record; message ids name the LSNs), resuming from a durable cursor; follows the log until Ctrl+C. Works while another process appends (no lock).")
         {
-            directory, nats, stream, subject, logName, cursor, replicas, storage, window, maxMessages, format, batchRecords, batchBytes, inFlight, ackTimeout, noCreate, untilCaughtUp, audit, interval,
+            directory, nats, stream, subject, logName, cursor, replicas, storage, window, maxMessages, format, batchRecords, batchBytes, inFlight, inFlightBytes, ackTimeout, noCreate, untilCaughtUp, audit, interval,
         };
         command.Validators.Add(result =>
         {
@@ -106,6 +113,7 @@ internal static class ReplicateCommand
                     BatchMaxRecords = parse.GetValue(batchRecords),
                     BatchMaxBytes = (int)parse.GetValue(batchBytes),
                     MaxInFlight = parse.GetValue(inFlight),
+                    MaxInFlightBytes = parse.GetValue(inFlightBytes),
                     AckTimeout = parse.GetValue(ackTimeout),
                     CreateStream = !parse.GetValue(noCreate),
                     Logger = new StderrLogger(),

@@ -16,7 +16,8 @@ internal readonly record struct AckProgress(bool Matched, long SentTimestamp, in
 
 /// <summary>
 /// The messages in flight of one shipping epoch, numbered 1, 2, ... in LSN order: at most
-/// <c>capacity</c> of them (the backpressure bound), acknowledged in any order, shipped as a prefix.
+/// <c>capacity</c> of them and <c>maxBytes</c> of their bodies (the backpressure bounds; one message
+/// always may be in flight, however large), acknowledged in any order, shipped as a prefix.
 /// Message k must be stored at stream sequence S + k (S: the stream's last sequence when the epoch
 /// began). <see cref="Acked"/> is the last LSN of the longest prefix of stored messages; only it is
 /// ever committed to the cursor. A rejected message becomes a fault when the prefix reaches it (an
@@ -27,6 +28,8 @@ internal sealed class AckWindow
 {
     private readonly Lock _gate = new();
     private readonly Slot[] _slots;
+    private readonly long _maxBytes;
+    private long _bytesInFlight;
     private long _acked;
     private long _sent;
     private long _ackedMessages;
@@ -35,7 +38,11 @@ internal sealed class AckWindow
     private WindowFault? _fault;
     private TaskCompletionSource _changed = NewSignal();
 
-    public AckWindow(int capacity) => _slots = new Slot[capacity];
+    public AckWindow(int capacity, long maxBytes)
+    {
+        _slots = new Slot[capacity];
+        _maxBytes = maxBytes;
+    }
 
     /// <summary>Every LSN up to this one is stored in the stream.</summary>
     public long Acked
@@ -57,6 +64,18 @@ internal sealed class AckWindow
             lock (_gate)
             {
                 return _sent;
+            }
+        }
+    }
+
+    /// <summary>Bytes of the bodies of the messages in <see cref="InFlight"/>.</summary>
+    public long BytesInFlight
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _bytesInFlight;
             }
         }
     }
@@ -98,19 +117,24 @@ internal sealed class AckWindow
             _sent = acked;
             _ackedMessages = 0;
             _sentMessages = 0;
+            _bytesInFlight = 0;
             _lastSequence = lastSequence;
             _fault = null;
             SignalLocked();
         }
     }
 
-    /// <summary>True when one more message may be sent; otherwise <paramref name="changed"/> completes at the next change.</summary>
-    public bool HasRoom(out Task changed)
+    /// <summary>
+    /// True when one more message, of <paramref name="bodyBytes"/> bytes, may be sent; otherwise
+    /// <paramref name="changed"/> completes at the next change.
+    /// </summary>
+    public bool HasRoom(long bodyBytes, out Task changed)
     {
         lock (_gate)
         {
             changed = _changed.Task;
-            return _fault is null && _sentMessages - _ackedMessages < _slots.Length;
+            var inFlight = _sentMessages - _ackedMessages;
+            return _fault is null && inFlight < _slots.Length && (inFlight == 0 || _bytesInFlight + bodyBytes <= _maxBytes);
         }
     }
 
@@ -125,9 +149,10 @@ internal sealed class AckWindow
 
     /// <summary>
     /// Records the publish of LSN <paramref name="firstLsn"/> to <paramref name="lastLsn"/> (the next LSNs of the
-    /// epoch), <paramref name="bytes"/> of payload, sent at <paramref name="timestamp"/>; returns its number in the epoch.
+    /// epoch), <paramref name="bytes"/> of payload in a body of <paramref name="bodyBytes"/>, sent at
+    /// <paramref name="timestamp"/>; returns its number in the epoch.
     /// </summary>
-    public long Add(long firstLsn, long lastLsn, long bytes, long timestamp)
+    public long Add(long firstLsn, long lastLsn, long bytes, long bodyBytes, long timestamp)
     {
         lock (_gate)
         {
@@ -137,8 +162,9 @@ internal sealed class AckWindow
             }
 
             var number = ++_sentMessages;
-            _slots[number % _slots.Length] = new Slot { Number = number, FirstLsn = firstLsn, LastLsn = lastLsn, SentTimestamp = timestamp, Bytes = bytes };
+            _slots[number % _slots.Length] = new Slot { Number = number, FirstLsn = firstLsn, LastLsn = lastLsn, SentTimestamp = timestamp, Bytes = bytes, BodyBytes = bodyBytes };
             _sent = lastLsn;
+            _bytesInFlight += bodyBytes;
             return number;
         }
     }
@@ -239,6 +265,7 @@ internal sealed class AckWindow
                     messages++;
                     records += head.LastLsn - head.FirstLsn + 1;
                     bytes += head.Bytes;
+                    _bytesInFlight -= head.BodyBytes;
                     head = default;
                     continue;
                 }
@@ -312,6 +339,7 @@ internal sealed class AckWindow
         public long LastLsn;
         public long SentTimestamp;
         public long Bytes;
+        public long BodyBytes;
         public SlotState State;
         public int ErrorCode;
         public string? Reason;
