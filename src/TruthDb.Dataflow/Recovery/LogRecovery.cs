@@ -110,7 +110,7 @@ internal static partial class LogRecovery
         }
 
         storage.SyncDirectory();
-        return RecoverExisting(storage, segments, evidence, logger);
+        return RecoverExisting(storage, segments, evidence, options.LogId, logger);
     }
 
     // Durably, before anything is written: a note left behind would vouch for a tail that later writes
@@ -158,14 +158,16 @@ internal static partial class LogRecovery
         return firstRetained;
     }
 
+    // A new log: a random id and LSN 1, or the id and first LSN of the log it copies (WalOptions.LogId, FirstLsn).
     private static RecoveredLog Create(IWalStorage storage, WalOptions options, ILogger logger)
     {
-        var logId = LogId.NewId();
+        var logId = options.LogId is { } id ? Format.LogId.From(id) : Format.LogId.NewId();
+        var first = options.FirstLsn;
         var created = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var file = SegmentPreparer.Prepare(storage, options.SegmentSize, 0);
         try
         {
-            SegmentPreparer.Activate(storage, file, new SegmentHeader(logId, 1, options.SegmentSize, created));
+            SegmentPreparer.Activate(storage, file, new SegmentHeader(logId, first, options.SegmentSize, created));
         }
         catch
         {
@@ -173,11 +175,11 @@ internal static partial class LogRecovery
             throw;
         }
 
-        LogCreated(logger, storage.DirectoryPath, logId);
-        return new RecoveredLog(logId, [new SegmentInfo(1, options.SegmentSize, created)], file, SegmentLayout.RecordsStart, 0, false, SparseIndex.Empty(1));
+        LogCreated(logger, storage.DirectoryPath, logId, first);
+        return new RecoveredLog(logId, [new SegmentInfo(first, options.SegmentSize, created)], file, SegmentLayout.RecordsStart, first - 1, false, SparseIndex.Empty(first));
     }
 
-    private static RecoveredLog RecoverExisting(IWalStorage storage, List<SegmentInfo> found, DurabilityEvidence evidence, ILogger logger)
+    private static RecoveredLog RecoverExisting(IWalStorage storage, List<SegmentInfo> found, DurabilityEvidence evidence, Guid? requiredId, ILogger logger)
     {
         var segments = new SegmentInfo[found.Count];
         LogId? logId = null;
@@ -190,6 +192,12 @@ internal static partial class LogRecovery
             try
             {
                 var header = ReadHeader(file, name, found[i].FirstLsn, logId);
+                if (i == 0 && requiredId is { } required && header.LogId.ToGuid() != required)
+                {
+                    throw new IOException(
+                        $"WalOptions.LogId is {required:N}, but the log in '{storage.DirectoryPath}' is another log (log id {header.LogId}): it opens only as itself.");
+                }
+
                 logId = header.LogId;
                 segments[i] = new SegmentInfo(header.FirstLsn, header.SegmentSize, header.CreatedUnixMs);
                 if (i > 0 && header.FirstLsn != expectedFirst)
@@ -337,8 +345,8 @@ internal static partial class LogRecovery
         }
     }
 
-    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Created a new log in '{Directory}' (log id {LogId}).")]
-    private static partial void LogCreated(ILogger logger, string directory, LogId logId);
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Created a new log in '{Directory}' (log id {LogId}, first LSN {FirstLsn}).")]
+    private static partial void LogCreated(ILogger logger, string directory, LogId logId, long firstLsn);
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Recovered the log in '{Directory}': {Segments} segment(s), LSNs {FirstLsn} to {LastLsn}.")]
     private static partial void LogRecovered(ILogger logger, string directory, int segments, long firstLsn, long lastLsn);
