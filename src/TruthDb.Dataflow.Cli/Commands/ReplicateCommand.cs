@@ -1,6 +1,4 @@
 using System.CommandLine;
-using NATS.Client.Core;
-using Spectre.Console;
 using TruthDb.Dataflow.Cli.Replicate;
 using TruthDb.Dataflow.Cli.Support;
 using TruthDb.Dataflow.Replication.Nats;
@@ -24,7 +22,7 @@ internal static class ReplicateCommand
         var nats = new Option<string>("--nats")
         {
             Description = "The NATS servers: one URL or several separated by commas (default nats://127.0.0.1:4222).",
-            DefaultValueFactory = _ => "nats://127.0.0.1:4222",
+            DefaultValueFactory = _ => NatsConnect.DefaultUrl,
             HelpName = "urls",
         };
         var stream = new Option<string>("--stream", "-s") { Description = "The JetStream stream to publish into (created if missing unless --no-create).", Required = true, HelpName = "name" };
@@ -98,7 +96,7 @@ internal static class ReplicateCommand
         command.SetAction((parse, ct) => Verb.RunAsync(() => RunAsync(
             new ReplicateSettings(
                 parse.GetRequiredValue(directory),
-                parse.GetValue(nats) ?? "nats://127.0.0.1:4222",
+                parse.GetValue(nats) ?? NatsConnect.DefaultUrl,
                 new NatsReplicatorOptions
                 {
                     StreamName = parse.GetRequiredValue(stream),
@@ -137,23 +135,7 @@ internal static class ReplicateCommand
             throw new CliException(ex.Message, ExitCodes.Usage);
         }
 
-        await using var connection = new NatsConnection(new NatsOpts
-        {
-            Url = settings.NatsUrls,
-            Name = "truthdb-replicate",
-            ConnectTimeout = TimeSpan.FromSeconds(5),
-            RequestTimeout = TimeSpan.FromSeconds(5),
-            SubPendingChannelCapacity = Math.Max(4096, settings.Options.MaxInFlight * 4),
-        });
-        try
-        {
-            await connection.ConnectAsync();
-        }
-        catch (NatsException ex)
-        {
-            throw new CliException($"Cannot connect to NATS at {settings.NatsUrls}: {ex.Message}");
-        }
-
+        await using var connection = await NatsConnect.ConnectAsync(settings.NatsUrls, "truthdb-replicate", Math.Max(4096, settings.Options.MaxInFlight * 4));
         if (settings.Audit)
         {
             return await AuditCommand.RunAsync(settings, connection, ct);
@@ -165,7 +147,7 @@ internal static class ReplicateCommand
         try
         {
             var run = settings.UntilCaughtUp ? replicator.CatchUpAsync(ct) : replicator.RunAsync(ct);
-            await ReportAsync(run, monitor, settings.ProgressInterval);
+            await NatsConnect.ReportAsync(run, monitor.NextLine, settings.ProgressInterval);
         }
         catch (StreamMismatchException ex)
         {
@@ -184,34 +166,5 @@ internal static class ReplicateCommand
 
         Console.WriteLine(monitor.Summary(ct.IsCancellationRequested ? "stopped" : settings.UntilCaughtUp ? "caught up" : "stopped"));
         return ExitCodes.Ok;
-    }
-
-    // Prints a progress line per interval until the run ends: a status line on a terminal, plain lines otherwise.
-    private static async Task ReportAsync(Task run, ReplicationMonitor monitor, TimeSpan interval)
-    {
-        if (Terminal.Interactive)
-        {
-            await Terminal.Console.Status().StartAsync("connecting", async status =>
-            {
-                while (!run.IsCompleted)
-                {
-                    await Task.WhenAny(run, Task.Delay(interval, CancellationToken.None));
-                    status.Status(Markup.Escape(monitor.NextLine()));
-                }
-            });
-        }
-        else
-        {
-            while (!run.IsCompleted)
-            {
-                await Task.WhenAny(run, Task.Delay(interval, CancellationToken.None));
-                if (!run.IsCompleted)
-                {
-                    Console.WriteLine(monitor.NextLine());
-                }
-            }
-        }
-
-        await run;
     }
 }

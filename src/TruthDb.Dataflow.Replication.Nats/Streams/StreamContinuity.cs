@@ -147,41 +147,41 @@ internal static class StreamContinuity
     }
 
     /// <summary>What is wrong between <paramref name="good"/> and the message after it that breaks the rule.</summary>
-    public static StreamMismatchException Discontinuity(string name, string where, in StreamEntry good, in StreamEntry bad, string logId)
+    public static StreamMismatchException Discontinuity(string name, string where, in StreamEntry good, in StreamEntry bad, string logId,
+        string suffix = " Replication stops rather than ship past it; 'truthdb replicate --audit' lists every difference.")
     {
         var prefix = $"The stream '{name}' is not continuous ({where}): sequence {good.Sequence} holds {good.Holds}, ";
-        const string Suffix = " Replication stops rather than ship past it; 'truthdb replicate --audit' lists every difference.";
         var next = good.LastLsn + 1;
         if (!bad.Exists)
         {
-            return new StreamMismatchException(bad.Sequence, next, prefix + $"sequence {bad.Sequence} holds no message: LSN {next} is missing there." + Suffix);
+            return new StreamMismatchException(bad.Sequence, next, prefix + $"sequence {bad.Sequence} holds no message: LSN {next} is missing there." + suffix);
         }
 
         if (!bad.IsOf(logId))
         {
             var what = bad.Parsed ? $"a message of another log (log id {bad.LogId}, {bad.Holds})" : "a message that no TruthDb replicator published";
-            return new StreamMismatchException(bad.Sequence, next, prefix + $"sequence {bad.Sequence} holds {what}." + Suffix);
+            return new StreamMismatchException(bad.Sequence, next, prefix + $"sequence {bad.Sequence} holds {what}." + suffix);
         }
 
         if (bad.Format != good.Format)
         {
-            return new StreamMismatchException(bad.Sequence, next, prefix + $"sequence {bad.Sequence} holds {bad.Holds} {(bad.Format == NatsMessageFormat.Record ? "as one record, in a stream of batches" : "as a batch, in a stream of one record per message")} (a stream holds one format)." + Suffix);
+            return new StreamMismatchException(bad.Sequence, next, prefix + $"sequence {bad.Sequence} holds {bad.Holds} {(bad.Format == NatsMessageFormat.Record ? "as one record, in a stream of batches" : "as a batch, in a stream of one record per message")} (a stream holds one format)." + suffix);
         }
 
         if (bad.FirstLsn > next)
         {
-            return new StreamMismatchException(bad.Sequence, next, prefix + $"sequence {bad.Sequence} holds {bad.Holds}: {LsnRange.Text(next, bad.FirstLsn - 1)} missing (a gap)." + Suffix);
+            return new StreamMismatchException(bad.Sequence, next, prefix + $"sequence {bad.Sequence} holds {bad.Holds}: {LsnRange.Text(next, bad.FirstLsn - 1)} missing (a gap)." + suffix);
         }
 
         if (bad.FirstLsn == next)
         {
-            return new StreamMismatchException(bad.Sequence, next, prefix + $"sequence {bad.Sequence} holds {bad.Holds}: its batch number does not follow {good.Ordinal} (a batch missing or repeated)." + Suffix);
+            return new StreamMismatchException(bad.Sequence, next, prefix + $"sequence {bad.Sequence} holds {bad.Holds}: its batch number does not follow {good.Ordinal} (a batch missing or repeated)." + suffix);
         }
 
         var kind = bad.Format == NatsMessageFormat.Record
             ? bad.FirstLsn == good.FirstLsn ? "the same LSN again (a duplicate)" : $"LSN {bad.FirstLsn}, lower (the LSNs go back)"
             : bad.FirstLsn == good.FirstLsn && bad.LastLsn == good.LastLsn ? $"the same LSNs again (a duplicate: {bad.Holds})" : $"{bad.Holds}: the LSNs go back";
-        return new StreamMismatchException(bad.Sequence, bad.FirstLsn, prefix + $"sequence {bad.Sequence} holds {kind}." + Suffix);
+        return new StreamMismatchException(bad.Sequence, bad.FirstLsn, prefix + $"sequence {bad.Sequence} holds {kind}." + suffix);
     }
 
     /// <summary>The rule every message of a continuous stream fits: this log's, one format, ordinal minus sequence constant.</summary>
