@@ -61,6 +61,8 @@ public sealed partial class NatsReplicator
                 await _source.CommitCursorAsync(mark, cursor, ct);
             }
 
+            _markLsn = Math.Max(_markLsn, cursor);
+
             ReplicationEvents.CursorAhead(_logger, CursorName, cursor, StreamName, last, end.LastSequence);
             _lost = new LostRange(end.LastSequence, last + 1, Math.Max(cursor, _lost?.To ?? 0), LeaderReads.Describe(stream.Info));
         }
@@ -69,12 +71,19 @@ public sealed partial class NatsReplicator
             _lost = null;
         }
 
-        if (last != cursor)
+        if (last < cursor)
         {
             await _source.CommitCursorAsync(CursorName, last, ct);
+            Interlocked.Exchange(ref _cursorLsn, last);
         }
-
-        Interlocked.Exchange(ref _cursorLsn, last);
+        else if (last > cursor)
+        {
+            await CommitCursorAsync(last, ct);
+        }
+        else
+        {
+            Interlocked.Exchange(ref _cursorLsn, last);
+        }
         ReplicationEvents.Reconciled(_logger, StreamName, end.LastSequence, last, cursor, last + 1);
         return end.Last.Exists
             ? new ResumePoint(last, end.LastSequence, end.Last.MsgId, end.Last.Format == NatsMessageFormat.Batch ? end.Last.Ordinal : 0)

@@ -49,6 +49,7 @@ public sealed partial class NatsReplicator
         Task? pump = null;
         try
         {
+            await HoldRetentionAsync(ct);
             // Room for every acknowledgement in flight, twice (a late epoch's too): a full channel would
             // drop acknowledgements, which then time out and cost a reconciliation.
             var channel = new NatsSubChannelOpts { Capacity = Math.Max(1024, _options.MaxInFlight * 2), FullMode = System.Threading.Channels.BoundedChannelFullMode.Wait };
@@ -233,8 +234,36 @@ public sealed partial class NatsReplicator
         var acked = _window.Acked;
         if (acked > Interlocked.Read(ref _cursorLsn))
         {
-            await _source.CommitCursorAsync(CursorName, acked, ct);
-            Interlocked.Exchange(ref _cursorLsn, acked);
+            await CommitCursorAsync(acked, ct);
+        }
+    }
+
+    /// <summary>
+    /// Commits the cursor at <paramref name="lsn"/>; when the mark <see cref="LogNames.AcknowledgedMark"/>
+    /// exists below it (records the stream lost were shipped again since), the mark follows, so that it
+    /// never holds the log's retention behind the cursor (it is a cursor file too).
+    /// </summary>
+    private async ValueTask CommitCursorAsync(long lsn, CancellationToken ct)
+    {
+        await _source.CommitCursorAsync(CursorName, lsn, ct);
+        Interlocked.Exchange(ref _cursorLsn, lsn);
+        if (_markLsn > 0 && lsn > _markLsn)
+        {
+            await _source.CommitCursorAsync(LogNames.AcknowledgedMark(CursorName), lsn, ct);
+            _markLsn = lsn;
+        }
+    }
+
+    /// <summary>
+    /// Before anything else: a replicator whose cursor is at 0 (none yet) commits it there, so that the
+    /// log's retention keeps every record from now on until it is shipped (as it does for any cursor),
+    /// even while the servers cannot be reached.
+    /// </summary>
+    private async ValueTask HoldRetentionAsync(CancellationToken ct)
+    {
+        if (_source.GetCursor(CursorName) == 0)
+        {
+            await _source.CommitCursorAsync(CursorName, 0, ct);
         }
     }
 }

@@ -81,6 +81,7 @@ public sealed partial class NatsReplicator : IDisposable
     private TimeSpan _duplicateWindow;
     private LostRange? _lost;
     private long _cursorLsn;
+    private long _markLsn;
     private long _messagesShipped;
     private long _recordsShipped;
     private long _bytesShipped;
@@ -112,6 +113,7 @@ public sealed partial class NatsReplicator : IDisposable
         }
 
         _cursorLsn = source.GetCursor(CursorName);
+        _markLsn = source.GetCursor(LogNames.AcknowledgedMark(CursorName));
         _window.Reset(_cursorLsn, 0);
         _instruments.Register(this);
     }

@@ -61,6 +61,8 @@ public sealed class ReplicateCommandTests : IDisposable
         var result = await TruthdbProcess.RunAsync(["replicate", "--dir", _log.Dir, "--nats", NatsServers.SingleUrl, "--stream", stream, "--max-messages", maxMessages, "--format", format, "--batch-records", "10"], Timeouts.Token());
         Assert.True(result.ExitCode == 1, result.ToString());
         Assert.Contains("JetStream rejected the publish of LSN 21: maximum messages exceeded", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("failed: shipped up to LSN 20 (cursor at 20);", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("lag 10 LSNs", result.Stdout, StringComparison.Ordinal);
         using var reader = WalReader.Open(_log.Dir);
         Assert.Equal(20, reader.GetCursor("replicator-" + stream));
     }

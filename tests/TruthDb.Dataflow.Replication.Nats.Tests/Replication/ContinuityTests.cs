@@ -120,7 +120,9 @@ public sealed class ContinuityTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(350, ReadCursor(options));
         using (var reader = WalReader.Open(_log.Dir))
         {
-            Assert.Equal(300, reader.GetCursor(LogNames.AcknowledgedMark("replicator-" + options.StreamName)));
+            // The mark kept LSN 300 while the cursor was below it, and follows the cursor once past it
+            // (a cursor file too, it must not hold the log's retention back).
+            Assert.Equal(350, reader.GetCursor(LogNames.AcknowledgedMark("replicator-" + options.StreamName)));
         }
 
         var report = await StreamAuditor.AuditAsync(_log.Dir, nats, new StreamAuditOptions { StreamName = options.StreamName }, ct);
