@@ -4,7 +4,10 @@ using TruthDb.Dataflow.Replication.Nats.Tests.Support;
 
 namespace TruthDb.Dataflow.Replication.Nats.Tests.Replication;
 
-/// <summary><c>truthdb replicate</c> killed with SIGKILL at random moments while the log keeps growing.</summary>
+/// <summary>
+/// <c>truthdb replicate</c> (batches) killed with SIGKILL at random moments while the log keeps growing
+/// and ships into a 3-replica stream. <c>TRUTHDB_STRESS_ROUNDS=n</c> multiplies the rounds.
+/// </summary>
 public sealed partial class ProcessKillTests : IDisposable
 {
     private const int Rounds = 24;
@@ -15,7 +18,8 @@ public sealed partial class ProcessKillTests : IDisposable
     [Fact]
     public async Task Replicate_KilledWithSigkillAtRandomMomentsWhileAppending_StreamHoldsEveryLsnOnce()
     {
-        var ct = Timeouts.Token(3);
+        var rounds = Rounds * Stress.Rounds;
+        var ct = Timeouts.Token(2 + (2 * Stress.Rounds));
         var stream = NatsServers.UniqueStream("sigkill");
         await using var nats = await NatsServers.ConnectAsync(NatsServers.ClusterUrls);
         string[] args = ["replicate", "--dir", _log.Dir, "--nats", NatsServers.ClusterUrls, "--stream", stream, "--replicas", "3", "--interval", "0.05", "--max-in-flight", "256"];
@@ -26,7 +30,7 @@ public sealed partial class ProcessKillTests : IDisposable
         {
             await TestLog.AppendAsync(wal, 2_000, seed: 1, ct);
             await using var appender = new Appender(wal, seed: 2);
-            for (var round = 0; round < Rounds; round++)
+            for (var round = 0; round < rounds; round++)
             {
                 await using var child = TruthdbProcess.Start(args);
 
@@ -48,7 +52,7 @@ public sealed partial class ProcessKillTests : IDisposable
             lastLsn = await appender.StopAsync(wal);
         }
 
-        Assert.True(killedWhileShipping >= Rounds / 2, $"only {killedWhileShipping} kills while shipping");
+        Assert.True(killedWhileShipping >= rounds / 2, $"only {killedWhileShipping} kills while shipping");
         Assert.InRange((await StreamChecks.ReadAllAsync(nats, stream, ct)).Count, 2_000, lastLsn);
 
         var final = await TruthdbProcess.RunAsync([.. args, "--until-caught-up"], ct);
