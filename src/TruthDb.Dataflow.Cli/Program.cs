@@ -13,7 +13,7 @@ using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Interrup
 
 var root = new RootCommand(
     "truthdb: append to, read, inspect, verify and benchmark a TruthDb.Dataflow write-ahead log. "
-    + "Exit codes: 0 success (verify: clean), 1 failure, 2 bad arguments, 3 verify found only a tail that opening the log truncates, 4 verify found corruption, 5 replicate: the stream does not hold what the log says was shipped.")
+    + "Exit codes: 0 success (verify: clean), 1 failure, 2 bad arguments, 3 verify found only a tail that opening the log truncates, 4 verify found corruption, 5 replicate, restore: the stream does not hold what the log says was shipped (a gap, a regression, another history of the log).")
 {
     AppendCommand.Create(),
     ReadCommand.Create(follow: false),
@@ -26,6 +26,7 @@ var root = new RootCommand(
     BenchCommand.Create(),
     ServeCommand.Create(),
     ReplicateCommand.Create(),
+    RestoreCommand.Create(),
 };
 
 var parse = root.Parse(args);

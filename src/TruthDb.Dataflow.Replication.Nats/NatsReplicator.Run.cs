@@ -2,6 +2,7 @@ using System.Diagnostics;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
 using TruthDb.Dataflow.Replication.Nats.Diagnostics;
+using TruthDb.Dataflow.Replication.Nats.Streams;
 
 namespace TruthDb.Dataflow.Replication.Nats;
 
@@ -32,7 +33,7 @@ public sealed partial class NatsReplicator
     public async Task<long> CatchUpAsync(CancellationToken ct = default)
     {
         var target = _source.DurableLsn;
-        await RunCoreAsync(follow: false, ct, target);
+        await RunCoreAsync(follow: false, ct, target).ConfigureAwait(false);
         ct.ThrowIfCancellationRequested();
         return _window.Acked;
     }
@@ -49,15 +50,16 @@ public sealed partial class NatsReplicator
         Task? pump = null;
         try
         {
+            await HoldRetentionAsync(ct).ConfigureAwait(false);
             // Room for every acknowledgement in flight, twice (a late epoch's too): a full channel would
             // drop acknowledgements, which then time out and cost a reconciliation.
             var channel = new NatsSubChannelOpts { Capacity = Math.Max(1024, _options.MaxInFlight * 2), FullMode = System.Threading.Channels.BoundedChannelFullMode.Wait };
-            var sub = await _connection.SubscribeCoreAsync<byte[]>(_inbox + ".>", opts: new NatsSubOpts { ChannelOpts = channel }, cancellationToken: ct);
-            await using (sub)
+            var sub = await _connection.SubscribeCoreAsync<byte[]>(_inbox + ".>", opts: new NatsSubOpts { ChannelOpts = channel }, cancellationToken: ct).ConfigureAwait(false);
+            await using (sub.ConfigureAwait(false))
             {
                 pump = PumpAcksAsync(sub, stopPump.Token);
-                await LoopAsync(follow, target, ct);
-                await CommitCursorAsync(CancellationToken.None);
+                await LoopAsync(follow, target, ct).ConfigureAwait(false);
+                await CommitCursorAsync(CancellationToken.None).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested && follow)
@@ -66,10 +68,10 @@ public sealed partial class NatsReplicator
         }
         finally
         {
-            await stopPump.CancelAsync();
+            await stopPump.CancelAsync().ConfigureAwait(false);
             if (pump is not null)
             {
-                await pump;
+                await pump.ConfigureAwait(false);
             }
 
             Volatile.Write(ref _running, 0);
@@ -90,18 +92,18 @@ public sealed partial class NatsReplicator
             {
                 if (!streamReady)
                 {
-                    await EnsureStreamAsync(ct);
+                    await EnsureStreamAsync(ct).ConfigureAwait(false);
                     streamReady = true;
                 }
 
-                var start = await ReconcileAsync(ct);
+                var start = await ReconcileAsync(ct).ConfigureAwait(false);
                 if (!follow && start.Lsn >= target)
                 {
-                    _window.Reset(start.Lsn, (long)start.LastSequence - start.Lsn);
+                    _window.Reset(start.Lsn, start.LastSequence);
                     return;
                 }
 
-                var fault = await ShipEpochAsync(start, follow, target, ct);
+                var fault = await ShipEpochAsync(start, follow, target, ct).ConfigureAwait(false);
                 if (fault is null)
                 {
                     return;
@@ -109,7 +111,7 @@ public sealed partial class NatsReplicator
 
                 if (fault.Rejected)
                 {
-                    await ThrowRejectedAsync(fault, ct);
+                    await ThrowRejectedAsync(fault, ct).ConfigureAwait(false);
                 }
 
                 reason = fault.Reason;
@@ -119,14 +121,9 @@ public sealed partial class NatsReplicator
             {
                 return;
             }
-            catch (NatsJSApiException ex) when (ex.Error.ErrCode == StreamNotFound)
+            catch (NatsJSApiException ex) when (ApiRefusals.Refusal(ex, StreamName, $"The stream '{StreamName}' was deleted while the replicator ran.") is { } refusal)
             {
-                throw new ReplicationException($"The stream '{StreamName}' was deleted while the replicator ran.", ex);
-            }
-            catch (NatsJSApiException ex) when (ex.Error.Code is not (408 or 500 or 503))
-            {
-                // A refusal, not an outage (subjects overlapping another stream, a bad configuration).
-                throw new ReplicationException($"JetStream refused a request for stream '{StreamName}': {ex.Error.Description} (error code {ex.Error.ErrCode}).", ex);
+                throw refusal;
             }
             catch (Exception ex) when (ex is NatsException or TimeoutException)
             {
@@ -156,7 +153,7 @@ public sealed partial class NatsReplicator
             ReplicationEvents.Retrying(_logger, StreamName, acked, reason);
             try
             {
-                await Task.Delay(backoff, ct);
+                await Task.Delay(backoff, ct).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -170,16 +167,17 @@ public sealed partial class NatsReplicator
     /// <summary>
     /// A rejection stops the replicator, except a failed expectation (wrong last message id or
     /// sequence) while the stream's last message is this log's: then reconciling again moves on.
-    /// Either the stream already holds the record (a publish from before a reconciliation that the
-    /// server stored late; this was the copy), or its last message is the record's predecessor and the
+    /// Either the stream already holds the message's records (a publish from before a reconciliation
+    /// that the server stored late; this was the copy), or its last message is the predecessor and the
     /// server did not recognize it (it rebuilds its last message id after a restart only within the
-    /// duplicate window: the next epoch's first record is then anchored by sequence), or its last
-    /// message is below the predecessor: the stream lost records it had acknowledged (a replica that
-    /// stayed behind became leader), and reconciliation ships them again or stops.
+    /// duplicate window, and a replica that caught up by copying the stream keeps a stale one: the next
+    /// epoch's first message is then anchored by sequence and checked by content right after it is
+    /// stored), or its last message is below the predecessor: the stream lost records it had
+    /// acknowledged (a replica that stayed behind became leader), and reconciliation ships them again or stops.
     /// </summary>
     private async Task ThrowRejectedAsync(Publishing.WindowFault fault, CancellationToken ct)
     {
-        await CommitCursorAsync(CancellationToken.None);
+        await CommitCursorAsync(CancellationToken.None).ConfigureAwait(false);
         if (fault.ErrorCode is not (WrongLastMsgId or WrongLastSequence))
         {
             ReplicationEvents.Rejected(_logger, StreamName, fault.Lsn, fault.Reason, fault.ErrorCode, _window.Acked);
@@ -189,10 +187,10 @@ public sealed partial class NatsReplicator
         Streams.StreamEntry last;
         try
         {
-            var stream = await _js.GetStreamAsync(StreamName, cancellationToken: ct);
+            var stream = await _js.GetStreamAsync(StreamName, cancellationToken: ct).ConfigureAwait(false);
             last = stream.Info.State.Messages == 0
-                ? new Streams.StreamEntry(stream.Info.State.LastSeq, true, true, 0, _logId, string.Empty, null)
-                : await Streams.LeaderReads.GetAsync(stream, stream.Info.State.LastSeq, withData: false, ct);
+                ? Streams.StreamEntry.Missing(stream.Info.State.LastSeq)
+                : await Streams.LeaderReads.GetAsync(stream, stream.Info.State.LastSeq, withData: false, ct).ConfigureAwait(false);
         }
         catch (NatsException)
         {
@@ -201,25 +199,25 @@ public sealed partial class NatsReplicator
 
         if (last.IsOf(_logId))
         {
-            var inStream = last.Lsn;
+            var inStream = last.LastLsn;
             if (inStream >= fault.Lsn)
             {
-                throw new NatsException($"the publish of LSN {fault.Lsn} was refused as a copy of a record the stream already holds");
+                throw new NatsException($"the publish from LSN {fault.Lsn} was refused as a copy of records the stream already holds");
             }
 
             if (inStream == fault.Lsn - 1)
             {
                 // The leader returns the predecessor as its last message but its last message id says
                 // otherwise: it knows none (a restart after the duplicate window) or a stale one (seen on
-                // a replica that stayed behind and became leader). Only a sequence can anchor the next
-                // record there, until one is stored.
+                // a replica that caught up by copying the stream and became leader). Only a sequence can
+                // anchor the next message there, until one is stored, and its content is checked then.
                 _anchorBySequence |= fault.ErrorCode == WrongLastMsgId;
                 var why = Publishing.MessageHeaders.ForgotLastMsgId(fault.Reason) ? "it knows no last message id" : "its last message id is stale";
-                throw new NatsException($"the stream did not recognize LSN {fault.Lsn - 1} as its last message ({fault.Reason}) although it is ({why}); anchoring the next record by sequence {last.Sequence}");
+                throw new NatsException($"the stream did not recognize {last.Holds} as its last message ({fault.Reason}) although it is ({why}); anchoring the next message by sequence {last.Sequence} and checking it by content once stored");
             }
 
             throw new NatsException(
-                $"the publish of LSN {fault.Lsn} was refused ({fault.Reason}): the stream's last message is now LSN {inStream} at sequence {last.Sequence}, below LSN {fault.Lsn - 1} that it had acknowledged; it lost records (a replica that stayed behind became leader?), reconciling");
+                $"the publish from LSN {fault.Lsn} was refused ({fault.Reason}): the stream's last message is now {last.Holds} at sequence {last.Sequence}, below LSN {fault.Lsn - 1} that it had acknowledged; it lost records (a replica that stayed behind became leader?), reconciling");
         }
 
         ReplicationEvents.Rejected(_logger, StreamName, fault.Lsn, fault.Reason, fault.ErrorCode, _window.Acked);
@@ -232,8 +230,36 @@ public sealed partial class NatsReplicator
         var acked = _window.Acked;
         if (acked > Interlocked.Read(ref _cursorLsn))
         {
-            await _source.CommitCursorAsync(CursorName, acked, ct);
-            Interlocked.Exchange(ref _cursorLsn, acked);
+            await CommitCursorAsync(acked, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Commits the cursor at <paramref name="lsn"/>; when the mark <see cref="LogNames.AcknowledgedMark"/>
+    /// exists below it (records the stream lost were shipped again since), the mark follows, so that it
+    /// never holds the log's retention behind the cursor (it is a cursor file too).
+    /// </summary>
+    private async ValueTask CommitCursorAsync(long lsn, CancellationToken ct)
+    {
+        await _source.CommitCursorAsync(CursorName, lsn, ct).ConfigureAwait(false);
+        Interlocked.Exchange(ref _cursorLsn, lsn);
+        if (_markLsn > 0 && lsn > _markLsn)
+        {
+            await _source.CommitCursorAsync(LogNames.AcknowledgedMark(CursorName), lsn, ct).ConfigureAwait(false);
+            _markLsn = lsn;
+        }
+    }
+
+    /// <summary>
+    /// Before anything else: a replicator whose cursor is at 0 (none yet) commits it there, so that the
+    /// log's retention keeps every record from now on until it is shipped (as it does for any cursor),
+    /// even while the servers cannot be reached.
+    /// </summary>
+    private async ValueTask HoldRetentionAsync(CancellationToken ct)
+    {
+        if (_source.GetCursor(CursorName) == 0)
+        {
+            await _source.CommitCursorAsync(CursorName, 0, ct).ConfigureAwait(false);
         }
     }
 }

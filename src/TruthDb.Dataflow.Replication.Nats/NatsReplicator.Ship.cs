@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using NATS.Client.Core;
+using TruthDb.Dataflow.Replication.Nats.Batching;
 using TruthDb.Dataflow.Replication.Nats.Publishing;
 using TruthDb.Dataflow.Replication.Nats.Sources;
 
@@ -9,93 +10,86 @@ namespace TruthDb.Dataflow.Replication.Nats;
 /// <summary>One shipping epoch: publishes in LSN order from a resume point until a fault, the end (catch-up) or a stop.</summary>
 public sealed partial class NatsReplicator
 {
-    // Room for the headers of a record (message id, LSN, log id, expectation) within max_payload.
+    // Room for a message's headers (message id, LSNs, batch number, log id, expectation) within max_payload.
     private const int HeaderAllowance = 512;
 
     /// <summary>
     /// Ships from <paramref name="start"/>. Returns null when it ended normally (stopped, or caught up
     /// to <paramref name="target"/>), or the fault that ended it: an unknown outcome (retry) or a rejection.
+    /// Records are gathered into a message until it is full (by count or bytes) or the log has no more
+    /// durable record for now; then the message is sent as soon as the window has room.
     /// </summary>
     private async Task<WindowFault?> ShipEpochAsync(ResumePoint start, bool follow, long target, CancellationToken ct)
     {
-        var epoch = Interlocked.Increment(ref _epoch);
-        _window.Reset(start.Lsn, (long)start.LastSequence - start.Lsn);
-        var bySequence = _anchorBySequence;
-        var replyPrefix = _inbox + "." + epoch.ToString(CultureInfo.InvariantCulture) + ".";
+        var epochNumber = Interlocked.Increment(ref _epoch);
+        _window.Reset(start.Lsn, start.LastSequence);
+        var epoch = new Epoch(start, _inbox + "." + epochNumber.ToString(CultureInfo.InvariantCulture) + ".", _anchorBySequence);
+        var builder = new MessageBuilder(_options.Format, _options.BatchMaxRecords, MaxBodyBytes());
         using var epochCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var watchdog = WatchAsync(epochCts);
         try
         {
-            await foreach (var record in _source.ReadAsync(start.Lsn + 1, follow, epochCts.Token))
+            var next = start.Lsn + 1;
+
+            // The durable watermark as last looked at: asking the log costs a read of its watermarks
+            // (a system call for a log of another process), so it is asked again only once reached.
+            var durable = 0L;
+            await foreach (var record in _source.ReadAsync(next, follow, epochCts.Token).ConfigureAwait(false))
             {
-                if (record.Lsn > target || !await WaitForRoomAsync(epochCts.Token))
+                if (record.Lsn > target)
                 {
                     break;
                 }
 
-                var lsn = record.Lsn;
-                if (lsn != _window.Sent + 1)
+                if (record.Lsn != next)
                 {
                     // The log no longer has the record after the stream's last (retention removed it
                     // between reconciliation and this read; the read starts at the first record kept):
                     // shipping on would leave a gap.
-                    throw new StreamMismatchException(start.LastSequence, _window.Sent + 1,
-                        $"The stream '{StreamName}' ends at LSN {_window.Sent}, but the log's next record is LSN {lsn}: {Streams.LsnRange.Text(_window.Sent + 1, lsn - 1)} can no longer be shipped (log retention removed them). Replication stops; the stream lacks those records.");
+                    throw new StreamMismatchException(start.LastSequence, next,
+                        $"The stream '{StreamName}' ends at LSN {next - 1}, but the log's next record is LSN {record.Lsn}: {Streams.LsnRange.Text(next, record.Lsn - 1)} can no longer be shipped (log retention removed them). Replication stops; the stream lacks those records.");
                 }
 
-                if (_connection.ServerInfo is { MaxPayload: > 0 } server && record.Payload.Length > server.MaxPayload - HeaderAllowance)
+                if (!builder.Fits(record.Payload.Length) && !await SendAsync(builder, epoch, epochCts.Token).ConfigureAwait(false))
                 {
-                    // The server would refuse it at the protocol level, forever: a rejection, not an outage.
-                    _window.Fail(new WindowFault(true, lsn, 0, $"the record is {record.Payload.Length} bytes, more than the server's max_payload ({server.MaxPayload} bytes) allows with its headers"));
                     break;
                 }
 
-                var headers = new NatsHeaders
+                if (TooLargeForServer(builder, record) is { } tooLarge)
                 {
-                    [MessageHeaders.MsgId] = MessageHeaders.MessageId(_logId, lsn),
-                    [MessageHeaders.Lsn] = lsn.ToString(CultureInfo.InvariantCulture),
-                    [MessageHeaders.LogId] = _logId,
-                };
-                if (lsn != start.Lsn + 1)
-                {
-                    // The stream's last message must be the record's predecessor.
-                    headers[MessageHeaders.ExpectedLastMsgId] = MessageHeaders.MessageId(_logId, lsn - 1);
-                }
-                else if (start.Lsn > 0)
-                {
-                    // The epoch's first record: the stream must still be where reconciliation found it, by
-                    // content (its last message) and by position (its last sequence). Only after the server
-                    // refused a last message id that the leader's own last message carries (it knows none,
-                    // or a stale one) does the sequence stand alone, until a record is stored.
-                    if (!bySequence)
+                    // The server would refuse it at the protocol level, forever: a rejection, not an
+                    // outage. What was sent before it is acknowledged first, so the cursor gets there.
+                    if (builder.Count == 0 || await SendAsync(builder, epoch, epochCts.Token).ConfigureAwait(false))
                     {
-                        headers[MessageHeaders.ExpectedLastMsgId] = MessageHeaders.MessageId(_logId, start.Lsn);
+                        await WaitUntilAsync(static w => w.InFlight == 0, epochCts.Token).ConfigureAwait(false);
+                        _window.Fail(tooLarge);
                     }
 
-                    headers[MessageHeaders.ExpectedLastSequence] = start.LastSequence.ToString(CultureInfo.InvariantCulture);
+                    break;
                 }
-                else
+
+                builder.Add(record);
+                next++;
+                if (record.Lsn >= durable)
                 {
-                    // No message of the log in the stream, so no id to name: "no message on the subject
-                    // yet", and the last sequence when the stream ever held one (an expected last
-                    // sequence of 0 means no check).
-                    headers[MessageHeaders.ExpectedLastSubjectSequence] = "0";
-                    if (start.LastSequence > 0)
-                    {
-                        headers[MessageHeaders.ExpectedLastSequence] = start.LastSequence.ToString(CultureInfo.InvariantCulture);
-                    }
+                    durable = _source.DurableLsn;
                 }
 
-                _window.Add(lsn, record.Payload.Length, Stopwatch.GetTimestamp());
+                if ((builder.IsFull || epoch.BySequence || record.Lsn >= Math.Min(target, durable))
+                    && !await SendAsync(builder, epoch, epochCts.Token).ConfigureAwait(false))
+                {
+                    break;
+                }
+            }
 
-                // The payload is a view into the log's mapping, valid until the read moves on: the
-                // publish has copied it into the connection's buffer when it returns.
-                await _connection.PublishAsync(Subject, record.Payload, headers, replyPrefix + lsn.ToString(CultureInfo.InvariantCulture), cancellationToken: epochCts.Token);
+            if (builder.Count > 0 && _window.Fault is null && !epochCts.IsCancellationRequested)
+            {
+                await SendAsync(builder, epoch, epochCts.Token).ConfigureAwait(false);
             }
 
             if (!follow)
             {
-                await WaitUntilAsync(static w => w.InFlight == 0, epochCts.Token);
+                await WaitUntilAsync(static w => w.InFlight == 0, epochCts.Token).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (epochCts.IsCancellationRequested)
@@ -108,14 +102,8 @@ public sealed partial class NatsReplicator
         }
         finally
         {
-            await epochCts.CancelAsync();
-            await watchdog;
-        }
-
-        if (_window.Acked > start.Lsn)
-        {
-            // A record was stored after the anchor: the server's last message id is right again.
-            _anchorBySequence = false;
+            await epochCts.CancelAsync().ConfigureAwait(false);
+            await watchdog.ConfigureAwait(false);
         }
 
         if (_window.Fault is null && ct.IsCancellationRequested)
@@ -124,7 +112,7 @@ public sealed partial class NatsReplicator
             using var grace = new CancellationTokenSource(_options.AckTimeout);
             try
             {
-                await WaitUntilAsync(static w => w.InFlight == 0, grace.Token);
+                await WaitUntilAsync(static w => w.InFlight == 0, grace.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -135,12 +123,106 @@ public sealed partial class NatsReplicator
         return _window.Fault;
     }
 
-    /// <summary>Waits until one more publish may be sent; false when the epoch faulted.</summary>
-    private async ValueTask<bool> WaitForRoomAsync(CancellationToken ct)
+    /// <summary>
+    /// Publishes the gathered records as the epoch's next message once the window has room; false when
+    /// the epoch faulted meanwhile. Its predecessor's message id is the expected last message id (the
+    /// stream's last message, as reconciliation read it, for the epoch's first, with the last sequence
+    /// too). Only after the server refused the id of a last message that its leader does hold (it knows
+    /// none, or a stale one) does the epoch's first message go anchored by sequence: alone in flight,
+    /// and checked by content through the leader before anything is built on it (<see cref="VerifyAnchorAsync"/>).
+    /// </summary>
+    private async ValueTask<bool> SendAsync(MessageBuilder builder, Epoch epoch, CancellationToken ct)
+    {
+        var body = builder.Finish();
+        if (!await WaitForRoomAsync(body.Length, ct).ConfigureAwait(false))
+        {
+            return false;
+        }
+
+        var batch = _options.Format == NatsMessageFormat.Batch;
+        var first = builder.FirstLsn;
+        var last = builder.LastLsn;
+        var msgId = batch ? MessageHeaders.BatchMessageId(_logId, first, last) : MessageHeaders.MessageId(_logId, first);
+        var headers = new NatsHeaders
+        {
+            [MessageHeaders.MsgId] = msgId,
+            [MessageHeaders.LogId] = _logId,
+        };
+        if (batch)
+        {
+            headers[MessageHeaders.FirstLsn] = first.ToString(CultureInfo.InvariantCulture);
+            headers[MessageHeaders.LastLsn] = last.ToString(CultureInfo.InvariantCulture);
+            headers[MessageHeaders.Batch] = epoch.NextOrdinal.ToString(CultureInfo.InvariantCulture);
+        }
+        else
+        {
+            headers[MessageHeaders.Lsn] = first.ToString(CultureInfo.InvariantCulture);
+        }
+
+        var firstOfEpoch = epoch.Sent == 0;
+        if (epoch.PreviousMsgId is { } previous && !epoch.BySequence)
+        {
+            // The stream's last message must be this one's predecessor.
+            headers[MessageHeaders.ExpectedLastMsgId] = previous;
+        }
+        else if (epoch.PreviousMsgId is null)
+        {
+            // No message of the log in the stream, so no id to name: "no message on the subject yet".
+            // An expected last sequence of 0 means no check, so it is sent only for a stream that held messages.
+            headers[MessageHeaders.ExpectedLastSubjectSequence] = "0";
+        }
+
+        if (firstOfEpoch && epoch.Start.LastSequence > 0)
+        {
+            // The epoch's first: the stream must also still be where reconciliation found it, by position.
+            headers[MessageHeaders.ExpectedLastSequence] = epoch.Start.LastSequence.ToString(CultureInfo.InvariantCulture);
+        }
+
+        var number = _window.Add(first, last, builder.PayloadBytes, body.Length, Stopwatch.GetTimestamp());
+
+        // The body is the builder's buffer: the publish has copied it into the connection's buffer when it returns.
+        await _connection.PublishAsync(Subject, body, headers, epoch.ReplyPrefix + number.ToString(CultureInfo.InvariantCulture), cancellationToken: ct).ConfigureAwait(false);
+        builder.Clear();
+        epoch.PreviousMsgId = msgId;
+        epoch.NextOrdinal++;
+        epoch.Sent++;
+        if (!epoch.BySequence)
+        {
+            return true;
+        }
+
+        await WaitUntilAsync(static w => w.InFlight == 0, ct).ConfigureAwait(false);
+        if (_window.Fault is not null)
+        {
+            return false;
+        }
+
+        await VerifyAnchorAsync(epoch.Start, first, msgId, ct).ConfigureAwait(false);
+        epoch.BySequence = false;
+        _anchorBySequence = false;
+        return true;
+    }
+
+    /// <summary>The largest body a message may have: the batch limit, within what the server's max_payload leaves beside the headers.</summary>
+    private int MaxBodyBytes() => _connection.ServerInfo is { MaxPayload: > HeaderAllowance } server
+        ? (int)Math.Min(_options.BatchMaxBytes, server.MaxPayload - HeaderAllowance)
+        : _options.BatchMaxBytes;
+
+    /// <summary>
+    /// The rejection of a record that cannot travel at all: alone in a message it would exceed the
+    /// server's max_payload. Null when it fits (or joins a message that has room for it).
+    /// </summary>
+    private WindowFault? TooLargeForServer(MessageBuilder builder, in WalRecord record) =>
+        _connection.ServerInfo is { MaxPayload: > 0 } server && builder.SizeAlone(record.Payload.Length) > server.MaxPayload - HeaderAllowance
+            ? new WindowFault(true, record.Lsn, 0, $"the record is {record.Payload.Length} bytes, more than the server's max_payload ({server.MaxPayload} bytes) allows with its headers")
+            : null;
+
+    /// <summary>Waits until one more message, of <paramref name="bodyBytes"/> bytes, may be sent; false when the epoch faulted.</summary>
+    private async ValueTask<bool> WaitForRoomAsync(long bodyBytes, CancellationToken ct)
     {
         while (true)
         {
-            if (_window.HasRoom(out var changed))
+            if (_window.HasRoom(bodyBytes, out var changed))
             {
                 return true;
             }
@@ -150,7 +232,7 @@ public sealed partial class NatsReplicator
                 return false;
             }
 
-            await changed.WaitAsync(ct);
+            await changed.WaitAsync(ct).ConfigureAwait(false);
         }
     }
 
@@ -165,90 +247,23 @@ public sealed partial class NatsReplicator
                 return;
             }
 
-            await changed.WaitAsync(ct);
+            await changed.WaitAsync(ct).ConfigureAwait(false);
         }
     }
 
-    /// <summary>
-    /// Every few milliseconds: ends the epoch when it faulted or the oldest publish waited longer than
-    /// <see cref="NatsReplicatorOptions.AckTimeout"/> (its outcome is unknown), and commits the cursor
-    /// every <see cref="NatsReplicatorOptions.CursorCommitInterval"/> while acknowledgements come in.
-    /// </summary>
-    private async Task WatchAsync(CancellationTokenSource epoch)
+    /// <summary>The state of one shipping epoch's chain: the predecessor's message id and the next batch number.</summary>
+    private sealed class Epoch(ResumePoint start, string replyPrefix, bool bySequence)
     {
-        var tick = TimeSpan.FromMilliseconds(Math.Clamp(_options.AckTimeout.TotalMilliseconds / 10, 5, 50));
-        var lastCommit = Stopwatch.GetTimestamp();
-        using var timer = new PeriodicTimer(tick);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(epoch.Token))
-            {
-                if (_window.TryGetOldestPending(out var lsn, out var sent, out var inProcess) && Stopwatch.GetElapsedTime(sent) > _options.AckTimeout)
-                {
-                    // A message id the leader holds as in process, and no later record stored to prove it:
-                    // the earlier proposal was never stored, and the id stays blocked for the duplicate window.
-                    _window.Fail(inProcess
-                        ? new WindowFault(false, lsn, 0, $"the leader held the message id of LSN {lsn} as in process for {_options.AckTimeout.TotalMilliseconds:0} ms and stored nothing after it; retrying until its duplicate window has passed", RememberedDuplicate: true)
-                        : new WindowFault(false, lsn, 0, $"no acknowledgement for LSN {lsn} within {_options.AckTimeout.TotalMilliseconds:0} ms"));
-                }
+        public ResumePoint Start { get; } = start;
 
-                if (_window.Fault is not null)
-                {
-                    await epoch.CancelAsync();
-                    return;
-                }
+        public string ReplyPrefix { get; } = replyPrefix;
 
-                if (Stopwatch.GetElapsedTime(lastCommit) >= _options.CursorCommitInterval)
-                {
-                    await CommitCursorAsync(epoch.Token);
-                    lastCommit = Stopwatch.GetTimestamp();
-                }
-            }
-        }
-        catch (OperationCanceledException) when (epoch.IsCancellationRequested)
-        {
-            // The epoch ended.
-        }
-    }
+        public bool BySequence { get; set; } = bySequence;
 
-    /// <summary>Reads the acknowledgements of every epoch and applies those of the current one to the window.</summary>
-    private async Task PumpAcksAsync(INatsSub<byte[]> sub, CancellationToken ct)
-    {
-        var prefixLength = _inbox.Length + 1;
-        try
-        {
-            await foreach (var msg in sub.Msgs.ReadAllAsync(ct))
-            {
-                var rest = msg.Subject.AsSpan(Math.Min(prefixLength, msg.Subject.Length));
-                var dot = rest.IndexOf('.');
-                if (dot <= 0
-                    || !long.TryParse(rest[..dot], NumberStyles.None, CultureInfo.InvariantCulture, out var epoch)
-                    || !long.TryParse(rest[(dot + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var lsn)
-                    || epoch != Interlocked.Read(ref _epoch))
-                {
-                    continue;
-                }
+        public string? PreviousMsgId { get; set; } = start.LastMsgId;
 
-                var result = AckResult.From(msg);
-                var progress = _window.Complete(lsn, result);
-                if (!progress.Matched)
-                {
-                    continue;
-                }
+        public long NextOrdinal { get; set; } = start.LastOrdinal + 1;
 
-                _instruments.PublishDuration.Record(Stopwatch.GetElapsedTime(progress.SentTimestamp).TotalSeconds, _tag);
-                if (progress.Records > 0)
-                {
-                    Interlocked.Add(ref _recordsShipped, progress.Records);
-                    Interlocked.Add(ref _bytesShipped, progress.Bytes);
-                    _instruments.RecordsShipped.Add(progress.Records, _tag);
-                    _instruments.BytesShipped.Add(progress.Bytes, _tag);
-                }
-            }
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-            // The replicator stopped.
-        }
+        public long Sent { get; set; }
     }
 }

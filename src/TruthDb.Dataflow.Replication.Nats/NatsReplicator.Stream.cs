@@ -8,18 +8,17 @@ namespace TruthDb.Dataflow.Replication.Nats;
 /// <summary>Creating the stream from the options, or checking that an existing one fits.</summary>
 public sealed partial class NatsReplicator
 {
-    private const int StreamNotFound = 10059;
     private const int StreamNameInUse = 10058;
 
     private async Task EnsureStreamAsync(CancellationToken ct)
     {
         try
         {
-            var stream = await _js.GetStreamAsync(StreamName, cancellationToken: ct);
+            var stream = await _js.GetStreamAsync(StreamName, cancellationToken: ct).ConfigureAwait(false);
             CheckFits(stream.Info.Config);
             return;
         }
-        catch (NatsJSApiException ex) when (ex.Error.ErrCode == StreamNotFound)
+        catch (NatsJSApiException ex) when (ex.Error.ErrCode == ApiRefusals.StreamNotFound)
         {
             if (!_options.CreateStream)
             {
@@ -40,14 +39,14 @@ public sealed partial class NatsReplicator
         };
         try
         {
-            await _js.CreateStreamAsync(config, ct);
+            await _js.CreateStreamAsync(config, ct).ConfigureAwait(false);
             _duplicateWindow = config.DuplicateWindow;
             ReplicationEvents.StreamCreated(_logger, StreamName, Subject, config.NumReplicas, _options.Storage, config.DuplicateWindow);
         }
         catch (NatsJSApiException ex) when (ex.Error.ErrCode == StreamNameInUse)
         {
             // Created meanwhile by someone else: it must fit like any existing stream.
-            var stream = await _js.GetStreamAsync(StreamName, cancellationToken: ct);
+            var stream = await _js.GetStreamAsync(StreamName, cancellationToken: ct).ConfigureAwait(false);
             CheckFits(stream.Info.Config);
         }
     }

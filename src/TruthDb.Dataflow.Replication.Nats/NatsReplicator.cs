@@ -1,29 +1,39 @@
 // Replication into JetStream, and why it neither loses nor duplicates a record (docs/replication.md
 // has the full argument and every crash point):
 //
+//   messages:  consecutive durable records go into one message (a batch: up to BatchMaxRecords and
+//              BatchMaxBytes, sent when full or when the log has no further durable record for now;
+//              or one record per message, Format = Record). Message id "<log id>:<first>-<last>"
+//              ("<log id>:<lsn>" for a record), the LSNs and the batch number in headers.
 //   reconcile: read the stream through its leader and check that its sequence-to-LSN mapping is
 //              continuous and this log's (state, first and last message, probes, the last 16 messages;
 //              a gap, duplicate, regression or deleted message stops the replicator naming sequence
-//              and LSN). Let S be the last sequence and L the LSN there. Resume after L, whatever the
-//              cursor says: a cursor behind L is raised (crash after the ack, before the commit); a
-//              cursor ahead of L means the stream lost acknowledged records: first the mark
-//              "<cursor>.acked" is raised to the old cursor, then the cursor moves back to L (each an
-//              atomic cursor file; a crash between leaves the mark >= L and the old cursor, and the
-//              next start does the same again), and the records are shipped again, or, when the log
-//              no longer has them (or the stream will not take them within the retry limit), the
-//              replicator stops naming them.
-//   chain:     every record x is published expecting the stream's last message id to be
-//              "<log id>:<x - 1>" (Nats-Expected-Last-Msg-Id), the epoch's first one also expecting last
-//              sequence S. Message id "<log id>:<lsn>". Each acknowledgement's sequence must be
-//              S + (x - L): a different one means the numbering changed under the replicator (reconcile).
-//   ship:      publish in LSN order, at most MaxInFlight unacknowledged; acknowledgements may come in
-//              any order; the shipped LSN is the acknowledged prefix; the cursor is committed from it.
+//              and LSN), that its last message is of this replicator's format and holds the log's own
+//              bytes (another history of the log, after a failover, stops it). Let S be the last
+//              sequence, M the message there and L its last LSN. Resume after L, whatever the cursor
+//              says: a cursor behind L is raised (crash after the ack, before the commit); a cursor
+//              ahead of L means the stream lost acknowledged records: first the mark "<cursor>.acked"
+//              is raised to the old cursor, then the cursor moves back to L (each an atomic cursor
+//              file; a crash between leaves the mark >= L and the old cursor, and the next start does
+//              the same again), and the records are shipped again, or, when the log no longer has them
+//              (or the stream will not take them within the retry limit), the replicator stops naming them.
+//   chain:     every message is published expecting the stream's last message id to be its
+//              predecessor's (Nats-Expected-Last-Msg-Id), the epoch's first M's and also expecting last
+//              sequence S. The epoch's message k must be acknowledged at sequence S + k: a different one
+//              means the numbering changed under the replicator (reconcile). Only when the leader refused
+//              the id of M although it returns M as its last (it knows no last message id, or a stale
+//              one) does the epoch's first message go anchored by sequence S: alone, and read back with
+//              S through the leader before anything is chained on it.
+//   ship:      publish in LSN order, at most MaxInFlight messages unacknowledged; acknowledgements may
+//              come in any order; the shipped LSN is the end of the acknowledged prefix; the cursor is
+//              committed from it.
 //   unknown:   a timeout, a no-responders reply or a lost connection makes the outcome of everything
 //              in flight unknown: stop sending, reconcile again (the stream is the truth), go on.
-//   rejected:  an error in an acknowledgement stops the replicator, naming the LSN; the cursor stays
-//              below it (except a failed expectation explained by the stream's own last message: retry).
+//   rejected:  an error in an acknowledgement stops the replicator, naming the message's first LSN; the
+//              cursor stays below it (except a failed expectation explained by the stream's own last
+//              message: retry).
 //
-// Because every publish names what the stream's last message must be, a record can only be stored
+// Because every publish names what the stream's last message must be, a message can only be stored
 // directly after its predecessor: a publish lost in a leader change makes every later one fail
 // (wrong last message id) instead of leaving a gap, a foreign message makes the next one fail
 // instead of taking its place, and a replayed one is either dropped by the duplicate window or
@@ -42,9 +52,10 @@ namespace TruthDb.Dataflow.Replication.Nats;
 
 /// <summary>
 /// Ships a log into a NATS JetStream stream, exactly once and in order: it reads durable records from
-/// its cursor, publishes each to <see cref="Subject"/> with message id <c>&lt;log id&gt;:&lt;lsn&gt;</c>, the
-/// LSN and log id in headers, and its predecessor's message id as the expected last message id; it
-/// keeps at most <see cref="NatsReplicatorOptions.MaxInFlight"/> publishes unacknowledged and commits
+/// its cursor, packs consecutive ones into batches (<see cref="NatsMessageFormat"/>; <see cref="RecordBatch"/>
+/// decodes one) and publishes each to <see cref="Subject"/> with a message id naming its LSNs, the LSNs
+/// and log id in headers, and its predecessor's message id as the expected last message id; it
+/// keeps at most <see cref="NatsReplicatorOptions.MaxInFlight"/> messages unacknowledged and commits
 /// its durable cursor only up to the acknowledged prefix. On start, and after any publish whose outcome
 /// is unknown, it reconciles with what the stream holds (checking that it is continuous), so a crash of
 /// the replicator, of the writing process or of a NATS node neither loses nor duplicates a record in the
@@ -70,6 +81,8 @@ public sealed partial class NatsReplicator : IDisposable
     private TimeSpan _duplicateWindow;
     private LostRange? _lost;
     private long _cursorLsn;
+    private long _markLsn;
+    private long _messagesShipped;
     private long _recordsShipped;
     private long _bytesShipped;
     private long _retries;
@@ -91,7 +104,7 @@ public sealed partial class NatsReplicator : IDisposable
         _logger = options.Logger ?? NullLogger.Instance;
         _instruments = ReplicationInstruments.For(options.MeterFactory);
         _tag = new KeyValuePair<string, object?>(ReplicationInstruments.StreamTag, StreamName);
-        _window = new AckWindow(options.MaxInFlight);
+        _window = new AckWindow(options.MaxInFlight, options.MaxInFlightBytes);
         // Not under the connection's own inbox prefix: the client routes those to its request
         // multiplexer, which matches exact subjects only.
         _inbox = "_TRUTHDB_ACKS." + Guid.NewGuid().ToString("N");
@@ -101,6 +114,7 @@ public sealed partial class NatsReplicator : IDisposable
         }
 
         _cursorLsn = source.GetCursor(CursorName);
+        _markLsn = source.GetCursor(LogNames.AcknowledgedMark(CursorName));
         _window.Reset(_cursorLsn, 0);
         _instruments.Register(this);
     }
@@ -160,6 +174,7 @@ public sealed partial class NatsReplicator : IDisposable
         ShippedLsn = _window.Acked,
         DurableLsn = _source.DurableLsn,
         InFlight = _window.InFlight,
+        MessagesShipped = Interlocked.Read(ref _messagesShipped),
         RecordsShipped = Interlocked.Read(ref _recordsShipped),
         BytesShipped = Interlocked.Read(ref _bytesShipped),
         Retries = Interlocked.Read(ref _retries),
@@ -180,7 +195,7 @@ public sealed partial class NatsReplicator : IDisposable
                 return;
             }
 
-            await changed.WaitAsync(ct);
+            await changed.WaitAsync(ct).ConfigureAwait(false);
         }
     }
 

@@ -24,8 +24,32 @@ public sealed class NatsReplicatorOptions
     /// <summary>The durable cursor that records what the stream acknowledged; default <c>replicator-&lt;StreamName&gt;</c>.</summary>
     public string? CursorName { get; set; }
 
-    /// <summary>Publishes sent and not yet acknowledged, at most (1 – 65,536; default 1,024): the backpressure bound.</summary>
+    /// <summary>
+    /// How records travel: <see cref="NatsMessageFormat.Batch"/> (the default: consecutive records packed
+    /// into one message) or <see cref="NatsMessageFormat.Record"/> (one message per record). A stream holds
+    /// one format: the replicator refuses to ship one into a stream of the other.
+    /// </summary>
+    public NatsMessageFormat Format { get; set; } = NatsMessageFormat.Batch;
+
+    /// <summary>Records in one batch, at most (1 – 1,000,000; default 1,024). Only for <see cref="NatsMessageFormat.Batch"/>.</summary>
+    public int BatchMaxRecords { get; set; } = 1024;
+
+    /// <summary>
+    /// Bytes of one batch's body, at most (1 KiB – 64 MiB; default 256 KiB), and never more than the
+    /// server's <c>max_payload</c> allows with the headers; a single larger record goes alone in its own
+    /// batch. Only for <see cref="NatsMessageFormat.Batch"/>.
+    /// </summary>
+    public int BatchMaxBytes { get; set; } = 256 * 1024;
+
+    /// <summary>Messages sent and not yet acknowledged, at most (1 – 65,536; default 1,024): a backpressure bound.</summary>
     public int MaxInFlight { get; set; } = 1024;
+
+    /// <summary>
+    /// Bytes of the messages sent and not yet acknowledged, at most (64 KiB – 1 GiB; default 16 MiB): the
+    /// other backpressure bound, which keeps batches from queueing in the servers for longer than
+    /// <see cref="AckTimeout"/>. One message is always let through, however large.
+    /// </summary>
+    public long MaxInFlightBytes { get; set; } = 16L * 1024 * 1024;
 
     /// <summary>How long a publish may wait for its acknowledgement before its outcome counts as unknown (default 5 s).</summary>
     public TimeSpan AckTimeout { get; set; } = TimeSpan.FromSeconds(5);
@@ -81,7 +105,11 @@ public sealed class NatsReplicatorOptions
             throw new ArgumentException($"Subject must be a literal subject: dot-separated tokens, no wildcards or spaces (got '{Subject}').", nameof(Subject));
         }
 
+        Check(Enum.IsDefined(Format), nameof(Format), "Batch or Record", Format);
+        Check(BatchMaxRecords is >= 1 and <= 1_000_000, nameof(BatchMaxRecords), "from 1 to 1,000,000", BatchMaxRecords);
+        Check(BatchMaxBytes is >= 1024 and <= 64 * 1024 * 1024, nameof(BatchMaxBytes), "from 1,024 bytes (1 KiB) to 67,108,864 bytes (64 MiB)", BatchMaxBytes);
         Check(MaxInFlight is >= 1 and <= 65536, nameof(MaxInFlight), "from 1 to 65,536", MaxInFlight);
+        Check(MaxInFlightBytes is >= 64 * 1024 and <= 1L << 30, nameof(MaxInFlightBytes), "from 65,536 bytes (64 KiB) to 1,073,741,824 bytes (1 GiB)", MaxInFlightBytes);
         Check(AckTimeout >= TimeSpan.FromMilliseconds(10) && AckTimeout <= TimeSpan.FromMinutes(10), nameof(AckTimeout), "from 10 ms to 10 minutes", AckTimeout);
         Check(RetryLimit == Timeout.InfiniteTimeSpan || RetryLimit >= TimeSpan.FromSeconds(1), nameof(RetryLimit), "at least 1 s, or infinite", RetryLimit);
         Check(CursorCommitInterval >= TimeSpan.FromMilliseconds(1) && CursorCommitInterval <= TimeSpan.FromMinutes(1), nameof(CursorCommitInterval), "from 1 ms to 1 minute", CursorCommitInterval);

@@ -12,8 +12,11 @@ public readonly record struct ReplicationProgress
     /// <summary>LSNs durable in the log and not yet acknowledged by the stream.</summary>
     public long LagLsns => Math.Max(0, DurableLsn - ShippedLsn);
 
-    /// <summary>Publishes sent and not yet acknowledged.</summary>
+    /// <summary>Messages sent and not yet acknowledged.</summary>
     public long InFlight { get; init; }
+
+    /// <summary>Messages acknowledged since the replicator was created (a batch counts once).</summary>
+    public long MessagesShipped { get; init; }
 
     /// <summary>Records acknowledged since the replicator was created.</summary>
     public long RecordsShipped { get; init; }

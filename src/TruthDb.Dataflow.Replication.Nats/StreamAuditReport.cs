@@ -50,11 +50,14 @@ public sealed class StreamAuditReport
     /// </summary>
     public long AcknowledgedLsn { get; init; }
 
-    /// <summary>Messages whose payload and ids equal the log's record, byte for byte.</summary>
+    /// <summary>Messages whose ids are right and every record of which equals the log's, byte for byte.</summary>
     public long VerifiedMessages { get; init; }
 
-    /// <summary>Messages of LSNs below the log's first record: continuity checked, payload not comparable.</summary>
-    public long UncomparableMessages { get; init; }
+    /// <summary>Records (in messages of either format) equal to the log's record of the same LSN, byte for byte.</summary>
+    public long VerifiedRecords { get; init; }
+
+    /// <summary>Records of LSNs below the log's first record: continuity checked, payload not comparable.</summary>
+    public long UncomparableRecords { get; init; }
 
     /// <summary>Durable LSNs after the stream's last one: not shipped yet (not a difference).</summary>
     public long UnshippedLsns { get; init; }
@@ -62,13 +65,13 @@ public sealed class StreamAuditReport
     /// <summary>LSNs the stream lacks (<see cref="StreamAuditFindingKind.Gap"/>).</summary>
     public long MissingLsns { get; init; }
 
-    /// <summary>Messages holding an LSN a second time.</summary>
+    /// <summary>LSNs the stream holds a second time.</summary>
     public long Duplicates { get; init; }
 
-    /// <summary>Messages holding an LSN after a higher one.</summary>
+    /// <summary>LSNs the stream holds after a higher one.</summary>
     public long OutOfOrder { get; init; }
 
-    /// <summary>Messages whose payload or message id differs from the log.</summary>
+    /// <summary>Records whose payload differs from the log's, and messages whose id is wrong or whose body cannot be read.</summary>
     public long Mismatches { get; init; }
 
     /// <summary>Messages that are not this log's.</summary>
@@ -77,7 +80,7 @@ public sealed class StreamAuditReport
     /// <summary>Sequences without a message between the first and the last.</summary>
     public long DeletedSequences { get; init; }
 
-    /// <summary>Messages of LSNs beyond the log's written end.</summary>
+    /// <summary>Records of LSNs beyond the log's written end.</summary>
     public long NotInLog { get; init; }
 
     /// <summary>True when the leader changed during the audit.</summary>

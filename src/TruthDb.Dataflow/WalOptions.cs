@@ -72,6 +72,20 @@ public sealed class WalOptions
     /// </summary>
     public TimeSpan RetentionMaxAge { get; set; }
 
+    /// <summary>
+    /// The identity the log must have. Null (the default): a new log gets a random id, and any existing
+    /// log opens. When set: a new log is created with this id, as a copy of the log that has it (a log
+    /// rebuilt from a replicated stream keeps the source's id and LSNs, so it can go on as that log), and
+    /// an existing log must have it, or opening refuses with an <see cref="IOException"/>.
+    /// </summary>
+    public Guid? LogId { get; set; }
+
+    /// <summary>
+    /// The LSN of a new log's first record (default 1): a copy of a log whose first records are gone
+    /// (retention) starts where its source's records start. Ignored when the log exists.
+    /// </summary>
+    public long FirstLsn { get; set; } = 1;
+
     /// <summary>Where lifecycle events (open, recovery, faults) are logged; none by default.</summary>
     public ILogger? Logger { get; set; }
 
@@ -121,6 +135,8 @@ public sealed class WalOptions
         Check(FlushInterval >= TimeSpan.FromMilliseconds(1) && FlushInterval <= TimeSpan.FromHours(1), nameof(FlushInterval), FlushInterval.ToString(), "1 ms to 1 hour");
         Check(RetentionMaxBytes == 0 || (RetentionMaxBytes >= 2 * SegmentSize && RetentionMaxBytes <= 1L << 50),
             nameof(RetentionMaxBytes), Bytes(RetentionMaxBytes), $"0 (keep everything) or from twice SegmentSize ({Bytes(2 * SegmentSize)}) to 1 PiB");
+        Check(LogId != Guid.Empty, nameof(LogId), "00000000-0000-0000-0000-000000000000", "null (a new random id) or a non-empty id");
+        Check(FirstLsn is >= 1 and <= long.MaxValue / 2, nameof(FirstLsn), FirstLsn.ToString(System.Globalization.CultureInfo.InvariantCulture), "1 to 4611686018427387903");
         Check(RetentionMaxAge == TimeSpan.Zero || (RetentionMaxAge >= TimeSpan.FromSeconds(1) && RetentionMaxAge <= TimeSpan.FromDays(36500)),
             nameof(RetentionMaxAge), RetentionMaxAge.ToString(), "00:00:00 (keep everything) or from 1 second to 100 years");
     }

@@ -1,6 +1,4 @@
 using System.CommandLine;
-using NATS.Client.Core;
-using Spectre.Console;
 using TruthDb.Dataflow.Cli.Replicate;
 using TruthDb.Dataflow.Cli.Support;
 using TruthDb.Dataflow.Replication.Nats;
@@ -20,14 +18,10 @@ internal static class ReplicateCommand
 {
     public static Command Create()
     {
+        var command = new Command("replicate", "Ship the log into a NATS JetStream stream, each record exactly once and in order (in batches, or one message per record with --format record; message ids name the LSNs), resuming from a durable cursor; follows the log until Ctrl+C. Works while another process appends (no lock).");
         var directory = CommonOptions.Directory();
-        var nats = new Option<string>("--nats")
-        {
-            Description = "The NATS servers: one URL or several separated by commas (default nats://127.0.0.1:4222).",
-            DefaultValueFactory = _ => "nats://127.0.0.1:4222",
-            HelpName = "urls",
-        };
-        var stream = new Option<string>("--stream", "-s") { Description = "The JetStream stream to publish into (created if missing unless --no-create).", Required = true, HelpName = "name" };
+        var nats = NatsConnect.UrlsOption();
+        var stream = NatsConnect.StreamOption(command, "The JetStream stream to publish into (created if missing unless --no-create).");
         var subject = new Option<string?>("--subject") { Description = "The subject (default truthdb.<log name>).", HelpName = "subject" };
         var logName = new Option<string?>("--log-name") { Description = "The log's name in the default subject (default: the directory's name, with characters other than letters, digits, '-' and '_' replaced by '_').", HelpName = "name" };
         var cursor = new Option<string?>("--cursor") { Description = "The durable cursor that records what the stream acknowledged (default replicator-<stream>).", HelpName = "name" };
@@ -36,23 +30,35 @@ internal static class ReplicateCommand
         storage.AcceptOnlyFromAmong("file", "memory");
         var window = Durations.Option("--duplicate-window", "Duplicate window of a created stream, such as 2m or 120 (seconds) (default 2m).", TimeSpan.FromMinutes(2), TimeSpan.FromSeconds(1), TimeSpan.FromDays(1));
         var maxMessages = new Option<long>("--max-messages") { Description = "Message limit of a created stream (default -1: none); a full stream rejects publishes, it never drops records.", DefaultValueFactory = _ => -1, HelpName = "n" }.AtLeast(-1L);
-        var inFlight = new Option<int>("--max-in-flight") { Description = "Publishes awaiting acknowledgement, at most (default 1024).", DefaultValueFactory = _ => 1024, HelpName = "n" }.AtLeast(1);
+        var format = new Option<string>("--format") { Description = "How records travel: 'batch' (default: consecutive records in one message, see docs/replication.md for its body) or 'record' (one message per record). An existing stream keeps its format.", DefaultValueFactory = _ => "batch" };
+        format.AcceptOnlyFromAmong("batch", "record");
+        var batchRecords = new Option<int>("--batch-records") { Description = "Records in one batch, at most (1 to 1000000; default 1024).", DefaultValueFactory = _ => 1024, HelpName = "n" }.AtLeast(1);
+        var batchBytes = new Option<long>("--batch-bytes")
+        {
+            Description = "Bytes of one batch, at most, such as 256KiB (the default; 1KiB to 64MiB, and never more than the server's max_payload allows); a larger record goes alone.",
+            DefaultValueFactory = _ => 256 * 1024,
+            CustomParser = r => Sizes.Parse(r, 1024, 64 * 1024 * 1024),
+            HelpName = "size",
+        };
+        var inFlight = new Option<int>("--max-in-flight") { Description = "Messages awaiting acknowledgement, at most (default 1024).", DefaultValueFactory = _ => 1024, HelpName = "n" }.AtLeast(1);
+        var inFlightBytes = new Option<long>("--max-in-flight-bytes")
+        {
+            Description = "Bytes of the messages awaiting acknowledgement, at most, such as 16MiB (the default; 64KiB to 1GiB); one message always goes.",
+            DefaultValueFactory = _ => 16L * 1024 * 1024,
+            CustomParser = r => Sizes.Parse(r, 64 * 1024, 1L << 30),
+            HelpName = "size",
+        };
         var ackTimeout = Durations.Option("--ack-timeout", "How long a publish may wait for its acknowledgement before the replicator reconciles and retries, such as 5s or 500ms (default 5s).", TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(10), TimeSpan.FromMinutes(10));
         var noCreate = new Option<bool>("--no-create") { Description = "Fail when the stream does not exist instead of creating it." };
         var untilCaughtUp = new Option<bool>("--until-caught-up") { Description = "Ship what is durable now, wait for the acknowledgements, and exit (instead of following the log)." };
         var audit = new Option<bool>("--audit") { Description = "Compare the whole stream with the log instead of shipping (read-only on both; through the stream leader): every LSN exactly once, in order, byte-exact. Exit 0 when they match, 5 when they differ." };
         var interval = Durations.Option("--interval", "Time between progress lines, such as 1s or 250ms (default 1s).", TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(50), TimeSpan.FromHours(1));
-        var command = new Command("replicate", "Ship the log into a NATS JetStream stream, each record exactly once and in order (message id <log id>:<lsn>, LSN header), resuming from a durable cursor; follows the log until Ctrl+C. Works while another process appends (no lock).")
+        foreach (var option in new Option[] { directory, nats, stream, subject, logName, cursor, replicas, storage, window, maxMessages, format, batchRecords, batchBytes, inFlight, inFlightBytes, ackTimeout, noCreate, untilCaughtUp, audit, interval })
         {
-            directory, nats, stream, subject, logName, cursor, replicas, storage, window, maxMessages, inFlight, ackTimeout, noCreate, untilCaughtUp, audit, interval,
-        };
+            command.Add(option);
+        }
         command.Validators.Add(result =>
         {
-            if (result.GetValue(stream) is { } name && !LogNames.IsStreamName(name))
-            {
-                result.AddError($"'{name}' is not a stream name: 1 to 255 printable characters without spaces, '.', '*', '>', '/' or '\\'.");
-            }
-
             if (result.GetValue(subject) is { } s && !LogNames.IsSubject(s))
             {
                 result.AddError($"'{s}' is not a literal subject (dot-separated tokens, no wildcards or spaces).");
@@ -72,11 +78,16 @@ internal static class ReplicateCommand
             {
                 result.AddError("--replicas must be at most 5.");
             }
+
+            if (result.GetValue(batchRecords) > 1_000_000)
+            {
+                result.AddError("--batch-records must be at most 1000000.");
+            }
         });
         command.SetAction((parse, ct) => Verb.RunAsync(() => RunAsync(
             new ReplicateSettings(
                 parse.GetRequiredValue(directory),
-                parse.GetValue(nats) ?? "nats://127.0.0.1:4222",
+                parse.GetValue(nats) ?? NatsConnect.DefaultUrl,
                 new NatsReplicatorOptions
                 {
                     StreamName = parse.GetRequiredValue(stream),
@@ -87,7 +98,11 @@ internal static class ReplicateCommand
                     Storage = parse.GetValue(storage) == "memory" ? NatsStreamStorage.Memory : NatsStreamStorage.File,
                     DuplicateWindow = parse.GetValue(window),
                     MaxMessages = parse.GetValue(maxMessages) is 0 ? -1 : parse.GetValue(maxMessages),
+                    Format = parse.GetValue(format) == "record" ? NatsMessageFormat.Record : NatsMessageFormat.Batch,
+                    BatchMaxRecords = parse.GetValue(batchRecords),
+                    BatchMaxBytes = (int)parse.GetValue(batchBytes),
                     MaxInFlight = parse.GetValue(inFlight),
+                    MaxInFlightBytes = parse.GetValue(inFlightBytes),
                     AckTimeout = parse.GetValue(ackTimeout),
                     CreateStream = !parse.GetValue(noCreate),
                     Logger = new StderrLogger(),
@@ -111,23 +126,7 @@ internal static class ReplicateCommand
             throw new CliException(ex.Message, ExitCodes.Usage);
         }
 
-        await using var connection = new NatsConnection(new NatsOpts
-        {
-            Url = settings.NatsUrls,
-            Name = "truthdb-replicate",
-            ConnectTimeout = TimeSpan.FromSeconds(5),
-            RequestTimeout = TimeSpan.FromSeconds(5),
-            SubPendingChannelCapacity = Math.Max(4096, settings.Options.MaxInFlight * 4),
-        });
-        try
-        {
-            await connection.ConnectAsync();
-        }
-        catch (NatsException ex)
-        {
-            throw new CliException($"Cannot connect to NATS at {settings.NatsUrls}: {ex.Message}");
-        }
-
+        await using var connection = await NatsConnect.ConnectAsync(settings.NatsUrls, "truthdb-replicate", Math.Max(4096, settings.Options.MaxInFlight * 4));
         if (settings.Audit)
         {
             return await AuditCommand.RunAsync(settings, connection, ct);
@@ -139,7 +138,7 @@ internal static class ReplicateCommand
         try
         {
             var run = settings.UntilCaughtUp ? replicator.CatchUpAsync(ct) : replicator.RunAsync(ct);
-            await ReportAsync(run, monitor, settings.ProgressInterval);
+            await NatsConnect.ReportAsync(run, monitor.NextLine, settings.ProgressInterval);
         }
         catch (StreamMismatchException ex)
         {
@@ -158,34 +157,5 @@ internal static class ReplicateCommand
 
         Console.WriteLine(monitor.Summary(ct.IsCancellationRequested ? "stopped" : settings.UntilCaughtUp ? "caught up" : "stopped"));
         return ExitCodes.Ok;
-    }
-
-    // Prints a progress line per interval until the run ends: a status line on a terminal, plain lines otherwise.
-    private static async Task ReportAsync(Task run, ReplicationMonitor monitor, TimeSpan interval)
-    {
-        if (Terminal.Interactive)
-        {
-            await Terminal.Console.Status().StartAsync("connecting", async status =>
-            {
-                while (!run.IsCompleted)
-                {
-                    await Task.WhenAny(run, Task.Delay(interval, CancellationToken.None));
-                    status.Status(Markup.Escape(monitor.NextLine()));
-                }
-            });
-        }
-        else
-        {
-            while (!run.IsCompleted)
-            {
-                await Task.WhenAny(run, Task.Delay(interval, CancellationToken.None));
-                if (!run.IsCompleted)
-                {
-                    Console.WriteLine(monitor.NextLine());
-                }
-            }
-        }
-
-        await run;
     }
 }

@@ -49,16 +49,16 @@ internal static class AuditCommand
         }
 
         var unshipped = report.UnshippedLsns > 0 ? string.Create(Show.Invariant, $"; {report.UnshippedLsns:N0} durable LSNs not shipped yet") : string.Empty;
-        var uncomparable = report.UncomparableMessages > 0 ? string.Create(Show.Invariant, $"; {report.UncomparableMessages:N0} messages below the log's first record (continuity checked, bytes not comparable)") : string.Empty;
+        var uncomparable = report.UncomparableRecords > 0 ? string.Create(Show.Invariant, $"; {report.UncomparableRecords:N0} records below the log's first record (continuity checked, bytes not comparable)") : string.Empty;
         if (report.IsMatch)
         {
             Console.WriteLine(string.Create(Show.Invariant,
-                $"match: {report.SequencesRead:N0} messages, every LSN from {report.FirstLsn} to {report.LastLsn} exactly once, in order; {report.VerifiedMessages:N0} byte-exact with the log{uncomparable}{unshipped}"));
+                $"match: {report.SequencesRead:N0} messages, every LSN from {report.FirstLsn} to {report.LastLsn} exactly once, in order; {report.VerifiedRecords:N0} records byte-exact with the log{uncomparable}{unshipped}"));
             return ExitCodes.Ok;
         }
 
         Console.WriteLine(string.Create(Show.Invariant,
-            $"MISMATCH: {report.MissingLsns:N0} LSNs missing, {report.Duplicates:N0} duplicates, {report.OutOfOrder:N0} out of order, {report.Mismatches:N0} mismatches, {report.ForeignMessages:N0} foreign messages, {report.DeletedSequences:N0} deleted sequences, {report.NotInLog:N0} LSNs not in the log{(report.LeaderChanged ? ", the leader changed during the audit" : string.Empty)}; {report.SequencesRead:N0} sequences read, {report.VerifiedMessages:N0} messages byte-exact{uncomparable}{unshipped}"));
+            $"MISMATCH: {report.MissingLsns:N0} LSNs missing, {report.Duplicates:N0} duplicates, {report.OutOfOrder:N0} out of order, {report.Mismatches:N0} mismatches, {report.ForeignMessages:N0} foreign messages, {report.DeletedSequences:N0} deleted sequences, {report.NotInLog:N0} LSNs not in the log{(report.LeaderChanged ? ", the leader changed during the audit" : string.Empty)}; {report.SequencesRead:N0} sequences read, {report.VerifiedRecords:N0} records byte-exact{uncomparable}{unshipped}"));
         return ExitCodes.StreamMismatch;
     }
 }

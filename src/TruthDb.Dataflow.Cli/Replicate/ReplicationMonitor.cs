@@ -50,6 +50,7 @@ internal sealed class ReplicationMonitor : IDisposable
         }
 
         var records = (progress.RecordsShipped - _last.RecordsShipped) / seconds;
+        var messages = (progress.MessagesShipped - _last.MessagesShipped) / seconds;
         var bytes = (progress.BytesShipped - _last.BytesShipped) / seconds;
         _last = progress;
         _lastTimestamp = now;
@@ -57,7 +58,7 @@ internal sealed class ReplicationMonitor : IDisposable
             ? "publish -"
             : string.Create(Show.Invariant, $"publish p50 {latencies.QuantileMicroseconds(0.5) / 1000:0.0} ms p99 {latencies.QuantileMicroseconds(0.99) / 1000:0.0} ms");
         return string.Create(Show.Invariant,
-            $"shipped LSN {progress.ShippedLsn} | {records:N0} records/s | {Show.Bytes(bytes)}/s | lag {progress.LagLsns} LSNs | {latency} | in flight {progress.InFlight} | retries {progress.Retries}");
+            $"shipped LSN {progress.ShippedLsn} | {records:N0} records/s | {messages:N0} messages/s | {Show.Bytes(bytes)}/s | lag {progress.LagLsns} LSNs | {latency} | in flight {progress.InFlight} | retries {progress.Retries}");
     }
 
     /// <summary>The closing line: totals since the start.</summary>
@@ -66,7 +67,7 @@ internal sealed class ReplicationMonitor : IDisposable
         var progress = _replicator.GetProgress();
         var seconds = Math.Max(Stopwatch.GetElapsedTime(_started).TotalSeconds, 1e-9);
         return string.Create(Show.Invariant,
-            $"{verb}: shipped up to LSN {progress.ShippedLsn} (cursor at {progress.CursorLsn}); {progress.RecordsShipped:N0} records, {Show.Bytes(progress.BytesShipped)} in {seconds:0.0} s ({progress.RecordsShipped / seconds:N0} records/s, {Show.Bytes(progress.BytesShipped / seconds)}/s); lag {progress.LagLsns} LSNs; {progress.Retries} retries");
+            $"{verb}: shipped up to LSN {progress.ShippedLsn} (cursor at {progress.CursorLsn}); {progress.RecordsShipped:N0} records in {progress.MessagesShipped:N0} messages, {Show.Bytes(progress.BytesShipped)} in {seconds:0.0} s ({progress.RecordsShipped / seconds:N0} records/s, {Show.Bytes(progress.BytesShipped / seconds)}/s); lag {progress.LagLsns} LSNs; {progress.Retries} retries");
     }
 
     public void Dispose() => _listener.Dispose();

@@ -18,6 +18,6 @@ internal static class ExitCodes
     /// <summary><c>verify</c>: corruption that opening refuses, or that loses records.</summary>
     public const int Corruption = 4;
 
-    /// <summary><c>replicate</c>: the stream does not hold what the log says was shipped (a gap, a duplicate, a mismatch; <c>--audit</c> lists them).</summary>
+    /// <summary><c>replicate</c>, <c>restore</c>: the stream does not hold what the log says was shipped (a gap, a duplicate, a mismatch, another history of the log; <c>replicate --audit</c> lists them).</summary>
     public const int StreamMismatch = 5;
 }

@@ -1,9 +1,12 @@
-using TruthDb.Dataflow.Replication.Nats.Publishing;
+using TruthDb.Dataflow.Replication.Nats.Batching;
 using TruthDb.Dataflow.Replication.Nats.Streams;
 
 namespace TruthDb.Dataflow.Replication.Nats.Auditing;
 
-/// <summary>Walks a stream's messages in sequence order and counts and lists every difference from the log.</summary>
+/// <summary>
+/// Walks a stream's messages in sequence order, and every record each carries (one, or a batch), and
+/// counts and lists every difference from the log.
+/// </summary>
 internal sealed class AuditTally(string logId, LogLookup log, int maxListed)
 {
     private readonly List<StreamAuditFinding> _listed = [];
@@ -15,7 +18,9 @@ internal sealed class AuditTally(string logId, LogLookup log, int maxListed)
 
     public long LastLsn { get; private set; }
 
-    public long Verified { get; private set; }
+    public long VerifiedMessages { get; private set; }
+
+    public long VerifiedRecords { get; private set; }
 
     public long Uncomparable { get; private set; }
 
@@ -53,44 +58,49 @@ internal sealed class AuditTally(string logId, LogLookup log, int maxListed)
         {
             Foreign++;
             Find(StreamAuditFindingKind.Foreign, seq, 0, entry.Parsed
-                ? $"sequence {seq} holds LSN {entry.Lsn} of another log (log id {entry.LogId})"
+                ? $"sequence {seq} holds {entry.Holds} of another log (log id {entry.LogId})"
                 : $"sequence {seq} holds a message without TruthDb headers");
             return;
         }
 
-        var lsn = entry.Lsn;
-        if (FirstLsn == 0)
+        var expectedId = entry.Headers.ExpectedMsgId;
+        var idMatches = string.Equals(entry.MsgId, expectedId, StringComparison.OrdinalIgnoreCase);
+        if (!idMatches)
         {
-            FirstLsn = lsn;
-            LastLsn = lsn;
+            Mismatches++;
+            Find(StreamAuditFindingKind.Mismatch, seq, entry.FirstLsn, $"mismatch: sequence {seq}, {entry.Holds} has message id '{entry.MsgId}', not '{expectedId}'");
         }
-        else if (lsn > LastLsn + 1)
+
+        if (!MessageRecords.TryOpen(entry.Headers, entry.Data ?? [], out var records, out var problem))
         {
-            Missing += lsn - LastLsn - 1;
-            Find(StreamAuditFindingKind.Gap, seq, LastLsn + 1, $"gap: {LsnRange.Text(LastLsn + 1, lsn - 1)} missing before sequence {seq} (which holds LSN {lsn}; the LSN before it is {LastLsn})");
-            LastLsn = lsn;
-        }
-        else if (lsn <= LastLsn)
-        {
-            if (_seen.Add(lsn))
+            Mismatches++;
+            Find(StreamAuditFindingKind.Mismatch, seq, entry.FirstLsn, $"mismatch: sequence {seq}, {entry.Holds} cannot be read: {problem}");
+            for (var lsn = entry.FirstLsn; lsn <= entry.LastLsn; lsn++)
             {
-                OutOfOrder++;
-                Missing--;
-                Find(StreamAuditFindingKind.OutOfOrder, seq, lsn, $"sequence {seq} holds LSN {lsn} after LSN {LastLsn} (out of order)");
+                Place(seq, lsn);
+            }
+
+            return;
+        }
+
+        var exact = idMatches;
+        foreach (var record in records)
+        {
+            var placed = Place(seq, record.Lsn);
+            if (idMatches && placed)
+            {
+                exact &= await CompareAsync(seq, record).ConfigureAwait(false);
             }
             else
             {
-                Duplicates++;
-                Find(StreamAuditFindingKind.Duplicate, seq, lsn, $"duplicate: sequence {seq} holds LSN {lsn} again (the LSN before it is {LastLsn})");
+                exact = false;
             }
         }
-        else
-        {
-            LastLsn = lsn;
-        }
 
-        _seen.Add(lsn);
-        await CompareAsync(entry, lsn);
+        if (exact)
+        {
+            VerifiedMessages++;
+        }
     }
 
     /// <summary>After the last message: the LSNs the stream should start with and reach (the cursor).</summary>
@@ -124,38 +134,71 @@ internal sealed class AuditTally(string logId, LogLookup log, int maxListed)
         }
     }
 
-    private async ValueTask CompareAsync(StreamEntry entry, long lsn)
+    // Places LSN lsn at sequence seq in the order of LSNs: a gap before it, a duplicate or an LSN out of
+    // order are findings. True when it is the LSN's first appearance in the stream.
+    private bool Place(ulong seq, long lsn)
     {
-        var seq = entry.Sequence;
-        var expectedId = MessageHeaders.MessageId(logId, lsn);
-        if (!string.Equals(entry.MsgId, expectedId, StringComparison.OrdinalIgnoreCase))
+        var first = true;
+        if (FirstLsn == 0)
         {
-            Mismatches++;
-            Find(StreamAuditFindingKind.Mismatch, seq, lsn, $"mismatch: sequence {seq}, LSN {lsn} has message id '{entry.MsgId}', not '{expectedId}'");
-            return;
+            FirstLsn = lsn;
+            LastLsn = lsn;
+        }
+        else if (lsn > LastLsn + 1)
+        {
+            Missing += lsn - LastLsn - 1;
+            Find(StreamAuditFindingKind.Gap, seq, LastLsn + 1, $"gap: {LsnRange.Text(LastLsn + 1, lsn - 1)} missing before sequence {seq} (which holds LSN {lsn}; the LSN before it is {LastLsn})");
+            LastLsn = lsn;
+        }
+        else if (lsn <= LastLsn)
+        {
+            if (_seen.Add(lsn))
+            {
+                OutOfOrder++;
+                Missing--;
+                Find(StreamAuditFindingKind.OutOfOrder, seq, lsn, $"sequence {seq} holds LSN {lsn} after LSN {LastLsn} (out of order)");
+            }
+            else
+            {
+                Duplicates++;
+                first = false;
+                Find(StreamAuditFindingKind.Duplicate, seq, lsn, $"duplicate: sequence {seq} holds LSN {lsn} again (the LSN before it is {LastLsn})");
+            }
+        }
+        else
+        {
+            LastLsn = lsn;
         }
 
-        var data = entry.Data ?? [];
+        _seen.Add(lsn);
+        return first;
+    }
+
+    private async ValueTask<bool> CompareAsync(ulong seq, WalRecord record)
+    {
+        var lsn = record.Lsn;
         if (lsn < log.FirstLsn)
         {
             Uncomparable++;
-            return;
+            return true;
         }
 
-        var comparison = await log.CompareAsync(lsn, data);
+        var comparison = await log.CompareAsync(lsn, record.Payload).ConfigureAwait(false);
         if (!comparison.InLog)
         {
             NotInLog++;
             Find(StreamAuditFindingKind.NotInLog, seq, lsn, $"sequence {seq} holds LSN {lsn}, which the log does not have");
+            return false;
         }
-        else if (!comparison.Equal)
+
+        if (!comparison.Equal)
         {
             Mismatches++;
-            Find(StreamAuditFindingKind.Mismatch, seq, lsn, $"mismatch: sequence {seq}, LSN {lsn}: the stream's {data.Length} bytes differ from the log's {comparison.LogLength} bytes from byte {comparison.FirstDifference} on");
+            Find(StreamAuditFindingKind.Mismatch, seq, lsn, $"mismatch: sequence {seq}, LSN {lsn}: the stream's {record.Payload.Length} bytes differ from the log's {comparison.LogLength} bytes from byte {comparison.FirstDifference} on");
+            return false;
         }
-        else
-        {
-            Verified++;
-        }
+
+        VerifiedRecords++;
+        return true;
     }
 }

@@ -22,4 +22,22 @@ internal static partial class ReplicationEvents
 
     [LoggerMessage(EventId = 105, Level = LogLevel.Error, Message = "Stream {Stream} rejected LSN {Lsn}: {Reason} (error code {Code}). Stopping; shipped up to LSN {Acked}.")]
     public static partial void Rejected(ILogger logger, string stream, long lsn, string reason, int code, long acked);
+
+    [LoggerMessage(EventId = 106, Level = LogLevel.Warning, Message = "Stream {Stream} stored the message from LSN {Lsn} at sequence {Seq}, anchored by sequence {Anchor} alone (its leader did not recognize its last message id); checked through the leader: it follows the message reconciliation read there.")]
+    public static partial void AnchorVerified(ILogger logger, string stream, ulong seq, long lsn, ulong anchor);
+
+    [LoggerMessage(EventId = 110, Level = LogLevel.Information, Message = "Restoring stream {Stream} into '{Directory}': {How} the log (log id {LogId}); it ends at LSN {Lsn}.")]
+    public static partial void RestoreOpened(ILogger logger, string directory, string stream, string logId, string how, long lsn);
+
+    [LoggerMessage(EventId = 111, Level = LogLevel.Information, Message = "Restoring stream {Stream} from sequence {Seq}: the restored log ends at LSN {Lsn}.")]
+    public static partial void RestorePositioned(ILogger logger, string stream, ulong seq, long lsn);
+
+    [LoggerMessage(EventId = 112, Level = LogLevel.Warning, Message = "Restore of stream {Stream} finds its place again: {Reason}.")]
+    public static partial void RestoreRepositioning(ILogger logger, string stream, string reason);
+
+    [LoggerMessage(EventId = 113, Level = LogLevel.Warning, Message = "Restore of stream {Stream} retries after LSN {Lsn}: {Reason}")]
+    public static partial void RestoreRetrying(ILogger logger, string stream, long lsn, string reason);
+
+    [LoggerMessage(EventId = 114, Level = LogLevel.Warning, Message = "The log in '{Directory}' holds up to LSN {Lsn}, more than stream {Stream} (up to LSN {StreamLsn}): the stream lost its tail, or the log was written to after it was restored. Waiting for the stream to go further.")]
+    public static partial void RestoreAhead(ILogger logger, string directory, long lsn, string stream, long streamLsn);
 }

@@ -26,14 +26,17 @@ internal sealed class ReplicationInstruments
 
     private ReplicationInstruments(Meter meter)
     {
+        MessagesShipped = meter.CreateCounter<long>("truthdb.replication.messages.shipped", "{message}", "Messages the stream acknowledged (a batch of records counts once).");
         RecordsShipped = meter.CreateCounter<long>("truthdb.replication.records.shipped", "{record}", "Records the stream acknowledged (stored, or already held).");
         BytesShipped = meter.CreateCounter<long>("truthdb.replication.bytes.shipped", "By", "Payload bytes of the records the stream acknowledged.");
-        PublishDuration = meter.CreateHistogram<double>("truthdb.replication.publish.duration", "s", "Time from sending a record's publish to receiving its acknowledgement.");
+        PublishDuration = meter.CreateHistogram<double>("truthdb.replication.publish.duration", "s", "Time from sending a message to receiving its acknowledgement.");
         Retries = meter.CreateCounter<long>("truthdb.replication.retries", "{retry}", "Times the replicator reconciled with the stream again after an unknown publish outcome (timeout, no responders, lost connection).");
         meter.CreateObservableGauge("truthdb.replication.lsn.shipped", ObserveShipped, "{lsn}", "The last LSN such that it and every LSN before it are in the stream.");
         meter.CreateObservableGauge("truthdb.replication.lag", ObserveLag, "{lsn}", "LSNs the log has made durable that the stream has not acknowledged yet.");
-        meter.CreateObservableUpDownCounter("truthdb.replication.publishes.in_flight", ObserveInFlight, "{publish}", "Publishes sent and not yet acknowledged (bounded by MaxInFlight).");
+        meter.CreateObservableUpDownCounter("truthdb.replication.publishes.in_flight", ObserveInFlight, "{publish}", "Messages sent and not yet acknowledged (bounded by MaxInFlight).");
     }
+
+    public Counter<long> MessagesShipped { get; }
 
     public Counter<long> RecordsShipped { get; }
 

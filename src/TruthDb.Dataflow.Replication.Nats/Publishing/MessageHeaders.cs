@@ -4,20 +4,18 @@ using System.Text;
 namespace TruthDb.Dataflow.Replication.Nats.Publishing;
 
 /// <summary>
-/// The headers every replicated record carries, and how to read them back from a stored message:
+/// The headers every replicated message carries, and how to read them back from a stored message:
 /// <list type="bullet">
-/// <item><c>Nats-Msg-Id: &lt;log id&gt;:&lt;lsn&gt;</c> (the log id as 32 lowercase hex digits, the LSN in decimal): the
-/// server's duplicate window drops a replay;</item>
-/// <item><c>TruthDb-Lsn: &lt;lsn&gt;</c> and <c>TruthDb-Log-Id: &lt;log id&gt;</c>: for consumers, and for reconciliation;</item>
-/// <item><c>Nats-Expected-Last-Msg-Id: &lt;log id&gt;:&lt;lsn - 1&gt;</c>: the stream stores the record only directly
-/// after its predecessor, so nothing lands after a gap or a foreign message. The first record of a
-/// shipping epoch carries it too (the last LSN reconciliation found), together with
-/// <c>Nats-Expected-Last-Sequence: &lt;seq&gt;</c> (the stream's last sequence found by reconciliation); when the
-/// stream holds no message there is no id to name, and it carries <c>Nats-Expected-Last-Subject-Sequence: 0</c>
-/// (and the last sequence, if the stream ever held one) instead. Only when the server refused a last
-/// message id although its leader returns that very message as its last (it knows no last message id
-/// after a restart past the duplicate window, or a stale one) are the next epochs' first records
-/// anchored by sequence alone, until one is stored.</item>
+/// <item><c>Nats-Msg-Id</c>: <c>&lt;log id&gt;:&lt;first&gt;-&lt;last&gt;</c> for a batch, <c>&lt;log id&gt;:&lt;lsn&gt;</c> for a record
+/// (the log id as 32 lowercase hex digits, LSNs in decimal): the server's duplicate window drops a replay;</item>
+/// <item><c>TruthDb-Log-Id</c>, and <c>TruthDb-First-Lsn</c>, <c>TruthDb-Last-Lsn</c> and <c>TruthDb-Batch</c> (the
+/// batch's number: its predecessor's plus 1) for a batch, <c>TruthDb-Lsn</c> for a record: for consumers,
+/// reconciliation, the continuity check and the restore;</item>
+/// <item><c>Nats-Expected-Last-Msg-Id</c>: the message id of the message's predecessor, on every message
+/// (the first of a shipping epoch names the stream's last message as reconciliation read it). When the
+/// stream holds no message there is no id to name: the first message carries
+/// <c>Nats-Expected-Last-Subject-Sequence: 0</c> (and <c>Nats-Expected-Last-Sequence</c>, the last sequence,
+/// if the stream ever held one) instead.</item>
 /// </list>
 /// </summary>
 internal static class MessageHeaders
@@ -27,27 +25,29 @@ internal static class MessageHeaders
     public const string ExpectedLastMsgId = "Nats-Expected-Last-Msg-Id";
     public const string ExpectedLastSubjectSequence = "Nats-Expected-Last-Subject-Sequence";
     public const string Lsn = "TruthDb-Lsn";
+    public const string FirstLsn = "TruthDb-First-Lsn";
+    public const string LastLsn = "TruthDb-Last-Lsn";
+    public const string Batch = "TruthDb-Batch";
     public const string LogId = "TruthDb-Log-Id";
 
     /// <summary>The log id as it appears in headers and message ids: 32 lowercase hex digits.</summary>
     public static string FormatLogId(Guid logId) => logId.ToString("N", CultureInfo.InvariantCulture);
 
-    /// <summary>The message id of record <paramref name="lsn"/>.</summary>
+    /// <summary>The message id of record <paramref name="lsn"/> (one record per message).</summary>
     public static string MessageId(string logId, long lsn) => logId + ":" + lsn.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>The message id of the batch of LSN <paramref name="first"/> to <paramref name="last"/>.</summary>
+    public static string BatchMessageId(string logId, long first, long last) =>
+        string.Create(CultureInfo.InvariantCulture, $"{logId}:{first}-{last}");
 
     /// <summary>
     /// Parses a stored message's raw header block (<c>NATS/1.0\r\nName: value\r\n...</c>, base64 in the
-    /// JetStream API) into its LSN and log id headers; false when either is missing or malformed.
+    /// JetStream API) into what its TruthDb headers say; false when they are missing or malformed (a
+    /// message no replicator published).
     /// </summary>
-    public static bool TryParseStored(string? base64Headers, out long lsn, out string logId) =>
-        TryParseStored(base64Headers, out lsn, out logId, out _);
-
-    /// <summary>Like the overload without <paramref name="msgId"/>, and also returns the <c>Nats-Msg-Id</c> header (empty when none).</summary>
-    public static bool TryParseStored(string? base64Headers, out long lsn, out string logId, out string msgId)
+    public static bool TryParseStored(string? base64Headers, out StoredHeaders headers)
     {
-        lsn = 0;
-        logId = string.Empty;
-        msgId = string.Empty;
+        headers = default;
         if (string.IsNullOrEmpty(base64Headers))
         {
             return false;
@@ -63,39 +63,46 @@ internal static class MessageHeaders
             return false;
         }
 
-        string? lsnText = null;
-        string? idText = null;
+        var values = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var line in block.Split("\r\n"))
         {
             var colon = line.IndexOf(':', StringComparison.Ordinal);
-            if (colon <= 0)
+            if (colon > 0)
             {
-                continue;
-            }
-
-            var name = line[..colon].Trim();
-            var value = line[(colon + 1)..].Trim();
-            if (name.Equals(Lsn, StringComparison.OrdinalIgnoreCase))
-            {
-                lsnText = value;
-            }
-            else if (name.Equals(LogId, StringComparison.OrdinalIgnoreCase))
-            {
-                idText = value;
-            }
-            else if (name.Equals(MsgId, StringComparison.OrdinalIgnoreCase))
-            {
-                msgId = value;
+                values.TryAdd(line[..colon].Trim(), line[(colon + 1)..].Trim());
             }
         }
 
-        if (idText is null || !long.TryParse(lsnText, NumberStyles.None, CultureInfo.InvariantCulture, out lsn) || lsn < 1)
+        return TryParse(values.GetValueOrDefault, out headers);
+    }
+
+    /// <summary>Like <see cref="TryParseStored"/>, from a header lookup (a delivered message's headers).</summary>
+    public static bool TryParse(Func<string, string?> header, out StoredHeaders headers)
+    {
+        headers = default;
+        if (header(LogId) is not { Length: > 0 } logId)
         {
-            lsn = 0;
             return false;
         }
 
-        logId = idText;
+        var msgId = header(MsgId) ?? string.Empty;
+        if (header(FirstLsn) is { } firstText)
+        {
+            if (!TryLsn(firstText, out var first) || !TryLsn(header(LastLsn), out var last) || last < first || !TryLsn(header(Batch), out var number))
+            {
+                return false;
+            }
+
+            headers = new StoredHeaders(NatsMessageFormat.Batch, first, last, number, logId, msgId);
+            return true;
+        }
+
+        if (!TryLsn(header(Lsn), out var lsn))
+        {
+            return false;
+        }
+
+        headers = new StoredHeaders(NatsMessageFormat.Record, lsn, lsn, lsn, logId, msgId);
         return true;
     }
 
@@ -108,4 +115,7 @@ internal static class MessageHeaders
         var marker = description.LastIndexOf("ID:", StringComparison.OrdinalIgnoreCase);
         return marker >= 0 && description.AsSpan(marker + 3).Trim().IsEmpty;
     }
+
+    private static bool TryLsn(string? text, out long value) =>
+        long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value) && value >= 1;
 }

@@ -33,6 +33,9 @@ internal readonly struct LogId : IEquatable<LogId>
         return new LogId(new Guid(bytes));
     }
 
+    /// <summary>The id <paramref name="value"/> (a log's public <see cref="Guid"/>): a copy of that log gets it.</summary>
+    public static LogId From(Guid value) => new(value);
+
     /// <summary>Reads an id from its 16 bytes.</summary>
     public static LogId Read(ReadOnlySpan<byte> bytes) => new(new Guid(bytes[..Size]));
 

@@ -111,7 +111,7 @@ internal static partial class LogRecovery
         }
 
         storage.SyncDirectory();
-        return RecoverExisting(storage, segments, evidence, logger);
+        return RecoverExisting(storage, segments, evidence, options.LogId, logger);
     }
 
     // Durably, before anything is written: a note left behind would vouch for a tail that later writes
@@ -159,14 +159,16 @@ internal static partial class LogRecovery
         return firstRetained;
     }
 
+    // A new log: a random id and LSN 1, or the id and first LSN of the log it copies (WalOptions.LogId, FirstLsn).
     private static RecoveredLog Create(IWalStorage storage, WalOptions options, ILogger logger)
     {
-        var logId = LogId.NewId();
+        var logId = options.LogId is { } id ? Format.LogId.From(id) : Format.LogId.NewId();
+        var first = options.FirstLsn;
         var created = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var file = SegmentFiles.Prepare(storage, options.SegmentSize, 0);
         try
         {
-            SegmentFiles.Activate(storage, file, new SegmentHeader(logId, 1, options.SegmentSize, created));
+            SegmentFiles.Activate(storage, file, new SegmentHeader(logId, first, options.SegmentSize, created));
         }
         catch
         {
@@ -174,13 +176,13 @@ internal static partial class LogRecovery
             throw;
         }
 
-        LogCreated(logger, storage.DirectoryPath, logId);
-        return new RecoveredLog(logId, [new SegmentInfo(1, options.SegmentSize, created)], file, SegmentLayout.RecordsStart, 0, false, SparseIndex.Empty(1));
+        LogCreated(logger, storage.DirectoryPath, logId, first);
+        return new RecoveredLog(logId, [new SegmentInfo(first, options.SegmentSize, created)], file, SegmentLayout.RecordsStart, first - 1, false, SparseIndex.Empty(first));
     }
 
     // Validates every segment (LogValidator: opening refuses at the first finding that is not a torn
-    // tail) and judges the tail of the last one.
-    private static RecoveredLog RecoverExisting(IWalStorage storage, List<SegmentInfo> found, DurabilityEvidence evidence, ILogger logger)
+    // tail) and judges the tail of the last one. With WalOptions.LogId set, the log opens only as itself.
+    private static RecoveredLog RecoverExisting(IWalStorage storage, List<SegmentInfo> found, DurabilityEvidence evidence, Guid? requiredId, ILogger logger)
     {
         var names = found.ConvertAll(s => s.Name);
         var validator = new LogValidator(evidence, LogValidator.MajorityLogId(storage, names, out _), Refuse) { TrustCleanClose = true, BuildIndex = true };
@@ -193,6 +195,12 @@ internal static partial class LogRecovery
             {
                 var scan = validator.Check(file, names[i], last);
                 var header = scan.Header!.Value;
+                if (i == 0 && requiredId is { } required && header.LogId.ToGuid() != required)
+                {
+                    throw new IOException(
+                        $"WalOptions.LogId is {required:N}, but the log in '{storage.DirectoryPath}' is another log (log id {header.LogId}): it opens only as itself.");
+                }
+
                 segments[i] = new SegmentInfo(header.FirstLsn, header.SegmentSize, header.CreatedUnixMs);
                 if (last)
                 {
@@ -260,8 +268,8 @@ internal static partial class LogRecovery
         }
     }
 
-    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Created a new log in '{Directory}' (log id {LogId}).")]
-    private static partial void LogCreated(ILogger logger, string directory, LogId logId);
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Created a new log in '{Directory}' (log id {LogId}, first LSN {FirstLsn}).")]
+    private static partial void LogCreated(ILogger logger, string directory, LogId logId, long firstLsn);
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Recovered the log in '{Directory}': {Segments} segment(s), LSNs {FirstLsn} to {LastLsn}.")]
     private static partial void LogRecovered(ILogger logger, string directory, int segments, long firstLsn, long lastLsn);

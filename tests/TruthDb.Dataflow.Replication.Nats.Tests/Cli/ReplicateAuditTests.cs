@@ -23,7 +23,7 @@ public sealed class ReplicateAuditTests : IDisposable
         var result = await TruthdbProcess.RunAsync([.. Args(stream), "--audit"], ct);
 
         Assert.True(result.ExitCode == 0, result.ToString());
-        Assert.Contains("match: 300 messages, every LSN from 1 to 300 exactly once, in order; 300 byte-exact with the log", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("match: 1 messages, every LSN from 1 to 300 exactly once, in order; 300 records byte-exact with the log", result.Stdout, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -32,12 +32,12 @@ public sealed class ReplicateAuditTests : IDisposable
         var ct = Timeouts.Token();
         var stream = NatsServers.UniqueStream("cligap");
         await AppendAsync(100, ct);
-        Assert.Equal(0, (await TruthdbProcess.RunAsync([.. Args(stream), "--until-caught-up"], ct)).ExitCode);
+        Assert.Equal(0, (await TruthdbProcess.RunAsync([.. Args(stream), "--until-caught-up", "--format", "record"], ct)).ExitCode);
         await AppendAsync(20, ct);
         await using var nats = await NatsServers.ConnectAsync(NatsServers.SingleUrl);
         await StreamPlanter.PublishRecordAsync(nats, _log.Subject, _log.Dir, 105, ct);
 
-        var replicate = await TruthdbProcess.RunAsync([.. Args(stream), "--until-caught-up"], ct);
+        var replicate = await TruthdbProcess.RunAsync([.. Args(stream), "--until-caught-up", "--format", "record"], ct);
         var audit = await TruthdbProcess.RunAsync([.. Args(stream), "--audit"], ct);
 
         Assert.True(replicate.ExitCode == 5, replicate.ToString());
@@ -66,7 +66,7 @@ public sealed class ReplicateAuditTests : IDisposable
         Assert.True(before.ExitCode == 5, before.ToString());
         Assert.True(replicate.ExitCode == 0, replicate.ToString());
         Assert.Contains("holds only up to LSN 0", replicate.Stderr, StringComparison.Ordinal);
-        Assert.Contains("caught up: shipped up to LSN 200 (cursor at 200); 200 records", replicate.Stdout, StringComparison.Ordinal);
+        Assert.Contains("caught up: shipped up to LSN 200 (cursor at 200); 200 records in 1 messages", replicate.Stdout, StringComparison.Ordinal);
         Assert.True(after.ExitCode == 0, after.ToString());
     }
 

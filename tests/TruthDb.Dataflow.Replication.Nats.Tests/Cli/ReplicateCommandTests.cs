@@ -14,6 +14,10 @@ public sealed class ReplicateCommandTests : IDisposable
     [InlineData("--subject", "truthdb.*", "is not a literal subject")]
     [InlineData("--replicas", "0", "--replicas must be at least 1")]
     [InlineData("--storage", "tape", "tape")]
+    [InlineData("--format", "lines", "lines")]
+    [InlineData("--batch-records", "0", "--batch-records must be at least 1")]
+    [InlineData("--batch-records", "1000001", "--batch-records must be at most 1000000")]
+    [InlineData("--batch-bytes", "100", "--batch-bytes is 100 B; it must be 1 KiB to 64 MiB")]
     public async Task Replicate_BadArguments_ExitsTwoWithAMessage(string option, string value, string message)
     {
         await using (var wal = await _log.OpenAsync())
@@ -42,18 +46,23 @@ public sealed class ReplicateCommandTests : IDisposable
         Assert.Contains("Cannot connect to NATS at nats://127.0.0.1:1", result.Stderr, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task Replicate_StreamFull_ExitsOneNamingTheRejectedLsn()
+    [Theory]
+    [InlineData("record", "20")]
+    [InlineData("batch", "2")]
+    public async Task Replicate_StreamFull_ExitsOneNamingTheRejectedLsn(string format, string maxMessages)
     {
+        // 20 records fill the stream: 20 messages of one record, or 2 batches of 10.
         await using (var wal = await _log.OpenAsync())
         {
             await TestLog.AppendAsync(wal, 30, seed: 43, Timeouts.Token());
         }
 
         var stream = NatsServers.UniqueStream("clifull");
-        var result = await TruthdbProcess.RunAsync(["replicate", "--dir", _log.Dir, "--nats", NatsServers.SingleUrl, "--stream", stream, "--max-messages", "20"], Timeouts.Token());
+        var result = await TruthdbProcess.RunAsync(["replicate", "--dir", _log.Dir, "--nats", NatsServers.SingleUrl, "--stream", stream, "--max-messages", maxMessages, "--format", format, "--batch-records", "10"], Timeouts.Token());
         Assert.True(result.ExitCode == 1, result.ToString());
         Assert.Contains("JetStream rejected the publish of LSN 21: maximum messages exceeded", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("failed: shipped up to LSN 20 (cursor at 20);", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("lag 10 LSNs", result.Stdout, StringComparison.Ordinal);
         using var reader = WalReader.Open(_log.Dir);
         Assert.Equal(20, reader.GetCursor("replicator-" + stream));
     }

@@ -10,8 +10,10 @@ public sealed class MetricsTests : IDisposable
 
     public void Dispose() => _log.Dispose();
 
-    [Fact]
-    public async Task CatchUpAsync_Shipping_ReportsShippedLsnLagRecordsBytesAndPublishLatency()
+    [Theory]
+    [InlineData(NatsMessageFormat.Record, 1_000)]
+    [InlineData(NatsMessageFormat.Batch, 4)]
+    public async Task CatchUpAsync_Shipping_ReportsShippedLsnLagRecordsMessagesBytesAndPublishLatency(NatsMessageFormat format, int messages)
     {
         var ct = Timeouts.Token();
         var stream = NatsServers.UniqueStream("metrics");
@@ -42,7 +44,7 @@ public sealed class MetricsTests : IDisposable
         await using var wal = await _log.OpenAsync();
         await TestLog.AppendAsync(wal, 1_000, seed: 31, ct);
         await using var nats = await NatsServers.ConnectAsync(NatsServers.SingleUrl);
-        using var replicator = NatsReplicator.Create(wal, nats, new NatsReplicatorOptions { StreamName = stream });
+        using var replicator = NatsReplicator.Create(wal, nats, new NatsReplicatorOptions { StreamName = stream, Format = format, BatchMaxRecords = 250 });
         listener.RecordObservableInstruments();
         Assert.Contains(samples, s => s.Name == "truthdb.replication.lag" && s.Value == 1_000);
 
@@ -51,9 +53,10 @@ public sealed class MetricsTests : IDisposable
 
         var list = samples.ToList();
         Assert.Equal(1_000, list.Where(s => s.Name == "truthdb.replication.records.shipped").Sum(s => s.Value));
+        Assert.Equal(messages, list.Where(s => s.Name == "truthdb.replication.messages.shipped").Sum(s => s.Value));
         Assert.Equal(replicator.GetProgress().BytesShipped, list.Where(s => s.Name == "truthdb.replication.bytes.shipped").Sum(s => s.Value));
         var latencies = list.Where(s => s.Name == "truthdb.replication.publish.duration").ToList();
-        Assert.Equal(1_000, latencies.Count);
+        Assert.Equal(messages, latencies.Count);
         Assert.All(latencies, s => Assert.True(s.Value > 0 && s.Unit == "s"));
         Assert.Equal(1_000, list.Last(s => s.Name == "truthdb.replication.lsn.shipped").Value);
         Assert.Equal(0, list.Last(s => s.Name == "truthdb.replication.lag").Value);

@@ -6,10 +6,11 @@ namespace TruthDb.Dataflow.Replication.Nats.Tests.Replication;
 
 /// <summary>
 /// Chaos on a 3-node cluster this test starts itself: while a writer appends and the replicator
-/// follows, the stream leader is SIGKILLed and restarted three times and a follower once; then each
-/// node in turn is made leader and the whole stream is audited through it. Each round must end one of
-/// two ways, and the test records which: every audit passes (after the replicator, run against a
-/// leader whose audit failed, shipped the lost records again), or the replicator stopped with a
+/// follows (batches), the stream leader is SIGKILLed and restarted three times and a follower once; then
+/// each node in turn is made leader and the whole stream is audited through it. Each round must end one
+/// of two ways, and the test records which: every audit passes (after the replicator, run against a
+/// leader whose audit failed, shipped the lost records again) and the log restored from the stream is
+/// the source byte for byte, or the replicator stopped with a
 /// <see cref="StreamMismatchException"/> naming the sequence and LSN of the gap (or of the records
 /// the stream lost and would not take again). An audit that fails
 /// while the replicator carries on as if all were well fails the test. <c>TRUTHDB_STRESS_ROUNDS</c>
@@ -22,7 +23,7 @@ public sealed class ChaosTests(ITestOutputHelper output)
     private const int LeaderKills = 3;
     private readonly TestOutputLogger _logger = new(output);
 
-    private static int Rounds => int.TryParse(Environment.GetEnvironmentVariable("TRUTHDB_STRESS_ROUNDS"), CultureInfo.InvariantCulture, out var rounds) && rounds > 0 ? rounds : 1;
+    private static int Rounds => Stress.Rounds;
 
     [Fact]
     public async Task RunAsync_LeadersAndFollowerKilledWhileShipping_AuditPassesThroughEveryLeaderOrReplicatorNamesTheGap()
@@ -116,7 +117,7 @@ public sealed class ChaosTests(ITestOutputHelper output)
         {
             RecordStop(round, tally, stopped, "while following");
             var now = await AuditAsync(log, nats, stream, ct);
-            tally.Verified += now.VerifiedMessages;
+            tally.Verified += now.VerifiedRecords;
             return;
         }
 
@@ -127,7 +128,7 @@ public sealed class ChaosTests(ITestOutputHelper output)
             var report = await AuditAsync(log, nats, stream, ct);
             if (report.IsMatch)
             {
-                tally.Verified += report.VerifiedMessages;
+                tally.Verified += report.VerifiedRecords;
                 continue;
             }
 
@@ -148,9 +149,13 @@ public sealed class ChaosTests(ITestOutputHelper output)
             var after = await AuditAsync(log, nats, stream, ct);
             Assert.True(after.IsMatch, $"round {round}: the replicator went on through n{node} while the stream still differs from the log: {string.Join("; ", after.Findings)}");
             tally.Reshipped++;
-            tally.Verified += after.VerifiedMessages;
+            tally.Verified += after.VerifiedRecords;
         }
 
+        // The log restored from the stream (through its last leader) is the source, byte for byte.
+        var restored = Path.Combine(log.Root, "restored");
+        Assert.Equal(lastLsn, await NatsRestorer.Create(restored, nats, new NatsRestorerOptions { StreamName = stream, Durability = Durability.Written, Logger = _logger }).RestoreAsync(ct));
+        await LogComparison.AssertSameAsync(log.Dir, restored, 1, lastLsn, ct);
         tally.AllAuditsPassed++;
     }
 
@@ -186,7 +191,7 @@ public sealed class ChaosTests(ITestOutputHelper output)
     private async Task<StreamAuditReport> AuditAsync(TestLog log, INatsConnection nats, string stream, CancellationToken ct)
     {
         var report = await StreamAuditor.AuditAsync(log.Dir, nats, new StreamAuditOptions { StreamName = stream }, ct);
-        _logger.Note($"audit through {report.Leader}: {(report.IsMatch ? "match" : "MISMATCH")}, {report.SequencesRead} sequences, {report.VerifiedMessages} byte-exact, LSN {report.FirstLsn}..{report.LastLsn}, cursor {report.CursorLsn}");
+        _logger.Note($"audit through {report.Leader}: {(report.IsMatch ? "match" : "MISMATCH")}, {report.SequencesRead} sequences, {report.VerifiedRecords} records byte-exact, LSN {report.FirstLsn}..{report.LastLsn}, cursor {report.CursorLsn}");
         foreach (var finding in report.Findings)
         {
             _logger.Note("  " + finding.Description);
@@ -214,6 +219,6 @@ public sealed class ChaosTests(ITestOutputHelper output)
         public int StoppedNamingGap { get; set; }
 
         public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-            $"{Records} records appended, {Verified} messages verified byte-exact by audits, {ReshippedWhileFollowing} reconciliations while following found the stream holding less than it had acknowledged and shipped the rest again, {NumberingChanged} acknowledgements at an unexpected sequence, {LossesSeen} audits found a node had lost acknowledged records, {Reshipped} times the replicator shipped them again after such an audit, {AllAuditsPassed} rounds with every audit passing, {StoppedNamingGap} rounds where the replicator stopped naming the gap");
+            $"{Records} records appended, {Verified} records verified byte-exact by audits, {ReshippedWhileFollowing} reconciliations while following found the stream holding less than it had acknowledged and shipped the rest again, {NumberingChanged} acknowledgements at an unexpected sequence, {LossesSeen} audits found a node had lost acknowledged records, {Reshipped} times the replicator shipped them again after such an audit, {AllAuditsPassed} rounds with every audit passing, {StoppedNamingGap} rounds where the replicator stopped naming the gap");
     }
 }

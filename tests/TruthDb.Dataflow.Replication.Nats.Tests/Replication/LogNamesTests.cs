@@ -32,6 +32,9 @@ public sealed class LogNamesTests
         Assert.Equal("MaxInFlight", Assert.Throws<ArgumentException>(() => new NatsReplicatorOptions { StreamName = "s", MaxInFlight = 0 }.Validate()).ParamName);
         Assert.Equal("Replicas", Assert.Throws<ArgumentException>(() => new NatsReplicatorOptions { StreamName = "s", Replicas = 6 }.Validate()).ParamName);
         Assert.Equal("Subject", Assert.Throws<ArgumentException>(() => new NatsReplicatorOptions { StreamName = "s", Subject = "a.*" }.Validate()).ParamName);
+        Assert.Equal("BatchMaxRecords", Assert.Throws<ArgumentException>(() => new NatsReplicatorOptions { StreamName = "s", BatchMaxRecords = 0 }.Validate()).ParamName);
+        Assert.Equal("BatchMaxBytes", Assert.Throws<ArgumentException>(() => new NatsReplicatorOptions { StreamName = "s", BatchMaxBytes = 1023 }.Validate()).ParamName);
+        Assert.Equal("Format", Assert.Throws<ArgumentException>(() => new NatsReplicatorOptions { StreamName = "s", Format = (NatsMessageFormat)7 }.Validate()).ParamName);
         new NatsReplicatorOptions { StreamName = "s" }.Validate();
     }
 }

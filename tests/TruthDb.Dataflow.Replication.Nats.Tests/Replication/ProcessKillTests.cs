@@ -1,11 +1,13 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using NATS.Client.JetStream;
 using TruthDb.Dataflow.Replication.Nats.Tests.Support;
 
 namespace TruthDb.Dataflow.Replication.Nats.Tests.Replication;
 
-/// <summary><c>truthdb replicate</c> killed with SIGKILL at random moments while the log keeps growing.</summary>
+/// <summary>
+/// <c>truthdb replicate</c> (batches) killed with SIGKILL at random moments while the log keeps growing
+/// and ships into a 3-replica stream. <c>TRUTHDB_STRESS_ROUNDS=n</c> multiplies the rounds.
+/// </summary>
 public sealed partial class ProcessKillTests : IDisposable
 {
     private const int Rounds = 24;
@@ -16,42 +18,24 @@ public sealed partial class ProcessKillTests : IDisposable
     [Fact]
     public async Task Replicate_KilledWithSigkillAtRandomMomentsWhileAppending_StreamHoldsEveryLsnOnce()
     {
-        var ct = Timeouts.Token(3);
+        var rounds = Rounds * Stress.Rounds;
+        var ct = Timeouts.Token(2 + (2 * Stress.Rounds));
         var stream = NatsServers.UniqueStream("sigkill");
         await using var nats = await NatsServers.ConnectAsync(NatsServers.ClusterUrls);
         string[] args = ["replicate", "--dir", _log.Dir, "--nats", NatsServers.ClusterUrls, "--stream", stream, "--replicas", "3", "--interval", "0.05", "--max-in-flight", "256"];
         var random = new Random(20261201);
-        var killedWhileShipping = 0;
+        int killedWhileShipping;
         long lastLsn;
         await using (var wal = await _log.OpenAsync())
         {
             await TestLog.AppendAsync(wal, 2_000, seed: 1, ct);
             await using var appender = new Appender(wal, seed: 2);
-            for (var round = 0; round < Rounds; round++)
-            {
-                await using var child = TruthdbProcess.Start(args);
-
-                // Kill at a random moment: during start-up and reconciliation, or while shipping.
-                if (random.Next(4) == 0)
-                {
-                    await child.WaitForOutputAsync(o => o.Contains("replicating", StringComparison.Ordinal), ct);
-                }
-                else
-                {
-                    await child.WaitForOutputAsync(o => ShippedLines().Count(o) >= 1, ct);
-                    killedWhileShipping++;
-                }
-
-                await Task.Delay(random.Next(0, 150), ct);
-                await child.KillAsync(ct);
-            }
-
+            killedWhileShipping = await RandomKills.RunAsync(args, rounds, random, "replicating", ShippedLines(), ct);
             lastLsn = await appender.StopAsync(wal);
         }
 
-        Assert.True(killedWhileShipping >= Rounds / 2, $"only {killedWhileShipping} kills while shipping");
-        var before = await new NatsJSContext(nats).GetStreamAsync(stream, cancellationToken: ct);
-        Assert.InRange((long)before.Info.State.Messages, 2_000, lastLsn);
+        Assert.True(killedWhileShipping >= rounds / 2, $"only {killedWhileShipping} kills while shipping");
+        Assert.InRange((await StreamChecks.ReadAllAsync(nats, stream, ct)).Count, 2_000, lastLsn);
 
         var final = await TruthdbProcess.RunAsync([.. args, "--until-caught-up"], ct);
         Assert.True(final.ExitCode == 0, final.ToString());

@@ -11,9 +11,12 @@ public sealed class RejectionTests(ITestOutputHelper output) : IDisposable
 
     public void Dispose() => _log.Dispose();
 
-    [Fact]
-    public async Task CatchUpAsync_StreamFull_ThrowsNamingFirstRefusedLsnAndCursorStaysBelowIt()
+    [Theory]
+    [InlineData(NatsMessageFormat.Record, 100)]
+    [InlineData(NatsMessageFormat.Batch, 2)]
+    public async Task CatchUpAsync_StreamFull_ThrowsNamingFirstRefusedLsnAndCursorStaysBelowIt(NatsMessageFormat format, int maxMessages)
     {
+        // 100 records fill the stream: 100 messages of one record, or 2 batches of 50.
         var ct = Timeouts.Token();
         await using (var wal = await _log.OpenAsync())
         {
@@ -22,27 +25,29 @@ public sealed class RejectionTests(ITestOutputHelper output) : IDisposable
 
         await using var nats = await NatsServers.ConnectAsync(NatsServers.SingleUrl);
         var stream = NatsServers.UniqueStream("full");
-        using var replicator = NatsReplicator.Open(_log.Dir, nats, new NatsReplicatorOptions { StreamName = stream, MaxMessages = 100, Logger = _logger });
+        using var replicator = NatsReplicator.Open(_log.Dir, nats, new NatsReplicatorOptions { StreamName = stream, Format = format, BatchMaxRecords = 50, MaxMessages = maxMessages, Logger = _logger });
         var error = await Assert.ThrowsAsync<ReplicationRejectedException>(() => replicator.CatchUpAsync(ct));
 
         Assert.Equal(101, error.Lsn);
         Assert.Equal(10077, error.ErrorCode);
         Assert.Contains("LSN 101", error.Message, StringComparison.Ordinal);
-        Assert.Equal(100, replicator.GetProgress().ShippedLsn);
+        Assert.Equal((100L, 50L), (replicator.GetProgress().ShippedLsn, replicator.GetProgress().LagLsns));
         using var reader = WalReader.Open(_log.Dir);
         Assert.Equal(100, reader.GetCursor(replicator.CursorName));
         await StreamChecks.AssertHoldsLogAsync(nats, stream, _log.Dir, 100, ct);
     }
 
-    [Fact]
-    public async Task RunAsync_ForeignMessageBreaksTheChain_ThrowsNamingLsnAndShipsNothingAfter()
+    [Theory]
+    [InlineData(NatsMessageFormat.Record)]
+    [InlineData(NatsMessageFormat.Batch)]
+    public async Task RunAsync_ForeignMessageBreaksTheChain_ThrowsNamingLsnAndShipsNothingAfter(NatsMessageFormat format)
     {
         var ct = Timeouts.Token();
         await using var nats = await NatsServers.ConnectAsync(NatsServers.SingleUrl);
         var stream = NatsServers.UniqueStream("foreign");
         await using var wal = await _log.OpenAsync();
         await TestLog.AppendAsync(wal, 50, seed: 12, ct);
-        using var replicator = NatsReplicator.Create(wal, nats, new NatsReplicatorOptions { StreamName = stream, Logger = _logger });
+        using var replicator = NatsReplicator.Create(wal, nats, new NatsReplicatorOptions { StreamName = stream, Format = format, Logger = _logger });
         var run = replicator.RunAsync(ct);
         await await Task.WhenAny(run, replicator.WaitForShippedAsync(50, ct));
 
@@ -57,7 +62,7 @@ public sealed class RejectionTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(50, replicator.GetProgress().ShippedLsn);
         Assert.Equal(50, wal.GetCursor(replicator.CursorName));
         var info = await new NatsJSContext(nats).GetStreamAsync(stream, cancellationToken: ct);
-        Assert.Equal(51L, info.Info.State.Messages);
+        Assert.Equal(replicator.GetProgress().MessagesShipped + 1, info.Info.State.Messages);
     }
 
     [Fact]
@@ -127,8 +132,10 @@ public sealed class RejectionTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(0, replicator.GetProgress().Retries);
     }
 
-    [Fact]
-    public async Task CatchUpAsync_RecordLargerThanMaxPayload_ThrowsNamingItsLsnAtOnce()
+    [Theory]
+    [InlineData(NatsMessageFormat.Record)]
+    [InlineData(NatsMessageFormat.Batch)]
+    public async Task CatchUpAsync_RecordLargerThanMaxPayload_ThrowsNamingItsLsnAtOnce(NatsMessageFormat format)
     {
         var ct = Timeouts.Token();
         await using (var wal = await _log.OpenAsync())
@@ -139,7 +146,7 @@ public sealed class RejectionTests(ITestOutputHelper output) : IDisposable
         }
 
         await using var nats = await NatsServers.ConnectAsync(NatsServers.SingleUrl);
-        using var replicator = NatsReplicator.Open(_log.Dir, nats, new NatsReplicatorOptions { StreamName = NatsServers.UniqueStream("large"), Logger = _logger });
+        using var replicator = NatsReplicator.Open(_log.Dir, nats, new NatsReplicatorOptions { StreamName = NatsServers.UniqueStream("large"), Format = format, Logger = _logger });
         var error = await Assert.ThrowsAsync<ReplicationRejectedException>(() => replicator.CatchUpAsync(ct));
         Assert.Equal(6, error.Lsn);
         Assert.Contains("max_payload", error.Message, StringComparison.Ordinal);

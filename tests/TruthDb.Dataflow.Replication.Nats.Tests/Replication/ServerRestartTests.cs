@@ -11,12 +11,14 @@ public sealed class ServerRestartTests(ITestOutputHelper output) : IDisposable
 
     public void Dispose() => _log.Dispose();
 
-    [Fact]
-    public async Task RunAsync_ServerRestartedAfterDuplicateWindowWhileIdle_ContinuesExactlyOnce()
+    [Theory]
+    [InlineData(NatsMessageFormat.Record)]
+    [InlineData(NatsMessageFormat.Batch)]
+    public async Task RunAsync_ServerRestartedAfterDuplicateWindowWhileIdle_ContinuesExactlyOnce(NatsMessageFormat format)
     {
         // A restarted server remembers the stream's last message id only within the duplicate window,
-        // so the next record's expected last message id is refused although its predecessor is there:
-        // the replicator must see that and go on, not stop.
+        // so the next message's expected last message id is refused although its predecessor is there:
+        // the replicator must see that and go on (anchored by sequence, checked by content), not stop.
         var ct = Timeouts.Token();
         await using var server = await OwnCluster.StartAsync(ct, nodes: 1);
         await using var nats = await NatsServers.ConnectAsync(server.Urls);
@@ -25,6 +27,7 @@ public sealed class ServerRestartTests(ITestOutputHelper output) : IDisposable
         {
             StreamName = NatsServers.UniqueStream("restart"),
             DuplicateWindow = TimeSpan.FromSeconds(1),
+            Format = format,
             Logger = _logger,
         });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -42,7 +45,8 @@ public sealed class ServerRestartTests(ITestOutputHelper output) : IDisposable
         await run;
 
         Assert.Equal(40, wal.GetCursor(replicator.CursorName));
-        Assert.Contains(_logger.Lines, l => l.Contains("did not recognize LSN 20 as its last message", StringComparison.Ordinal));
+        Assert.Contains(_logger.Lines, l => l.Contains(format == NatsMessageFormat.Record ? "did not recognize LSN 20 as its last message" : "did not recognize LSN 1 to 20 (batch 1) as its last message", StringComparison.Ordinal));
+        Assert.Contains(_logger.Lines, l => l.Contains("alone (its leader did not recognize its last message id); checked through the leader", StringComparison.Ordinal));
         await StreamChecks.AssertHoldsLogAsync(nats, replicator.StreamName, _log.Dir, 40, ct);
     }
 }

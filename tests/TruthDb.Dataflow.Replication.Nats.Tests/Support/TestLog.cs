@@ -30,8 +30,8 @@ internal sealed class TestLog : IDisposable
 
     public Task<Wal> OpenAsync(Durability durability = Durability.Written) => Wal.OpenAsync(Options(durability)).AsTask();
 
-    /// <summary>Appends <paramref name="count"/> records of pseudo-random sizes (0 to 600 bytes, content from the seed), in batches.</summary>
-    public static async Task AppendAsync(Wal wal, int count, int seed, CancellationToken ct)
+    /// <summary>Appends <paramref name="count"/> records of pseudo-random sizes (0 to <paramref name="maxSize"/> bytes, content from the seed), in batches.</summary>
+    public static async Task AppendAsync(Wal wal, int count, int seed, CancellationToken ct, int maxSize = 600)
     {
         var random = new Random(seed);
         var batch = new ReadOnlyMemory<byte>[Math.Min(500, count)];
@@ -40,7 +40,7 @@ internal sealed class TestLog : IDisposable
             var n = Math.Min(batch.Length, count - done);
             for (var i = 0; i < n; i++)
             {
-                var payload = new byte[random.Next(0, 601)];
+                var payload = new byte[random.Next(0, maxSize + 1)];
                 random.NextBytes(payload);
                 batch[i] = payload;
             }
