@@ -3,11 +3,20 @@ using TruthDb.Dataflow.Ipc.Protocol;
 
 namespace TruthDb.Dataflow.Ipc.Client;
 
-/// <summary>A request sent and not yet answered; the reader loop completes it from its reply.</summary>
+/// <summary>A request sent and not yet answered; the reply reader completes it from its reply.</summary>
 internal abstract class PendingRequest
 {
-    /// <summary>Completes from the reply (decoded here: the body points into the channel's buffer).</summary>
-    public abstract void Complete(MessageType type, ReadOnlySequence<byte> body);
+    /// <summary>
+    /// Takes the reply (decoded here: the body points into the channel's buffer). Returns true when callers
+    /// are still to be completed by <see cref="Finish"/>, which the reader runs once it has handed the
+    /// reading on (callers' continuations may run there, and may wait for other replies).
+    /// </summary>
+    public abstract bool Complete(MessageType type, ReadOnlySequence<byte> body);
+
+    /// <summary>Completes the callers, after <see cref="Complete"/> returned true.</summary>
+    public virtual void Finish()
+    {
+    }
 
     /// <summary>The connection ended before the reply.</summary>
     public abstract void Lost(Exception reason);
@@ -30,7 +39,8 @@ internal sealed class PendingReply<T> : PendingRequest
 
     public Task<T> Task => _reply.Task;
 
-    public override void Complete(MessageType type, ReadOnlySequence<byte> body)
+    // The callers' continuations run asynchronously (never on the reader), so nothing is left to finish.
+    public override bool Complete(MessageType type, ReadOnlySequence<byte> body)
     {
         try
         {
@@ -51,94 +61,9 @@ internal sealed class PendingReply<T> : PendingRequest
         {
             _reply.TrySetException(new TruthDbException(TruthDbErrorCode.BadRequest, "The server's reply could not be decoded: " + ex.Message));
         }
+
+        return false;
     }
 
     public override void Lost(Exception reason) => _reply.TrySetException(reason);
-}
-
-/// <summary>One Append message: the appends coalesced into it, completed with consecutive LSNs.</summary>
-internal sealed class PendingAppends : PendingRequest
-{
-    private readonly List<AppendItem> _items;
-    private readonly TruthDbClient? _client;
-
-    public PendingAppends(List<AppendItem> items, TruthDbClient? client = null)
-    {
-        _items = items;
-        _client = client;
-    }
-
-    public override void Complete(MessageType type, ReadOnlySequence<byte> body)
-    {
-        try
-        {
-            if (type == MessageType.Error)
-            {
-                var error = ErrorFrom(body);
-                ThreadPool.UnsafeQueueUserWorkItem(static s => s.Items.FailWith(s.Error), (Items: _items, Error: (Exception)error), preferLocal: false);
-                return;
-            }
-
-            var reply = type == MessageType.AppendReply ? MessageCodec.ReadBody<AppendReply>(body) : null;
-            if (reply is null || reply.Count != _items.Count)
-            {
-                Lost(new TruthDbAppendOutcomeUnknownException($"The server's reply to an append of {_items.Count} records does not match it."));
-                return;
-            }
-
-            // One work item completes the whole batch: the callers' continuations run one after another
-            // on a pool thread (not on the reader loop), instead of one pool hop per append.
-            if (_client is { } client)
-            {
-                ThreadPool.UnsafeQueueUserWorkItem(static s => s.Client.CompleteAppends(s.Items, s.First), (Client: client, Items: _items, First: reply.FirstLsn), preferLocal: false);
-            }
-            else
-            {
-                ThreadPool.UnsafeQueueUserWorkItem(static s => s.Items.CompleteFrom(s.First), (Items: _items, First: reply.FirstLsn), preferLocal: false);
-            }
-        }
-        catch (MessagePack.MessagePackSerializationException ex)
-        {
-            Lost(new TruthDbAppendOutcomeUnknownException("The server's reply to an append could not be decoded: " + ex.Message));
-        }
-    }
-
-    public override void Lost(Exception reason)
-    {
-        var unknown = reason as TruthDbAppendOutcomeUnknownException
-            ?? new TruthDbAppendOutcomeUnknownException("The connection was lost after the append was sent and before its reply: it may or may not be in the log.", reason);
-        ThreadPool.UnsafeQueueUserWorkItem(static s => s.Items.FailWith(s.Error), (Items: _items, Error: (Exception)unknown), preferLocal: false);
-    }
-}
-
-/// <summary>Completing the appends of one message together.</summary>
-internal static class AppendItems
-{
-
-    public static void CompleteFrom(this List<AppendItem> items, long firstLsn)
-    {
-        for (var i = 0; i < items.Count; i++)
-        {
-            items[i].Completion.TrySetResult(firstLsn + i);
-        }
-    }
-
-    public static void FailWith(this List<AppendItem> items, Exception error)
-    {
-        foreach (var item in items)
-        {
-            item.Completion.TrySetException(error);
-        }
-    }
-}
-
-/// <summary>An append waiting to be sent or answered.</summary>
-internal sealed class AppendItem
-{
-    public AppendItem(byte[] payload) => Payload = payload;
-
-    public byte[] Payload { get; }
-
-    // Completed from a pool work item (never from the reader loop), so continuations may run inline.
-    public TaskCompletionSource<long> Completion { get; } = new();
 }

@@ -1,34 +1,40 @@
-using System.Collections.Concurrent;
 using TruthDb.Dataflow.Ipc.Client;
 using TruthDb.Dataflow.Ipc.Protocol;
 
 namespace TruthDb.Dataflow.Ipc;
 
 /// <summary>
-/// Pipelined appends: each call queues its (copied) payload; one sender at a time takes everything
-/// queued into one Append message, sends it, and goes on with what queued meanwhile, without waiting
-/// for replies. The server hands each message to the log as one batch (consecutive LSNs), in the
-/// order the calls were made.
+/// Pipelined appends. Each call copies its payload into the open Append message (under a lock, so the
+/// messages hold the appends in call order) and gets a pooled completion; one sender at a time seals
+/// the oldest message, sends it and goes on with what joined meanwhile, without waiting for replies.
+/// The server hands each message to the log as one batch (consecutive LSNs), in the order they were
+/// sent. Appends issued by callers whose previous append was just completed by a reply join one
+/// message, which is sent from that same thread once all of that reply's callers have run.
 /// </summary>
 public sealed partial class TruthDbClient
 {
-    // Room for the envelope and the array headers of a message around its payloads.
+    // Room for the length prefix, envelope and array headers of a message around its payloads.
     private const int MessageOverhead = 64;
     private const int PayloadOverhead = 5;
 
-    // Set while this thread completes a reply's appends: the appends their callers issue again at once
-    // are queued, and are sent (on this thread) after the last completion, as one message.
+    // Set while this thread completes replies' appends: the appends their callers issue again at once
+    // join the open message, which is sent (on this thread) after the last completion.
     [ThreadStatic]
     private static TruthDbClient? _completing;
 
-    private readonly ConcurrentQueue<AppendItem> _queue = new();
-    private int _sending;
+    private readonly Lock _appendLock = new();
+    private readonly Queue<AppendMessage> _sealed = new();
+    private AppendMessage? _open;
+    private bool _sending;
+    private int _sizeHint = 4096;
+    private int _operationsHint = 16;
 
     /// <summary>
     /// Appends a record and returns its LSN once the server's log acknowledged it (durable, unless
     /// <see cref="TruthDbClientOptions.DurableAppends"/> is false). The payload is copied before this
     /// returns. Many appends may be in flight: issue them without awaiting each, and they are sent
-    /// together and get increasing LSNs in call order.
+    /// together and get increasing LSNs in call order. The returned ValueTask is pooled (like
+    /// <see cref="Wal.AppendAsync"/>'s): await it once.
     /// </summary>
     /// <exception cref="ArgumentException">The record does not fit in one message (<see cref="MaxMessageSize"/>).</exception>
     /// <exception cref="TruthDbAppendOutcomeUnknownException">The connection was lost after the append was sent: it may or may not be in the log.</exception>
@@ -37,14 +43,40 @@ public sealed partial class TruthDbClient
     public ValueTask<long> AppendAsync(ReadOnlyMemory<byte> payload, CancellationToken ct = default)
     {
         CheckSize(payload);
-        var item = new AppendItem(payload.ToArray());
-        Enqueue(item);
-        return new ValueTask<long>(ct.CanBeCanceled ? item.Completion.Task.WaitAsync(ct) : item.Completion.Task);
+        var operation = AppendOperation.Rent();
+        var completion = operation.Task;
+        bool start;
+        lock (_appendLock)
+        {
+            if (Volatile.Read(ref _lost) is { } lost)
+            {
+                operation.Fail(new TruthDbConnectionException("The connection to the server is lost; the append was not sent.", lost));
+                return completion;
+            }
+
+            var open = _open;
+            if (open is not null && !open.Fits(payload.Length, _options.MaxBatchRecords, _maxMessageSize))
+            {
+                _sealed.Enqueue(open);
+                open = null;
+            }
+
+            open ??= _open = new AppendMessage(_sizeHint, _operationsHint, batch: false);
+            open.Add(payload.Span, operation);
+            start = ClaimSender();
+        }
+
+        if (start)
+        {
+            StartSender();
+        }
+
+        return ct.CanBeCanceled ? new ValueTask<long>(completion.AsTask().WaitAsync(ct)) : completion;
     }
 
     /// <summary>
-    /// Appends records as one batch with consecutive LSNs (one Append message of their own) and returns
-    /// the first LSN, like <see cref="Wal.AppendBatchAsync"/>.
+    /// Appends records as one batch with consecutive LSNs (one Append message of their own, after the
+    /// appends called before it) and returns the first LSN, like <see cref="Wal.AppendBatchAsync"/>.
     /// </summary>
     /// <exception cref="ArgumentException">The batch is empty or does not fit in one message.</exception>
     public ValueTask<long> AppendBatchAsync(ReadOnlySpan<ReadOnlyMemory<byte>> payloads, CancellationToken ct = default)
@@ -55,11 +87,9 @@ public sealed partial class TruthDbClient
         }
 
         long total = MessageOverhead;
-        var copies = new ReadOnlyMemory<byte>[payloads.Length];
-        for (var i = 0; i < payloads.Length; i++)
+        foreach (var payload in payloads)
         {
-            total += payloads[i].Length + PayloadOverhead;
-            copies[i] = payloads[i].ToArray();
+            total += payload.Length + PayloadOverhead;
         }
 
         if (total > _maxMessageSize || payloads.Length > ProtocolConstants.MaxAppendRecords)
@@ -67,21 +97,35 @@ public sealed partial class TruthDbClient
             throw new ArgumentException($"The batch of {payloads.Length} records takes {total} bytes as a message; one message holds at most {ProtocolConstants.MaxAppendRecords} records and {_maxMessageSize} bytes: split it.", nameof(payloads));
         }
 
-        return new ValueTask<long>(SendBatchAsync(copies, ct));
-    }
-
-    private async Task<long> SendBatchAsync(ReadOnlyMemory<byte>[] payloads, CancellationToken ct)
-    {
-        var id = NextId();
-        var items = new List<AppendItem>(payloads.Length);
-        for (var i = 0; i < payloads.Length; i++)
+        var operation = AppendOperation.Rent();
+        var completion = operation.Task;
+        bool start;
+        lock (_appendLock)
         {
-            items.Add(new AppendItem([]));
+            if (Volatile.Read(ref _lost) is { } lost)
+            {
+                operation.Fail(new TruthDbConnectionException("The connection to the server is lost; the batch was not sent.", lost));
+                return completion;
+            }
+
+            if (_open is { } open)
+            {
+                _sealed.Enqueue(open);
+                _open = null;
+            }
+
+            var batch = new AppendMessage((int)total, 1, batch: true);
+            batch.AddBatch(payloads, operation);
+            _sealed.Enqueue(batch);
+            start = ClaimSender();
         }
 
-        Register(id, new PendingAppends(items));
-        await SendAppendAsync(id, payloads, items).ConfigureAwait(false);
-        return await items[0].Completion.Task.WaitAsync(ct).ConfigureAwait(false);
+        if (start)
+        {
+            StartSender();
+        }
+
+        return ct.CanBeCanceled ? new ValueTask<long>(completion.AsTask().WaitAsync(ct)) : completion;
     }
 
     private void CheckSize(ReadOnlyMemory<byte> payload)
@@ -93,45 +137,50 @@ public sealed partial class TruthDbClient
         }
     }
 
-    private void Enqueue(AppendItem item)
+    // Under _appendLock. While this thread completes a reply's appends, the sending is left to the end
+    // of those completions (so that the appends they issue leave as one message).
+    private bool ClaimSender()
     {
-        if (Volatile.Read(ref _lost) is { } lost)
+        if (_sending || _completing == this)
         {
-            item.Completion.TrySetException(new TruthDbConnectionException("The connection to the server is lost; the append was not sent.", lost));
-            return;
+            return false;
         }
 
-        _queue.Enqueue(item);
-        if (_completing != this)
-        {
-            StartSender();
-        }
+        _sending = true;
+        return true;
     }
 
-    internal void CompleteAppends(List<AppendItem> items, long firstLsn)
+    private void StartSender() => ThreadPool.UnsafeQueueUserWorkItem(static client => _ = client.SendQueuedAsync(), this, preferLocal: false);
+
+    /// <summary>
+    /// Completes the callers of replies the reader took (on the reader's thread, after it handed the
+    /// reading on), then sends what they appended meanwhile, from here.
+    /// </summary>
+    private void FinishReplies(List<PendingRequest> replies)
     {
         _completing = this;
         try
         {
-            items.CompleteFrom(firstLsn);
+            foreach (var reply in replies)
+            {
+                reply.Finish();
+            }
         }
         finally
         {
             _completing = null;
         }
 
-        if (!_queue.IsEmpty && Interlocked.CompareExchange(ref _sending, 1, 0) == 0)
+        bool send;
+        lock (_appendLock)
+        {
+            send = (_open is not null || _sealed.Count > 0) && ClaimSender();
+        }
+
+        if (send)
         {
             // Runs here until its first wait (a flush that cannot complete at once), usually to the end.
             _ = SendQueuedAsync();
-        }
-    }
-
-    private void StartSender()
-    {
-        if (Interlocked.CompareExchange(ref _sending, 1, 0) == 0)
-        {
-            _ = Task.Run(SendQueuedAsync);
         }
     }
 
@@ -139,71 +188,51 @@ public sealed partial class TruthDbClient
     {
         while (true)
         {
-            var batch = TakeBatch();
-            if (batch is null)
+            AppendMessage? message;
+            lock (_appendLock)
             {
-                Volatile.Write(ref _sending, 0);
-
-                // An append queued after the queue looked empty and before the flag was cleared.
-                if (_queue.IsEmpty || Interlocked.CompareExchange(ref _sending, 1, 0) != 0)
+                if (!_sealed.TryDequeue(out message))
                 {
+                    message = _open;
+                    _open = null;
+                }
+
+                if (message is null)
+                {
+                    _sending = false;
                     return;
                 }
 
-                continue;
+                if (!message.IsBatch)
+                {
+                    // The next message starts as large as this one ended.
+                    _sizeHint = Math.Max(4096, message.Length);
+                    _operationsHint = Math.Max(16, message.Operations);
+                }
             }
 
             var id = NextId();
-            var payloads = new ReadOnlyMemory<byte>[batch.Count];
-            for (var i = 0; i < batch.Count; i++)
-            {
-                payloads[i] = batch[i].Payload;
-            }
-
+            var bytes = message.Seal(id, _options.DurableAppends);
             try
             {
-                Register(id, new PendingAppends(batch, this));
+                Register(id, message);
             }
             catch (TruthDbConnectionException ex)
             {
-                ThreadPool.UnsafeQueueUserWorkItem(static s => s.Batch.FailWith(s.Error), (Batch: batch, Error: (Exception)ex), preferLocal: false);
+                message.Dispose();
+                message.NotSent(ex);
                 continue;
             }
 
-            await SendAppendAsync(id, payloads, batch).ConfigureAwait(false);
+            await SendAppendAsync(id, message, bytes).ConfigureAwait(false);
         }
     }
 
-    private List<AppendItem>? TakeBatch()
-    {
-        List<AppendItem>? batch = null;
-        long bytes = MessageOverhead;
-        while (_queue.TryPeek(out var next))
-        {
-            var size = next.Payload.Length + PayloadOverhead;
-            if (batch is not null && (batch.Count >= _options.MaxBatchRecords || bytes + size > _maxMessageSize))
-            {
-                break;
-            }
-
-            if (!_queue.TryDequeue(out var item))
-            {
-                break;
-            }
-
-            batch ??= [];
-            batch.Add(item);
-            bytes += size;
-        }
-
-        return batch;
-    }
-
-    private async Task SendAppendAsync(uint id, ReadOnlyMemory<byte>[] payloads, List<AppendItem> items)
+    private async Task SendAppendAsync(uint id, AppendMessage message, ReadOnlyMemory<byte> bytes)
     {
         try
         {
-            await _sender.SendAsync(MessageType.Append, id, new AppendRequest { Payloads = payloads, Durable = _options.DurableAppends }, _closing.Token).ConfigureAwait(false);
+            await _sender.SendEncodedAsync(bytes, _closing.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
         {
@@ -212,23 +241,36 @@ public sealed partial class TruthDbClient
             {
                 pending.Lost(new TruthDbAppendOutcomeUnknownException("The connection was lost while the append was being sent: it may or may not be in the log.", ex));
             }
-
-            _ = items;
+        }
+        finally
+        {
+            // The bytes were copied into the channel (or never will be): the buffer may be reused.
+            message.Dispose();
         }
     }
 
     private void FailQueuedAppends(Exception reason)
     {
-        var unsent = new List<AppendItem>();
-        while (_queue.TryDequeue(out var item))
+        var unsent = new List<AppendMessage>();
+        lock (_appendLock)
         {
-            unsent.Add(item);
+            while (_sealed.TryDequeue(out var message))
+            {
+                unsent.Add(message);
+            }
+
+            if (_open is { } open)
+            {
+                unsent.Add(open);
+                _open = null;
+            }
         }
 
-        if (unsent.Count > 0)
+        var error = new TruthDbConnectionException("The connection to the server is lost; the appends were not sent.", reason);
+        foreach (var message in unsent)
         {
-            var error = new TruthDbConnectionException("The connection to the server is lost; the appends were not sent.", reason);
-            ThreadPool.UnsafeQueueUserWorkItem(static s => s.Unsent.FailWith(s.Error), (Unsent: unsent, Error: (Exception)error), preferLocal: false);
+            message.Dispose();
+            message.NotSent(error);
         }
     }
 }

@@ -22,7 +22,8 @@ public sealed partial class TruthDbClient : IAsyncDisposable
     private readonly TruthDbClientOptions _options;
     private readonly ConcurrentDictionary<uint, PendingRequest> _pending = new();
     private readonly CancellationTokenSource _closing = new();
-    private readonly Task _reading;
+    private readonly MessageReader _replies;
+    private readonly TaskCompletionSource _readingEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _lastId;
     private Exception? _lost;
     private int _maxMessageSize = ProtocolConstants.MinMaxMessageSize;
@@ -33,7 +34,8 @@ public sealed partial class TruthDbClient : IAsyncDisposable
         _control = control;
         _options = options;
         _sender = new MessageSender(control.Output);
-        _reading = ReadRepliesAsync();
+        _replies = new MessageReader(control.Input, ProtocolConstants.MaxMaxMessageSize);
+        _ = ReadRepliesAsync();
     }
 
     /// <summary>The identity of the server's log.</summary>
@@ -46,7 +48,7 @@ public sealed partial class TruthDbClient : IAsyncDisposable
     public int MaxMessageSize => _maxMessageSize;
 
     /// <summary>Completes when the connection has ended (closed by either side or lost).</summary>
-    public Task Completion => _reading;
+    public Task Completion => _readingEnded.Task;
 
     /// <summary>Connects to the server listening on the Unix domain socket <paramref name="socketPath"/> and says Hello.</summary>
     /// <exception cref="TruthDbConnectionException">Nobody listens there, or the connection failed.</exception>
@@ -139,14 +141,7 @@ public sealed partial class TruthDbClient : IAsyncDisposable
 
         await _control.Output.CompleteAsync().ConfigureAwait(false);
         await _multiplexer.DisposeAsync().ConfigureAwait(false);
-        try
-        {
-            await _reading.ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException)
-        {
-        }
-
+        await _readingEnded.Task.ConfigureAwait(false);
         FailAll(new TruthDbConnectionException("The client was disposed."));
         _sender.Dispose();
     }

@@ -43,6 +43,16 @@ internal sealed class MessageBuffer : IBufferWriter<byte>, IDisposable
         BinaryPrimitives.WriteUInt32BigEndian(_buffer.AsSpan(at + 1), (uint)count);
     }
 
+    /// <summary>Writes a MessagePack uint32 with <paramref name="value"/> into the 5 bytes reserved at <paramref name="at"/>.</summary>
+    public void CompleteUInt32(int at, uint value)
+    {
+        _buffer[at] = 0xce;
+        BinaryPrimitives.WriteUInt32BigEndian(_buffer.AsSpan(at + 1), value);
+    }
+
+    /// <summary>Writes <paramref name="value"/> into the byte reserved at <paramref name="at"/>.</summary>
+    public void Complete(int at, byte value) => _buffer[at] = value;
+
     public void Advance(int count) => _written += count;
 
     public Memory<byte> GetMemory(int sizeHint = 0)

@@ -20,6 +20,7 @@ internal sealed class MessageReader : IDisposable
     private byte[]? _rented;
     private SequencePosition _consumed;
     private bool _holding;
+    private bool _canceled;
 
     public MessageReader(PipeReader input, int maxMessageSize)
     {
@@ -37,6 +38,11 @@ internal sealed class MessageReader : IDisposable
     public async ValueTask<bool> ReadAsync(CancellationToken ct)
     {
         Release();
+        if (_canceled)
+        {
+            throw new EndOfStreamException("The stream's reading was canceled.");
+        }
+
         while (true)
         {
             var result = await _input.ReadAsync(ct).ConfigureAwait(false);
@@ -73,6 +79,37 @@ internal sealed class MessageReader : IDisposable
 
             _input.AdvanceTo(buffer.Start, buffer.End);
         }
+    }
+
+    /// <summary>
+    /// Takes the next message if it is already here in full (true, in <see cref="Current"/>); false when a
+    /// read would have to wait (or the stream ended: the next <see cref="ReadAsync"/> says how).
+    /// </summary>
+    public bool TryRead()
+    {
+        Release();
+        if (!_input.TryRead(out var result))
+        {
+            return false;
+        }
+
+        var buffer = result.Buffer;
+        if (!result.IsCanceled && buffer.Length >= ProtocolConstants.LengthPrefix)
+        {
+            var length = ReadLength(buffer);
+            if (length <= _maxMessageSize && buffer.Length >= ProtocolConstants.LengthPrefix + length)
+            {
+                Current = buffer.Slice(ProtocolConstants.LengthPrefix, length);
+                _consumed = buffer.GetPosition(ProtocolConstants.LengthPrefix + length);
+                _holding = true;
+                return true;
+            }
+        }
+
+        // Nothing whole: leave it all for ReadAsync (which also reports an oversized length or the end).
+        _canceled |= result.IsCanceled;
+        _input.AdvanceTo(buffer.Start);
+        return false;
     }
 
     public void Dispose() => Release();

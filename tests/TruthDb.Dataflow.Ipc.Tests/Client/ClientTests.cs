@@ -64,6 +64,84 @@ public sealed class ClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AppendAsync_CallerWaitsForAnotherReplyInItsContinuation_RepliesKeepBeingRead()
+    {
+        await using var client = await _server.ConnectAsync();
+
+        // The continuation after an append runs on the thread that took its reply: blocking it on
+        // another reply must not stop the replies from being read.
+        var answered = await Task.Run(async () =>
+        {
+            await client.AppendAsync(Text("a"));
+            return client.PingAsync(Timeouts.Token()).AsTask().Wait(Timeouts.Unexpected);
+        }).WaitAsync(Timeouts.Token());
+
+        Assert.True(answered);
+        Assert.Equal(2, await client.AppendAsync(Text("b")));
+    }
+
+    [Fact]
+    public async Task AppendBatchAsync_AfterAppendsNotYetSent_KeepsCallOrder()
+    {
+        await using var client = await _server.ConnectAsync();
+        var singles = Enumerable.Range(0, 50).Select(i => client.AppendAsync(Text("s" + i)).AsTask()).ToArray();
+        var batch = client.AppendBatchAsync(new ReadOnlyMemory<byte>[] { Text("x"), Text("y") }).AsTask();
+        var after = client.AppendAsync(Text("after")).AsTask();
+
+        Assert.Equal(Enumerable.Range(1, 50).Select(i => (long)i), await Task.WhenAll(singles));
+        Assert.Equal(51, await batch);
+        Assert.Equal(53, await after);
+    }
+
+    [Fact]
+    public async Task AppendAsync_CallerReusesItsBufferAtOnce_EachRecordKeepsWhatItWasGiven()
+    {
+        await using var client = await _server.ConnectAsync();
+        var buffer = new byte[3];
+        var pending = new Task<long>[200];
+        for (var i = 0; i < pending.Length; i++)
+        {
+            buffer.AsSpan().Fill((byte)i);
+            pending[i] = client.AppendAsync(buffer).AsTask();
+        }
+
+        await Task.WhenAll(pending);
+        var n = 0;
+        await foreach (var record in client.ReadAsync(1, ct: Timeouts.Token()))
+        {
+            Assert.Equal([(byte)n, (byte)n, (byte)n], record.Payload.ToArray());
+            n++;
+        }
+
+        Assert.Equal(pending.Length, n);
+    }
+
+    [Fact]
+    public async Task AppendAsync_ManyRoundsOfPooledCompletions_EveryLsnOnce()
+    {
+        await using var client = await _server.ConnectAsync();
+        var seen = new long[64 * 50];
+        var producers = Enumerable.Range(0, 64).Select(p => Task.Run(async () =>
+        {
+            for (var i = 0; i < 50; i++)
+            {
+                var lsn = await client.AppendAsync(Text($"{p}.{i}"));
+                Interlocked.Increment(ref seen[lsn - 1]);
+            }
+        })).ToArray();
+        await Task.WhenAll(producers).WaitAsync(Timeouts.Token());
+
+        Assert.All(seen, count => Assert.Equal(1, count));
+        var records = 0;
+        await foreach (var record in client.ReadAsync(1, ct: Timeouts.Token()))
+        {
+            records++;
+        }
+
+        Assert.Equal(seen.Length, records);
+    }
+
+    [Fact]
     public async Task AppendBatchAsync_Records_ConsecutiveLsns()
     {
         await using var client = await _server.ConnectAsync();
