@@ -11,10 +11,12 @@ internal sealed class PerfOptions
         TruthDb.Dataflow.Perf: closed-loop append throughput and latency, engine by engine, on one disk.
 
         usage: TruthDb.Dataflow.Perf [options]
-          --engine <list>        truthdb, fasterlog, fasterlog-fast, filestream, or all (default all);
-                                 also truthdb-ipc (the log served over a Unix socket in this process),
-                                 truthdb-ipc-stalled-tail (the same with a stalled tail open) and
-                                 truthdb-serve (served by a `truthdb serve` child), only when named
+          --engine <list>        truthdb, fasterlog, fasterlog-fast, tsavoritelog, rocksdb, filestream,
+                                 or all (default all); also truthdb-ipc (the log served over a Unix
+                                 socket in this process), truthdb-ipc-stalled-tail (the same with a
+                                 stalled tail open), truthdb-serve (served by a `truthdb serve` child)
+                                 and tsavoritelog-direct (O_DIRECT device, never synced: not
+                                 power-safe), only when named (e.g. all,tsavoritelog-direct)
           --durability <list>    sync, written                                    (default sync)
           --record-size <list>   payload bytes                                    (default 128)
           --producers <list>     concurrent producers, one append in flight each  (default 1,64)
@@ -30,17 +32,28 @@ internal sealed class PerfOptions
                                  (default ./data/perf)
           --json <path>          append one JSON line per run (and per summary row) to this file
           --html <path>          write a page with records/s-vs-producers charts and the medians
-          --workload <list>      append, tail, scan, recovery, or all             (default append)
-          --suite standard       the standard set (see perf/README.md): every engine, durable and
-                                 written appends over sizes and producer counts, median of 3, then
-                                 tail, scan and recovery; a few minutes
+          --workload <list>      probe, append, tail, scan, recovery, or all      (default append);
+                                 probe (the disk probes) runs first, and its overwrite + fdatasync
+                                 p50 gives the durable rows their ceiling
+          --suite standard       the standard set (see perf/README.md): the disk probes, then every
+                                 engine, durable and written appends over sizes and producer counts,
+                                 median of 3, then tail, scan and recovery; a few minutes
           --tail-records <n>     records per tail-latency run                     (default 200000)
           --scan-mib <n>         MiB of payload in the scanned log                (default 256)
           --recovery-mib <list>  MiB of payload in the recovered log              (default 64,512)
-          --disk-probe           measure the disk itself (write + fdatasync latency, bandwidth) and exit
+          --run-timeout <s>      time limit of opening and of closing an engine, and added to warm-up
+                                 + duration for its measurement; a run that overruns is reported as
+                                 hung and abandoned        (default 60; 600 with --records)
+          --disk-probe           only measure the disk itself (write + fdatasync latency, bandwidth):
+                                 the same as --workload probe
           --probe-seconds <s>    seconds per disk probe                           (default 3)
           --help
         """;
+
+    /// <summary>The disk probes, as a workload: they run before the others.</summary>
+    public const string ProbeWorkload = "probe";
+
+    private static readonly string[] KnownWorkloads = [ProbeWorkload, "append", "tail", "scan", "recovery"];
 
     public string[] Engines { get; private set; } = EngineCatalog.Names;
 
@@ -56,6 +69,9 @@ internal sealed class PerfOptions
 
     public long Records { get; private set; }
 
+    /// <summary>The time limit of each phase of a run (beyond warm-up + duration for the measurement); null: the default.</summary>
+    public TimeSpan? RunTimeout { get; private set; }
+
     public TimeSpan Warmup { get; private set; } = TimeSpan.FromSeconds(2);
 
     public int Repeat { get; private set; } = 3;
@@ -67,8 +83,6 @@ internal sealed class PerfOptions
     public string? JsonPath { get; private set; }
 
     public string? HtmlPath { get; private set; }
-
-    public bool DiskProbe { get; private set; }
 
     public TimeSpan ProbeDuration { get; private set; } = TimeSpan.FromSeconds(3);
 
@@ -96,6 +110,7 @@ internal sealed class PerfOptions
     public static PerfOptions Parse(string[] args)
     {
         var options = new PerfOptions();
+        var diskProbeOnly = false;
         for (var i = 0; i < args.Length; i++)
         {
             var name = args[i];
@@ -105,7 +120,7 @@ internal sealed class PerfOptions
                     options.Help = true;
                     break;
                 case "--disk-probe":
-                    options.DiskProbe = true;
+                    diskProbeOnly = true;
                     break;
                 case "--suite":
                     options.Suite = Value(args, ref i);
@@ -151,6 +166,9 @@ internal sealed class PerfOptions
                 case "--records":
                     options.Records = Positive(Value(args, ref i), name);
                     break;
+                case "--run-timeout":
+                    options.RunTimeout = Seconds(Value(args, ref i), name);
+                    break;
                 case "--warmup":
                     options.Warmup = Seconds(Value(args, ref i), name, allowZero: true);
                     break;
@@ -177,6 +195,16 @@ internal sealed class PerfOptions
             }
         }
 
+        if (diskProbeOnly)
+        {
+            if (options.Suite is not null || Array.IndexOf(args, "--workload") >= 0)
+            {
+                throw new ArgumentException("Option '--disk-probe' runs only the disk probes; to run them with other workloads, use '--workload probe,append,...' (the standard suite includes them).");
+            }
+
+            options.Workloads = [ProbeWorkload];
+        }
+
         if (options.Suite == "standard")
         {
             options.ApplyStandardSuite(args);
@@ -201,9 +229,10 @@ internal sealed class PerfOptions
         return options;
     }
 
-    // The standard suite: the configurations issue 4 asks about, sized to run in a few minutes on a
-    // small machine. The full sweep (every size x every producer count x both durabilities) is
-    // available with explicit lists.
+    // The standard suite: the disk probes (so every report shows the ceiling of its own run) and the
+    // configurations the engine comparison is about, sized to run in a few minutes on a small
+    // machine. The full sweep (every size x every producer count x both durabilities) is available
+    // with explicit lists.
     private void ApplyStandardSuite(string[] args)
     {
         Configurations.Clear();
@@ -220,7 +249,7 @@ internal sealed class PerfOptions
         Configurations.Add((Durability.Written, 4096, 64, 1));
         if (Array.IndexOf(args, "--workload") < 0)
         {
-            Workloads = ["append", "tail", "scan", "recovery"];
+            Workloads = KnownWorkloads;
         }
 
         if (Array.IndexOf(args, "--duration") < 0)
@@ -236,15 +265,14 @@ internal sealed class PerfOptions
 
     private static string[] ParseWorkloads(string text)
     {
-        string[] known = ["append", "tail", "scan", "recovery"];
         if (text.Equals("all", StringComparison.OrdinalIgnoreCase))
         {
-            return known;
+            return KnownWorkloads;
         }
 
-        return List(text, "--workload", v => Array.IndexOf(known, v.ToLowerInvariant()) >= 0
+        return List(text, "--workload", v => Array.IndexOf(KnownWorkloads, v.ToLowerInvariant()) >= 0
             ? v.ToLowerInvariant()
-            : throw new ArgumentException($"Unknown workload '{v}'; known: {string.Join(", ", known)}, all."));
+            : throw new ArgumentException($"Unknown workload '{v}'; known: {string.Join(", ", KnownWorkloads)}, all."));
     }
 
     private static string Value(string[] args, ref int i)
@@ -274,20 +302,28 @@ internal sealed class PerfOptions
         return values;
     }
 
+    // "all" may stand in a list ("all,tsavoritelog-direct"); an engine named twice runs once.
     private static string[] ParseEngines(string text)
     {
-        if (text.Equals("all", StringComparison.OrdinalIgnoreCase))
+        var engines = new List<string>();
+        foreach (var given in List(text, "--engine", v => v))
         {
-            return EngineCatalog.Names;
+            var name = given.ToLowerInvariant();
+            if (name == "all")
+            {
+                engines.AddRange(EngineCatalog.Names);
+            }
+            else if (Array.IndexOf(EngineCatalog.Known, name) >= 0)
+            {
+                engines.Add(name);
+            }
+            else
+            {
+                throw new ArgumentException($"Unknown engine '{given}'; known: {string.Join(", ", EngineCatalog.Known)}, all.");
+            }
         }
 
-        return List(text, "--engine", v =>
-        {
-            var engine = v.ToLowerInvariant();
-            return Array.IndexOf(EngineCatalog.Known, engine) >= 0
-                ? engine
-                : throw new ArgumentException($"Unknown engine '{v}'; known: {string.Join(", ", EngineCatalog.Known)}, all.");
-        });
+        return [.. engines.Distinct()];
     }
 
     private static Durability ParseDurability(string text) => text.ToLowerInvariant() switch

@@ -1,7 +1,9 @@
-// The performance harness: runs each engine on the same disk, configuration by configuration, with
-// the engines' runs interleaved (truthdb, filestream, truthdb, ...) so slow drift on a shared
-// machine hits them alike. Prints one line per run and a table of medians with ratios to truthdb;
-// --json appends machine-readable lines. See perf/README.md.
+// The performance harness: measures the disk (when the probe workload is selected), then runs each
+// engine on the same disk, configuration by configuration, with the engines' runs interleaved
+// (truthdb, filestream, truthdb, ...) so slow drift on a shared machine hits them alike. Every run
+// has time limits: a hung engine fails its run and the harness goes on. Prints one line per run and
+// a table of medians with ratios to truthdb and the disk's ceiling; --json appends machine-readable
+// lines. See perf/README.md.
 using System.Globalization;
 using TruthDb.Dataflow;
 using TruthDb.Dataflow.Perf;
@@ -44,9 +46,21 @@ Console.WriteLine($"machine: {machine}");
 Console.WriteLine($"log directory root: {Path.GetFullPath(options.Directory)}");
 using var json = options.JsonPath is null ? null : new JsonLines(options.JsonPath, session, machine);
 
-if (options.DiskProbe)
+double? ceilingP50 = null;
+if (options.Runs(PerfOptions.ProbeWorkload))
 {
-    return RunDiskProbes(options, session, json);
+    if (!OperatingSystem.IsLinux())
+    {
+        Console.Error.WriteLine("The disk probe uses fdatasync and runs on Linux only.");
+        if (options.Workloads.Length == 1)
+        {
+            return 2;
+        }
+    }
+    else
+    {
+        ceilingP50 = RunDiskProbes(options, session, json);
+    }
 }
 
 var specs = new List<RunSpec>();
@@ -62,36 +76,46 @@ if (options.Runs("append"))
             }
         }
     }
+
+    Console.WriteLine(string.Create(
+        CultureInfo.InvariantCulture,
+        $"{specs.Count} runs: {(options.Records > 0 ? $"{options.Records:N0} records" : $"{options.Duration.TotalSeconds:0.###} s")} measured after {options.Warmup.TotalSeconds:0.###} s warm-up, median of {options.Repeat}"));
 }
 
-Console.WriteLine(string.Create(
-    CultureInfo.InvariantCulture,
-    $"{specs.Count} runs: {(options.Records > 0 ? $"{options.Records:N0} records" : $"{options.Duration.TotalSeconds:0.###} s")} measured after {options.Warmup.TotalSeconds:0.###} s warm-up, median of {options.Repeat}"));
-
 var results = new List<RunResult>();
+var failed = new List<RunFailure>();
 var failures = 0;
+var slack = options.RunTimeout ?? TimeSpan.FromMinutes(options.Records > 0 ? 10 : 1);
 for (var i = 0; i < specs.Count; i++)
 {
     var spec = specs[i];
     var directory = Path.Combine(options.Directory, $"run-{session}-{i + 1}-{spec.Engine}");
     try
     {
-        var run = AppendRun.ExecuteAsync(spec, directory, options.SegmentSize);
-        var limit = spec.Warmup + spec.Duration + TimeSpan.FromMinutes(options.Records > 0 ? 10 : 1);
-        if (await Task.WhenAny(run, Task.Delay(limit)) != run)
-        {
-            Console.Error.WriteLine($"  {spec.Engine}: run {spec.Repeat} did not finish within {limit.TotalSeconds:0} s; giving up (the engine may be hung).");
-            return 3;
-        }
-
-        var result = await run;
+        var result = await AppendRun.ExecuteAsync(spec, directory, options.SegmentSize, slack);
         results.Add(result);
         json?.Write(result);
         Console.WriteLine(ConsoleTable.RunLine(result));
+        if (result.Problem is { } problem)
+        {
+            failures++;
+            Console.Error.WriteLine($"  {spec.Engine}: run {spec.Repeat}: {problem}");
+        }
     }
-    catch (Exception ex) when (ex is IOException or WalFaultedException or InvalidOperationException or ObjectDisposedException or ArgumentException or UnauthorizedAccessException)
+    catch (TimeoutException ex)
     {
         failures++;
+        failed.Add(new RunFailure(spec, Hung: true, ex.Message));
+        json?.Write(failed[^1]);
+        Console.Error.WriteLine($"  {spec.Engine}: run {spec.Repeat} failed, {ex.Message}");
+        await ReportAbandonedWorkAsync();
+    }
+    catch (Exception ex) when (ex is IOException or WalFaultedException or InvalidOperationException or ObjectDisposedException or ArgumentException
+        or UnauthorizedAccessException or Tsavorite.core.TsavoriteException or RocksDbSharp.RocksDbException)
+    {
+        failures++;
+        failed.Add(new RunFailure(spec, Hung: false, $"{ex.GetType().Name}: {ex.Message}"));
+        json?.Write(failed[^1]);
         Console.Error.WriteLine($"  {spec.Engine}: run {spec.Repeat} failed: {ex}");
     }
     finally
@@ -102,10 +126,18 @@ for (var i = 0; i < specs.Count; i++)
 
 if (specs.Count > 0)
 {
-    var summaries = Summary.Of(results);
+    var summaries = Summary.Of(results, failed, ceilingP50);
     Console.WriteLine();
     Console.WriteLine("medians of the repeats (latency: one append, awaited; x truthdb: records/s relative to truthdb in the same configuration)");
+    if (ceilingP50 is { } p50)
+    {
+        Console.WriteLine(string.Create(
+            CultureInfo.InvariantCulture,
+            $"ceiling (sync rows) = producers x records per call / {DiskProbes.CeilingProbe} p50 of this run ({p50:N0} us): with one call in flight per producer, acknowledged after a sync, about the most any engine can do"));
+    }
+
     Console.Write(ConsoleTable.Render(summaries));
+    Console.Write(ConsoleTable.Failures(summaries));
     foreach (var summary in summaries)
     {
         json?.Write(summary);
@@ -121,16 +153,12 @@ if (specs.Count > 0)
 failures += await ReadSideWorkloads.RunAsync(options, session, json);
 return failures == 0 ? 0 : 1;
 
-static int RunDiskProbes(PerfOptions options, string session, JsonLines? json)
+// Runs every disk probe; returns the p50 of the ceiling probe in microseconds.
+static double? RunDiskProbes(PerfOptions options, string session, JsonLines? json)
 {
-    if (!OperatingSystem.IsLinux())
-    {
-        Console.Error.WriteLine("The disk probe uses fdatasync and runs on Linux only.");
-        return 2;
-    }
-
     var directory = Path.Combine(options.Directory, $"probe-{session}");
     Directory.CreateDirectory(directory);
+    double? ceiling = null;
     try
     {
         Console.WriteLine("| probe | ops/s | MiB/s | p50 us | p99 us |");
@@ -142,6 +170,10 @@ static int RunDiskProbes(PerfOptions options, string session, JsonLines? json)
             Console.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
                 $"| {result.Name} | {result.OperationsPerSecond:N0} | {result.MegabytesPerSecond:N1} | {result.P50Micros:N0} | {result.P99Micros:N0} |"));
+            if (result.Name == DiskProbes.CeilingProbe)
+            {
+                ceiling = result.P50Micros;
+            }
         }
     }
     finally
@@ -149,7 +181,20 @@ static int RunDiskProbes(PerfOptions options, string session, JsonLines? json)
         TryDelete(directory);
     }
 
-    return 0;
+    Console.WriteLine();
+    return ceiling;
+}
+
+// An abandoned (hung) engine may keep threads busy; say so, since it slows every later run.
+static async Task ReportAbandonedWorkAsync()
+{
+    var window = TimeSpan.FromSeconds(1);
+    var before = AppendRun.ProcessorTime();
+    await Task.Delay(window);
+    var busy = (AppendRun.ProcessorTime() - before) / window;
+    Console.Error.WriteLine(string.Create(
+        CultureInfo.InvariantCulture,
+        $"  with nothing running, the process used {busy:P0} of a core over the next second{(busy > 0.2 ? ": the abandoned engine is still busy, later runs are disturbed" : string.Empty)}"));
 }
 
 static void TryDelete(string directory)

@@ -1,4 +1,4 @@
-// Shared source: compiled into both test projects, which start built programs as child processes.
+// Shared source: compiled into every test project that starts built programs as child processes.
 using System.Diagnostics;
 
 namespace TruthDb.Dataflow.Testing;

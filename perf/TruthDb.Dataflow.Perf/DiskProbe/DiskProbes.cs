@@ -12,11 +12,17 @@ namespace TruthDb.Dataflow.Perf.DiskProbe;
 /// </summary>
 internal static class DiskProbes
 {
+    /// <summary>
+    /// The probe whose p50 sets the ceiling of durable appends: with one append in flight per
+    /// producer, no engine acknowledges more than producers / (overwrite + fdatasync latency) per second.
+    /// </summary>
+    public const string CeilingProbe = "overwrite 4 KiB + fdatasync";
+
     private const long OverwriteFileBytes = 64L * 1024 * 1024;
 
     public static IEnumerable<Func<string, TimeSpan, ProbeResult>> All()
     {
-        yield return (dir, time) => Overwrite("overwrite 4 KiB + fdatasync", dir, 4096, time);
+        yield return (dir, time) => Overwrite(CeilingProbe, dir, 4096, time);
         yield return (dir, time) => Append("append 4 KiB + fdatasync", dir, 4096, time, fullSync: false);
         yield return (dir, time) => Append("append 128 B + fdatasync", dir, 128, time, fullSync: false);
         yield return (dir, time) => Append("append 4 KiB + fsync (FileStream.Flush(true))", dir, 4096, time, fullSync: true);

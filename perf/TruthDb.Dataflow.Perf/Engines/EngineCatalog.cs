@@ -4,10 +4,32 @@ namespace TruthDb.Dataflow.Perf.Engines;
 internal static class EngineCatalog
 {
     /// <summary>Every engine name, in the order runs use them (truthdb first: ratios are against it).</summary>
-    public static readonly string[] Names = [TruthDbEngine.EngineName, FasterLogEngine.StockName, FasterLogEngine.FastName, FileStreamEngine.EngineName];
+    public static readonly string[] Names =
+    [
+        TruthDbEngine.EngineName, FasterLogEngine.StockName, FasterLogEngine.FastName, TsavoriteLogEngine.EngineName, RocksDbEngine.EngineName, FileStreamEngine.EngineName,
+    ];
 
-    /// <summary>Every engine that can be named, <c>all</c>'s and the ones run only when named (the log served over IPC, in this process or by a child process).</summary>
-    public static readonly string[] Known = [.. Names, TruthDbIpcEngine.EngineName, TruthDbIpcEngine.StalledTailName, TruthDbServeEngine.EngineName];
+    /// <summary>
+    /// Every engine that can be named: <c>all</c>'s, and the ones run only when named (the log served
+    /// over IPC, in this process or by a child process; TsavoriteLog on its direct-IO device, which is
+    /// not power-safe).
+    /// </summary>
+    public static readonly string[] Known =
+    [
+        .. Names, TruthDbIpcEngine.EngineName, TruthDbIpcEngine.StalledTailName, TruthDbServeEngine.EngineName, TsavoriteLogEngine.DirectName,
+    ];
+
+    /// <summary>
+    /// What an engine's acknowledgement promises when that is weaker than the durability's name says
+    /// (perf/README.md has the details and the strace evidence), or null.
+    /// </summary>
+    public static string? Caveat(string engine, Durability durability) => (engine, durability) switch
+    {
+        (TsavoriteLogEngine.DirectName, Durability.Sync) => "not power-safe: O_DIRECT writes, never synced",
+        (FasterLogEngine.StockName or FasterLogEngine.FastName or TsavoriteLogEngine.EngineName or TsavoriteLogEngine.DirectName, Durability.Written) =>
+            "buffered: acknowledged in the engine's memory, before any write to the OS",
+        _ => null,
+    };
 
     /// <summary>Opens the engine called <paramref name="name"/>.</summary>
     public static ValueTask<IAppendEngine> OpenAsync(string name, EngineSettings settings) => name switch
@@ -18,6 +40,8 @@ internal static class EngineCatalog
         TruthDbServeEngine.EngineName => TruthDbServeEngine.OpenAsync(settings),
         FileStreamEngine.EngineName => ValueTask.FromResult<IAppendEngine>(FileStreamEngine.Open(settings)),
         FasterLogEngine.StockName or FasterLogEngine.FastName => ValueTask.FromResult(FasterLogEngine.Open(name, settings)),
+        TsavoriteLogEngine.EngineName or TsavoriteLogEngine.DirectName => ValueTask.FromResult(TsavoriteLogEngine.Open(name, settings)),
+        RocksDbEngine.EngineName => ValueTask.FromResult(RocksDbEngine.Open(settings)),
         _ => throw new ArgumentException($"Unknown engine '{name}'; known: {string.Join(", ", Known)}.", nameof(name)),
     };
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using FASTER.core;
 
 namespace TruthDb.Dataflow.Perf.Engines;
@@ -22,35 +21,24 @@ namespace TruthDb.Dataflow.Perf.Engines;
 /// to the OS (FASTER writes pages out as they fill, asynchronously). That is FasterLog's buffered
 /// rate, a weaker promise than truthdb's Written (which has returned from the write system call).
 /// </summary>
-internal sealed class FasterLogEngine : IAppendEngine
+internal sealed class FasterLogEngine : FasterFamilyEngine
 {
     public const string StockName = "fasterlog";
     public const string FastName = "fasterlog-fast";
 
     private readonly FasterLogSettings _settings;
     private readonly FasterLog _log;
-    private readonly bool _sync;
-    private readonly bool _fast;
-    private readonly SemaphoreSlim _work = new(0, 1);
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task _committer = Task.CompletedTask;
-    private long _commits;
-    private long _commitTicks;
 
     private FasterLogEngine(string name, FasterLogSettings settings, bool sync, bool fast)
+        : base(name, sync)
     {
-        Name = name;
         _settings = settings;
-        _sync = sync;
-        _fast = fast;
         _log = new FasterLog(settings);
         if (sync && fast)
         {
-            _committer = Task.Run(CommitLoopAsync);
+            StartCommitter(() => _log.CommittedUntilAddress >= _log.TailAddress, _log.CommitAsync);
         }
     }
-
-    public string Name { get; }
 
     /// <summary>The log, for the workloads that also read it.</summary>
     public FasterLog Log => _log;
@@ -76,116 +64,19 @@ internal sealed class FasterLogEngine : IAppendEngine
         return new FasterLogEngine(name, faster, sync, fast);
     }
 
-    public ValueTask<long> AppendAsync(ReadOnlyMemory<byte> payload)
+    protected override ValueTask<long> EnqueueAsync(ReadOnlyMemory<byte> payload) => _log.EnqueueAsync(payload);
+
+    protected override ValueTask<long> EnqueueAsync(SpanBatch batch) => _log.EnqueueAsync(batch);
+
+    protected override ValueTask<long> EnqueueAndWaitForCommitAsync(ReadOnlyMemory<byte> payload) => _log.EnqueueAndWaitForCommitAsync(payload);
+
+    protected override ValueTask<long> EnqueueAndWaitForCommitAsync(SpanBatch batch) => _log.EnqueueAndWaitForCommitAsync(batch);
+
+    protected override ValueTask CommitAsync() => _log.CommitAsync();
+
+    protected override void Close()
     {
-        if (!_sync)
-        {
-            return _log.EnqueueAsync(payload);
-        }
-
-        var committed = _log.EnqueueAndWaitForCommitAsync(payload);
-        if (_fast && _work.CurrentCount == 0)
-        {
-            Signal();
-        }
-
-        return committed;
-    }
-
-    public async ValueTask AppendBatchAsync(ReadOnlyMemory<byte>[] payloads)
-    {
-        var batch = new SpanBatch(payloads);
-        if (!_sync)
-        {
-            await _log.EnqueueAsync(batch);
-            return;
-        }
-
-        var committed = _log.EnqueueAndWaitForCommitAsync(batch);
-        if (_fast && _work.CurrentCount == 0)
-        {
-            Signal();
-        }
-
-        await committed;
-    }
-
-    public EngineCounters? ReadCounters()
-    {
-        // FasterLog does not count its writes; the fast set-up's committer counts its commits and
-        // their duration (reported as syncs: each commit ends with O_SYNC writes, see perf/README.md).
-        if (!_fast || !_sync)
-        {
-            return null;
-        }
-
-        var commits = Interlocked.Read(ref _commits);
-        return new EngineCounters(0, 0, commits, Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _commitTicks)));
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (_sync && !_fast)
-        {
-            await _log.CommitAsync();
-        }
-
-        await _stop.CancelAsync();
-        await _committer;
-        if (!_sync)
-        {
-            await _log.CommitAsync();
-        }
-
         _log.Dispose();
         _settings.Dispose();
-        _stop.Dispose();
-        _work.Dispose();
-    }
-
-    private void Signal()
-    {
-        try
-        {
-            _work.Release();
-        }
-        catch (SemaphoreFullException)
-        {
-            // Already signalled: the committer will pick this entry up.
-        }
-    }
-
-    private async Task CommitLoopAsync()
-    {
-        try
-        {
-            while (!_stop.IsCancellationRequested)
-            {
-                if (_log.CommittedUntilAddress >= _log.TailAddress)
-                {
-                    await _work.WaitAsync(_stop.Token);
-                    continue;
-                }
-
-                var started = Stopwatch.GetTimestamp();
-                await _log.CommitAsync(_stop.Token);
-                Interlocked.Add(ref _commitTicks, Stopwatch.GetTimestamp() - started);
-                Interlocked.Increment(ref _commits);
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
-
-        // Commit what is left, so every waiting producer completes.
-        await _log.CommitAsync();
-    }
-
-    // FasterLog's batch: entries read by index while it copies them into its log.
-    private sealed class SpanBatch(ReadOnlyMemory<byte>[] payloads) : IReadOnlySpanBatch
-    {
-        public int TotalEntries() => payloads.Length;
-
-        public ReadOnlySpan<byte> Get(int index) => payloads[index].Span;
     }
 }

@@ -11,7 +11,7 @@ namespace TruthDb.Dataflow.Perf.Reporting;
 /// </summary>
 internal static class HtmlReport
 {
-    private static readonly string[] Colors = ["#1f77b4", "#d62728", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b"];
+    private static readonly string[] Colors = ["#1f77b4", "#d62728", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"];
 
     public static void Write(string path, IReadOnlyList<Summary> summaries, MachineInfo machine, string session)
     {
@@ -40,7 +40,7 @@ internal static class HtmlReport
 
         foreach (var (durability, size, batch) in groups)
         {
-            var rows = summaries.Where(s => s.Spec.Durability == durability && s.Spec.RecordSize == size && s.Spec.Batch == batch).ToList();
+            var rows = summaries.Where(s => s.Runs > 0 && s.Spec.Durability == durability && s.Spec.RecordSize == size && s.Spec.Batch == batch).ToList();
             var producers = rows.Select(s => s.Spec.Producers).Distinct().Order().ToList();
             if (producers.Count < 2)
             {
@@ -52,10 +52,10 @@ internal static class HtmlReport
             AppendChart(html, rows, producers, engines);
         }
 
-        html.Append("<h2>Medians</h2><table><tr><th>engine</th><th>durability</th><th>size B</th><th>producers</th><th>per call</th><th>records/s</th><th>x truthdb</th><th>p50 µs</th><th>p99 µs</th><th>p99.9 µs</th></tr>");
+        html.Append("<h2>Medians</h2><table><tr><th>engine</th><th>durability</th><th>size B</th><th>producers</th><th>per call</th><th>records/s</th><th>x truthdb</th><th>p50 µs</th><th>p99 µs</th><th>p99.9 µs</th><th>note</th></tr>");
         foreach (var s in summaries)
         {
-            html.Append(Invariant($"<tr><td>{s.Spec.Engine}</td><td>{ConsoleTable.Name(s.Spec.Durability)}</td><td>{s.Spec.RecordSize}</td><td>{s.Spec.Producers}</td><td>{s.Spec.Batch}</td><td>{s.RecordsPerSecond:N0}</td><td>{(s.RatioToTruthDb is { } r ? r.ToString("N2", CultureInfo.InvariantCulture) : "-")}</td><td>{s.P50Micros:N0}</td><td>{s.P99Micros:N0}</td><td>{s.P999Micros:N0}</td></tr>"));
+            html.Append(Invariant($"<tr><td>{s.Spec.Engine}</td><td>{ConsoleTable.Name(s.Spec.Durability)}</td><td>{s.Spec.RecordSize}</td><td>{s.Spec.Producers}</td><td>{s.Spec.Batch}</td><td>{s.RecordsPerSecond:N0}</td><td>{(s.RatioToTruthDb is { } r ? r.ToString("N2", CultureInfo.InvariantCulture) : "-")}</td><td>{s.P50Micros:N0}</td><td>{s.P99Micros:N0}</td><td>{s.P999Micros:N0}</td><td>{WebUtility.HtmlEncode(s.Note ?? string.Empty)}</td></tr>"));
         }
 
         html.Append("</table></body></html>");

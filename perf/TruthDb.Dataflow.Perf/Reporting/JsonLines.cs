@@ -5,7 +5,8 @@ namespace TruthDb.Dataflow.Perf.Reporting;
 
 /// <summary>
 /// One JSON object per line, appended to a file: <c>"kind":"run"</c> for every run,
-/// <c>"kind":"summary"</c> for every median row, <c>"kind":"probe"</c> for disk probes. Every line
+/// <c>"kind":"failure"</c> for every run that failed or hung, <c>"kind":"summary"</c> for every
+/// median row, <c>"kind":"probe"</c> for disk probes. Every line
 /// carries the session id and the machine facts, so lines from many sessions can share a file.
 /// </summary>
 internal sealed class JsonLines(string path, string session, MachineInfo machine) : IDisposable
@@ -14,9 +15,7 @@ internal sealed class JsonLines(string path, string session, MachineInfo machine
 
     public void Write(RunResult r) => WriteLine(w =>
     {
-        w.WriteString("kind", "run");
-        WriteSpec(w, r.Spec);
-        w.WriteNumber("repeat", r.Spec.Repeat);
+        WriteRun(w, "run", r.Spec);
         w.WriteNumber("records", r.Records);
         w.WriteNumber("seconds", r.Seconds);
         w.WriteNumber("records_per_second", r.RecordsPerSecond);
@@ -38,6 +37,14 @@ internal sealed class JsonLines(string path, string session, MachineInfo machine
         Optional(w, "average_batch", r.AverageBatch);
         Optional(w, "syncs_per_second", r.SyncsPerSecond);
         Optional(w, "average_sync_us", r.AverageSyncMicros);
+        w.WriteString("problem", r.Problem);
+    });
+
+    public void Write(RunFailure f) => WriteLine(w =>
+    {
+        WriteRun(w, "failure", f.Spec);
+        w.WriteBoolean("hung", f.Hung);
+        w.WriteString("reason", f.Reason);
     });
 
     public void Write(Summary s) => WriteLine(w =>
@@ -45,8 +52,11 @@ internal sealed class JsonLines(string path, string session, MachineInfo machine
         w.WriteString("kind", "summary");
         WriteSpec(w, s.Spec);
         w.WriteNumber("runs", s.Runs);
+        w.WriteNumber("failed_runs", s.Failures.Count);
         w.WriteNumber("records_per_second", s.RecordsPerSecond);
         Optional(w, "ratio_to_truthdb", s.RatioToTruthDb);
+        Optional(w, "ceiling_records_per_second", s.Ceiling);
+        w.WriteString("note", s.Note);
         w.WriteNumber("p50_us", s.P50Micros);
         w.WriteNumber("p99_us", s.P99Micros);
         w.WriteNumber("p999_us", s.P999Micros);
@@ -111,6 +121,14 @@ internal sealed class JsonLines(string path, string session, MachineInfo machine
     });
 
     public void Dispose() => _output.Dispose();
+
+    // The start of a line about one run: its kind, configuration and repeat.
+    private static void WriteRun(Utf8JsonWriter w, string kind, RunSpec spec)
+    {
+        w.WriteString("kind", kind);
+        WriteSpec(w, spec);
+        w.WriteNumber("repeat", spec.Repeat);
+    }
 
     private static void WriteSpec(Utf8JsonWriter w, RunSpec spec)
     {

@@ -1,8 +1,15 @@
+using System.Globalization;
+using TruthDb.Dataflow.Perf.Engines;
 using TruthDb.Dataflow.Perf.Workload;
 
 namespace TruthDb.Dataflow.Perf.Reporting;
 
-/// <summary>The medians of the repeats of one engine in one configuration, and its ratio to truthdb's.</summary>
+/// <summary>
+/// The medians of the repeats of one engine in one configuration, its ratio to truthdb's, the disk's
+/// ceiling for it (durable rows, when the disk was probed in the same run), and a note: what the
+/// engine's acknowledgement promises when that is weaker than the durability's name says, and runs
+/// that failed or hung. A configuration whose every run failed has a row with <see cref="Runs"/> 0.
+/// </summary>
 internal sealed record Summary(
     RunSpec Spec,
     int Runs,
@@ -17,49 +24,113 @@ internal sealed record Summary(
     double CpuMicrosPerRecord,
     double? RatioToTruthDb)
 {
+    /// <summary>
+    /// Producers x records per call / the overwrite + fdatasync p50 of the same run, for durable rows:
+    /// with one call in flight per producer, about the most any engine can acknowledge durably.
+    /// </summary>
+    public double? Ceiling { get; init; }
+
+    /// <summary>The runs of this configuration that failed or hung.</summary>
+    public IReadOnlyList<RunFailure> Failures { get; init; } = [];
+
+    /// <summary>What to know about the row, or null: the engine's weaker promise, failed runs, a run whose engine did not close.</summary>
+    public string? Note { get; init; }
+
     /// <summary>One summary per engine and configuration, in the order the configurations first ran.</summary>
-    public static List<Summary> Of(IReadOnlyList<RunResult> results)
+    /// <param name="results">Every run that measured.</param>
+    /// <param name="failures">Every run that failed or hung.</param>
+    /// <param name="ceilingP50Micros">The ceiling probe's p50 of this run, or null when the disk was not probed.</param>
+    public static List<Summary> Of(IReadOnlyList<RunResult> results, IReadOnlyList<RunFailure> failures, double? ceilingP50Micros)
     {
-        var groups = new List<List<RunResult>>();
+        var groups = new List<(RunSpec Spec, List<RunResult> Results, List<RunFailure> Failures)>();
         foreach (var result in results)
         {
-            var group = groups.Find(g => SameConfig(g[0].Spec, result.Spec) && g[0].Spec.Engine == result.Spec.Engine);
-            if (group is null)
-            {
-                groups.Add(group = []);
-            }
+            Group(groups, result.Spec).Results.Add(result);
+        }
 
-            group.Add(result);
+        foreach (var failure in failures)
+        {
+            Group(groups, failure.Spec).Failures.Add(failure);
         }
 
         var summaries = new List<Summary>(groups.Count);
-        foreach (var group in groups)
+        foreach (var (spec, group, failed) in groups)
         {
-            summaries.Add(new Summary(
-                group[0].Spec,
-                group.Count,
-                Median(group, r => r.RecordsPerSecond),
-                Median(group, r => r.P50Micros),
-                Median(group, r => r.P99Micros),
-                Median(group, r => r.P999Micros),
-                MedianOrNull(group, r => r.AverageBatch),
-                MedianOrNull(group, r => r.SyncsPerSecond),
-                MedianOrNull(group, r => r.AverageSyncMicros),
-                Median(group, r => r.AllocatedBytesPerRecord),
-                Median(group, r => r.CpuMicrosPerRecord),
-                null));
+            var summary = group.Count == 0
+                ? new Summary(spec, 0, 0, 0, 0, 0, null, null, null, 0, 0, null)
+                : new Summary(
+                    spec,
+                    group.Count,
+                    Median(group, r => r.RecordsPerSecond),
+                    Median(group, r => r.P50Micros),
+                    Median(group, r => r.P99Micros),
+                    Median(group, r => r.P999Micros),
+                    MedianOrNull(group, r => r.AverageBatch),
+                    MedianOrNull(group, r => r.SyncsPerSecond),
+                    MedianOrNull(group, r => r.AverageSyncMicros),
+                    Median(group, r => r.AllocatedBytesPerRecord),
+                    Median(group, r => r.CpuMicrosPerRecord),
+                    null);
+            summaries.Add(summary with
+            {
+                Ceiling = spec.Durability == Durability.Sync && ceilingP50Micros is > 0 ? spec.Producers * spec.Batch * 1e6 / ceilingP50Micros : null,
+                Failures = failed,
+                Note = NoteFor(spec, group, failed),
+            });
         }
 
         for (var i = 0; i < summaries.Count; i++)
         {
-            var baseline = summaries.Find(s => s.Spec.Engine == Engines.TruthDbEngine.EngineName && SameConfig(s.Spec, summaries[i].Spec));
-            if (baseline is { RecordsPerSecond: > 0 })
+            var baseline = summaries.Find(s => s.Spec.Engine == TruthDbEngine.EngineName && SameConfig(s.Spec, summaries[i].Spec));
+            if (baseline is { RecordsPerSecond: > 0 } && summaries[i].Runs > 0)
             {
                 summaries[i] = summaries[i] with { RatioToTruthDb = summaries[i].RecordsPerSecond / baseline.RecordsPerSecond };
             }
         }
 
         return summaries;
+    }
+
+    private static (RunSpec Spec, List<RunResult> Results, List<RunFailure> Failures) Group(
+        List<(RunSpec Spec, List<RunResult> Results, List<RunFailure> Failures)> groups, RunSpec spec)
+    {
+        var index = groups.FindIndex(g => SameConfig(g.Spec, spec) && g.Spec.Engine == spec.Engine);
+        if (index < 0)
+        {
+            groups.Add((spec, [], []));
+            index = groups.Count - 1;
+        }
+
+        return groups[index];
+    }
+
+    private static string? NoteFor(RunSpec spec, List<RunResult> results, List<RunFailure> failures)
+    {
+        var notes = new List<string>();
+        if (EngineCatalog.Caveat(spec.Engine, spec.Durability) is { } caveat)
+        {
+            notes.Add(caveat);
+        }
+
+        var runs = results.Count + failures.Count;
+        var hung = failures.Count(f => f.Hung);
+        if (hung > 0)
+        {
+            notes.Add(string.Create(CultureInfo.InvariantCulture, $"{hung} of {runs} runs hung"));
+        }
+
+        if (failures.Count > hung)
+        {
+            notes.Add(string.Create(CultureInfo.InvariantCulture, $"{failures.Count - hung} of {runs} runs failed"));
+        }
+
+        var unclosed = results.Count(r => r.Problem is not null);
+        if (unclosed > 0)
+        {
+            notes.Add(string.Create(CultureInfo.InvariantCulture, $"{unclosed} of {runs} runs measured, then did not close"));
+        }
+
+        return notes.Count == 0 ? null : string.Join("; ", notes);
     }
 
     private static bool SameConfig(RunSpec a, RunSpec b) =>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using TruthDb.Dataflow.Perf.Engines;
 
 namespace TruthDb.Dataflow.Perf.Workload;
@@ -24,18 +25,58 @@ internal sealed class AppendRun
         _spec = spec;
     }
 
-    /// <summary>Runs <paramref name="spec"/> against a freshly opened engine in <paramref name="directory"/>.</summary>
-    public static async Task<RunResult> ExecuteAsync(RunSpec spec, string directory, long segmentSize)
+    /// <summary>
+    /// Runs <paramref name="spec"/> against a freshly opened engine in <paramref name="directory"/>.
+    /// Every phase has a time limit, so a hung engine fails its run instead of hanging the harness:
+    /// opening and closing get <paramref name="slack"/>, measuring gets warm-up + duration +
+    /// <paramref name="slack"/>. A run whose open or measurement does not finish in time throws
+    /// <see cref="TimeoutException"/> (the engine is abandoned, its threads may live on); a run that
+    /// measured but whose engine does not close in time returns its result with
+    /// <see cref="RunResult.Problem"/> set.
+    /// </summary>
+    public static async Task<RunResult> ExecuteAsync(RunSpec spec, string directory, long segmentSize, TimeSpan slack)
     {
-        var engine = await EngineCatalog.OpenAsync(spec.Engine, new EngineSettings(directory, spec.Durability, segmentSize));
+        var engine = await Within(
+            EngineCatalog.OpenAsync(spec.Engine, new EngineSettings(directory, spec.Durability, segmentSize)).AsTask(), slack, "opening");
+        RunResult result;
         try
         {
-            return await new AppendRun(engine, spec).MeasureAsync();
+            result = await Within(new AppendRun(engine, spec).MeasureAsync(), spec.Warmup + spec.Duration + slack, "appending");
         }
-        finally
+        catch (Exception ex) when (ex is not TimeoutException)
         {
-            await engine.DisposeAsync();
+            await Within(engine.DisposeAsync().AsTask(), slack, "closing after a failure");
+            throw;
         }
+
+        try
+        {
+            await Within(engine.DisposeAsync().AsTask(), slack, "closing");
+        }
+        catch (TimeoutException ex)
+        {
+            return result with { Problem = ex.Message };
+        }
+
+        return result;
+    }
+
+    private static async Task<T> Within<T>(Task<T> task, TimeSpan limit, string phase)
+    {
+        await Within((Task)task, limit, phase);
+        return await task;
+    }
+
+    private static async Task Within(Task task, TimeSpan limit, string phase)
+    {
+        if (await Task.WhenAny(task, Task.Delay(limit)) != task)
+        {
+            throw new TimeoutException(string.Create(
+                CultureInfo.InvariantCulture,
+                $"hung: {phase} did not finish within {limit.TotalSeconds:0} s; the engine was abandoned"));
+        }
+
+        await task;
     }
 
     private async Task<RunResult> MeasureAsync()
@@ -44,7 +85,10 @@ internal sealed class AppendRun
         var producers = new Task<Producer>[_spec.Producers];
         for (var i = 0; i < producers.Length; i++)
         {
-            producers[i] = Task.Run(() => ProduceAsync(new Producer(_spec.RecordSize, _spec.Batch, quota)));
+            var producer = new Producer(_spec.RecordSize, _spec.Batch, quota);
+            producers[i] = _engine is IBlockingAppendEngine blocking
+                ? ProduceOnThread(blocking, producer, i)
+                : Task.Run(() => ProduceAsync(producer));
         }
 
         await Task.Delay(_spec.Warmup);
@@ -100,8 +144,8 @@ internal sealed class AppendRun
             records > 0 ? cpu.TotalMicroseconds / records : 0);
     }
 
-    // User + system time of the whole process (every thread: producers, writer, thread pool, GC).
-    private static TimeSpan ProcessorTime()
+    /// <summary>User + system time of the whole process (every thread: producers, writer, thread pool, GC).</summary>
+    public static TimeSpan ProcessorTime()
     {
         using var process = Process.GetCurrentProcess();
         return process.TotalProcessorTime;
@@ -110,8 +154,8 @@ internal sealed class AppendRun
     private async Task<Producer> ProduceAsync(Producer producer)
     {
         var payloads = producer.Payloads;
-        var latencies = producer.Latencies;
-        while (!_stop)
+        var done = false;
+        while (!_stop && !done)
         {
             var started = Stopwatch.GetTimestamp();
             if (payloads.Length == 1)
@@ -123,20 +167,70 @@ internal sealed class AppendRun
                 await _engine.AppendBatchAsync(payloads);
             }
 
-            var completed = Stopwatch.GetTimestamp();
-            if (completed > Volatile.Read(ref _measureStart) && completed <= Volatile.Read(ref _measureEnd))
-            {
-                latencies.Record(completed - started);
-                producer.Records += payloads.Length;
-                if (producer.Quota > 0 && producer.Records >= producer.Quota)
-                {
-                    producer.Finished = completed;
-                    break;
-                }
-            }
+            done = Completed(producer, started);
         }
 
         return producer;
+    }
+
+    // An engine whose append blocks: each producer gets its own thread, as such an engine is used.
+    private Task<Producer> ProduceOnThread(IBlockingAppendEngine engine, Producer producer, int index)
+    {
+        var finished = new TaskCompletionSource<Producer>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                var payloads = producer.Payloads;
+                var done = false;
+                while (!_stop && !done)
+                {
+                    var started = Stopwatch.GetTimestamp();
+                    if (payloads.Length == 1)
+                    {
+                        engine.Append(payloads[0].Span);
+                    }
+                    else
+                    {
+                        engine.AppendBatch(payloads);
+                    }
+
+                    done = Completed(producer, started);
+                }
+
+                finished.SetResult(producer);
+            }
+            catch (Exception ex)
+            {
+                finished.SetException(ex);
+            }
+        })
+        {
+            IsBackground = true,
+            Name = $"producer.{index}",
+        };
+        thread.Start();
+        return finished.Task;
+    }
+
+    // Counts a call that completed inside the measured window; true once the producer's quota is met.
+    private bool Completed(Producer producer, long started)
+    {
+        var completed = Stopwatch.GetTimestamp();
+        if (completed <= Volatile.Read(ref _measureStart) || completed > Volatile.Read(ref _measureEnd))
+        {
+            return false;
+        }
+
+        producer.Latencies.Record(completed - started);
+        producer.Records += producer.Payloads.Length;
+        if (producer.Quota > 0 && producer.Records >= producer.Quota)
+        {
+            producer.Finished = completed;
+            return true;
+        }
+
+        return false;
     }
 
     private sealed class Producer

@@ -16,6 +16,9 @@ internal sealed record RunResult(
     double AllocatedBytesPerRecord,
     double CpuMicrosPerRecord)
 {
+    /// <summary>Set when the run measured but then misbehaved (its engine did not close in time).</summary>
+    public string? Problem { get; init; }
+
     public double RecordsPerSecond => Seconds > 0 ? Records / Seconds : 0;
 
     public double? AverageBatch => Counters is { Batches: > 0, Appends: > 0 } c ? (double)c.Appends / c.Batches : null;

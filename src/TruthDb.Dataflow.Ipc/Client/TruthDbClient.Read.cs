@@ -65,8 +65,8 @@ public sealed partial class TruthDbClient
 
         using (channel)
         {
-            using var reader = new FrameReader(channel.Input, ProtocolConstants.MaxMaxMessageSize);
-            using var credits = new FrameSender(channel.Output);
+            using var reader = new MessageReader(channel.Input, ProtocolConstants.MaxMaxMessageSize);
+            using var credits = new MessageSender(channel.Output);
             var consumed = 0;
             var grantAt = Math.Max(1, _options.SubscriptionCredit / 2);
             while (true)
@@ -126,7 +126,7 @@ public sealed partial class TruthDbClient
         await pending.Task.WaitAsync(ct).ConfigureAwait(false);
     }
 
-    private static async ValueTask<bool> ReadSubscriptionAsync(FrameReader reader, CancellationToken ct)
+    private static async ValueTask<bool> ReadSubscriptionAsync(MessageReader reader, CancellationToken ct)
     {
         try
         {

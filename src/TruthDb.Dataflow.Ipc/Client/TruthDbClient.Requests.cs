@@ -43,7 +43,7 @@ public sealed partial class TruthDbClient
         Exception reason;
         try
         {
-            using var reader = new FrameReader(_control.Input, ProtocolConstants.MaxMaxMessageSize);
+            using var reader = new MessageReader(_control.Input, ProtocolConstants.MaxMaxMessageSize);
             while (await reader.ReadAsync(_closing.Token).ConfigureAwait(false))
             {
                 if (!MessageCodec.TryReadEnvelope(reader.Current, out var type, out var id, out var body))

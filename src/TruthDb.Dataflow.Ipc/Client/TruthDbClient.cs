@@ -18,7 +18,7 @@ public sealed partial class TruthDbClient : IAsyncDisposable
 {
     private readonly MultiplexingStream _multiplexer;
     private readonly MultiplexingStream.Channel _control;
-    private readonly FrameSender _sender;
+    private readonly MessageSender _sender;
     private readonly TruthDbClientOptions _options;
     private readonly ConcurrentDictionary<uint, PendingRequest> _pending = new();
     private readonly CancellationTokenSource _closing = new();
@@ -32,7 +32,7 @@ public sealed partial class TruthDbClient : IAsyncDisposable
         _multiplexer = multiplexer;
         _control = control;
         _options = options;
-        _sender = new FrameSender(control.Output);
+        _sender = new MessageSender(control.Output);
         _reading = ReadRepliesAsync();
     }
 

@@ -19,7 +19,7 @@ internal static class MessageCodec
         .WithSecurity(MessagePackSecurity.UntrustedData);
 
     /// <summary>Appends one complete message (length prefix included) to <paramref name="buffer"/>.</summary>
-    public static void Write<T>(FrameBuffer buffer, MessageType type, uint id, T body)
+    public static void Write<T>(MessageBuffer buffer, MessageType type, uint id, T body)
     {
         var at = buffer.Reserve(ProtocolConstants.LengthPrefix);
         var writer = new MessagePackWriter(buffer);

@@ -31,13 +31,13 @@ internal static class ProtocolConstants
     public const int MaxMaxMessageSize = 64 * 1024 * 1024;
 
     /// <summary>What a server puts in one Records message at most (payload bytes), unless one record is bigger.</summary>
-    public const int RecordsFrameBytes = 64 * 1024;
+    public const int RecordsMessageBytes = 64 * 1024;
 
     /// <summary>The most payloads one Append may carry (bounds what decoding one message allocates).</summary>
     public const int MaxAppendRecords = 65536;
 
     /// <summary>What a server puts in one Records message at most (records).</summary>
-    public const int RecordsFrameRecords = 1024;
+    public const int RecordsMessageRecords = 1024;
 
     /// <summary>The name of a subscription channel for request <paramref name="id"/>.</summary>
     public static string SubscriptionChannel(uint id) => SubscriptionChannelPrefix + id.ToString(System.Globalization.CultureInfo.InvariantCulture);

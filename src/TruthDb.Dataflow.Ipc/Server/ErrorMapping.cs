@@ -9,7 +9,7 @@ internal static class ErrorMapping
     public static (TruthDbErrorCode Code, string Message) From(Exception ex) => ex switch
     {
         MessagePackSerializationException => (TruthDbErrorCode.BadRequest, "The message body does not match its type: " + Innermost(ex).Message),
-        FrameTooLargeException => (TruthDbErrorCode.MessageTooLarge, ex.Message),
+        MessageTooLargeException => (TruthDbErrorCode.MessageTooLarge, ex.Message),
         TruthDbException t => (t.ErrorCode, t.Message),
         ArgumentOutOfRangeException a => (TruthDbErrorCode.OutOfRange, WithoutParameter(a)),
         ArgumentException a => (TruthDbErrorCode.InvalidArgument, WithoutParameter(a)),

@@ -14,7 +14,7 @@ internal sealed partial class ServerConnection
     private async Task ControlLoopAsync(MultiplexingStream.Channel control)
     {
         _ = CloseWithoutHelloAsync();
-        using var reader = new FrameReader(control.Input, Options.MaxMessageSize);
+        using var reader = new MessageReader(control.Input, Options.MaxMessageSize);
         while (true)
         {
             bool read;
@@ -22,7 +22,7 @@ internal sealed partial class ServerConnection
             {
                 read = await reader.ReadAsync(_stopReading.Token).ConfigureAwait(false);
             }
-            catch (FrameTooLargeException ex)
+            catch (MessageTooLargeException ex)
             {
                 // The stream cannot be resynchronised without reading the whole oversized message: say
                 // why, then close this connection.

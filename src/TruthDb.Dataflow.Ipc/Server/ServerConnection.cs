@@ -23,7 +23,7 @@ internal sealed partial class ServerConnection : IDisposable
     private readonly Dictionary<uint, TailSubscription> _subscriptions = [];
     private readonly TaskCompletionSource _runEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private MultiplexingStream? _multiplexer;
-    private FrameSender? _replies;
+    private MessageSender? _replies;
     private bool _helloDone;
     private int _helloFailures;
     private int _unexpectedChannels;
@@ -67,7 +67,7 @@ internal sealed partial class ServerConnection : IDisposable
             _multiplexer.StartListening();
             var accepting = _multiplexer.AcceptChannelAsync(ProtocolConstants.ControlChannel, handshake.Token);
             _control = await accepting.WaitAsync(handshake.Token).ConfigureAwait(false);
-            _replies = new FrameSender(_control.Output);
+            _replies = new MessageSender(_control.Output);
             await ControlLoopAsync(_control).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or EndOfStreamException or ObjectDisposedException)

@@ -5,13 +5,13 @@ internal sealed class ServerCounters
 {
     private long _recordsMessagesSent;
     private long _recordsBytesSent;
-    private long _connectionsRefused;
+    private long _closedForBadInput;
 
     public long RecordsMessagesSent => Volatile.Read(ref _recordsMessagesSent);
 
     public long RecordsBytesSent => Volatile.Read(ref _recordsBytesSent);
 
-    public long ConnectionsClosedForBadInput => Volatile.Read(ref _connectionsRefused);
+    public long ConnectionsClosedForBadInput => Volatile.Read(ref _closedForBadInput);
 
     public void RecordsSent(int bytes)
     {
@@ -19,5 +19,5 @@ internal sealed class ServerCounters
         Interlocked.Add(ref _recordsBytesSent, bytes);
     }
 
-    public void ClosedForBadInput() => Interlocked.Increment(ref _connectionsRefused);
+    public void ClosedForBadInput() => Interlocked.Increment(ref _closedForBadInput);
 }

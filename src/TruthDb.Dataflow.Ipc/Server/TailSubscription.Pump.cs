@@ -9,11 +9,11 @@ namespace TruthDb.Dataflow.Ipc.Server;
 /// </summary>
 internal sealed partial class TailSubscription
 {
-    private async Task PumpAsync(FrameSender sender)
+    private async Task PumpAsync(MessageSender sender)
     {
         var ct = _cancel.Token;
         var remaining = _request.MaxRecords > 0 ? _request.MaxRecords : long.MaxValue;
-        using var frame = new FrameBuffer(ProtocolConstants.RecordsFrameBytes + 1024);
+        using var message = new MessageBuffer(ProtocolConstants.RecordsMessageBytes + 1024);
         var records = _records.GetAsyncEnumerator(ct);
         await using (records.ConfigureAwait(false))
         {
@@ -30,14 +30,14 @@ internal sealed partial class TailSubscription
                 }
 
                 pendingNext = null;
-                frame.Reset();
-                var at = frame.Reserve(ProtocolConstants.LengthPrefix);
-                var writer = new MessagePackWriter(frame);
+                message.Reset();
+                var at = message.Reserve(ProtocolConstants.LengthPrefix);
+                var writer = new MessagePackWriter(message);
                 MessageCodec.WriteEnvelope(ref writer, MessageType.Records, Id);
                 writer.WriteArrayHeader(2);
                 writer.Write(records.Current.Lsn);
                 writer.Flush();
-                var countAt = frame.Reserve(5);
+                var countAt = message.Reserve(5);
                 var count = 0;
                 var bytes = 0;
                 var firstLsn = records.Current.Lsn;
@@ -49,12 +49,12 @@ internal sealed partial class TailSubscription
                     }
 
                     var payload = records.Current.Payload.Span;
-                    if (count == 0 && frame.Length + payload.Length + 16 > _connection.ServerOptions.MaxMessageSize)
+                    if (count == 0 && message.Length + payload.Length + 16 > _connection.ServerOptions.MaxMessageSize)
                     {
                         throw new TruthDbException(TruthDbErrorCode.MessageTooLarge, $"Record {records.Current.Lsn} ({payload.Length} bytes) does not fit in a message of at most {_connection.ServerOptions.MaxMessageSize} bytes (the server's maximum message size).");
                     }
 
-                    if (count > 0 && (bytes + payload.Length > ProtocolConstants.RecordsFrameBytes || frame.Length + payload.Length + 16 > _connection.ServerOptions.MaxMessageSize))
+                    if (count > 0 && (bytes + payload.Length > ProtocolConstants.RecordsMessageBytes || message.Length + payload.Length + 16 > _connection.ServerOptions.MaxMessageSize))
                     {
                         // Goes first into the next message: a message holds at most 64 KiB of payload
                         // (unless its only record is bigger) and is never larger than the maximum.
@@ -62,14 +62,14 @@ internal sealed partial class TailSubscription
                         break;
                     }
 
-                    writer = new MessagePackWriter(frame);
+                    writer = new MessagePackWriter(message);
                     writer.Write(payload);
                     writer.Flush();
                     count++;
                     bytes += payload.Length;
                     _lastLsn = records.Current.Lsn;
                     remaining--;
-                    if (remaining == 0 || count >= ProtocolConstants.RecordsFrameRecords || bytes >= ProtocolConstants.RecordsFrameBytes)
+                    if (remaining == 0 || count >= ProtocolConstants.RecordsMessageRecords || bytes >= ProtocolConstants.RecordsMessageBytes)
                     {
                         break;
                     }
@@ -89,10 +89,10 @@ internal sealed partial class TailSubscription
                     }
                 }
 
-                frame.CompleteArray32(countAt, count);
-                frame.CompleteLength(at);
-                await sender.SendEncodedAsync(frame.WrittenMemory, ct).ConfigureAwait(false);
-                _connection.Counters.RecordsSent(frame.Length);
+                message.CompleteArray32(countAt, count);
+                message.CompleteLength(at);
+                await sender.SendEncodedAsync(message.WrittenMemory, ct).ConfigureAwait(false);
+                _connection.Counters.RecordsSent(message.Length);
             }
         }
     }

@@ -64,7 +64,7 @@ internal sealed partial class TailSubscription : IDisposable
                 channel = await multiplexer.OfferChannelAsync(ChannelName, offer.Token).ConfigureAwait(false);
             }
 
-            using var sender = new FrameSender(channel.Output);
+            using var sender = new MessageSender(channel.Output);
             var credits = ReadCreditsAsync(channel);
             try
             {
@@ -140,7 +140,7 @@ internal sealed partial class TailSubscription : IDisposable
     // Anything else the client sends here ends it too, with an Error that says why (sent by RunAsync).
     private async Task ReadCreditsAsync(MultiplexingStream.Channel channel)
     {
-        using var reader = new FrameReader(channel.Input, MaxClientMessageSize);
+        using var reader = new MessageReader(channel.Input, MaxClientMessageSize);
         try
         {
             while (await reader.ReadAsync(_cancel.Token).ConfigureAwait(false))
@@ -164,7 +164,7 @@ internal sealed partial class TailSubscription : IDisposable
                 }
             }
         }
-        catch (FrameTooLargeException ex)
+        catch (MessageTooLargeException ex)
         {
             Refuse(TruthDbErrorCode.MessageTooLarge, ex.Message + " (on a subscription channel)");
         }
@@ -205,7 +205,7 @@ internal sealed partial class TailSubscription : IDisposable
     private void Refuse(TruthDbErrorCode code, string message) =>
         Volatile.Write(ref _refusal, new ErrorReply { Code = (int)code, Message = message });
 
-    private async Task TrySendAsync<T>(FrameSender sender, MessageType type, T body)
+    private async Task TrySendAsync<T>(MessageSender sender, MessageType type, T body)
     {
         try
         {

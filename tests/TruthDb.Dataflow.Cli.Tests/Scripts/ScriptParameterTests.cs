@@ -1,8 +1,5 @@
 using System.Diagnostics;
 
-using TruthDb.Dataflow.Cli.Tests.Support;
-using TruthDb.Dataflow.Testing;
-
 namespace TruthDb.Dataflow.Cli.Tests.Scripts;
 
 /// <summary>

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
 using System.Diagnostics;
-using TruthDb.Dataflow.Testing;
 
 namespace TruthDb.Dataflow.Cli.Tests.Support;
 

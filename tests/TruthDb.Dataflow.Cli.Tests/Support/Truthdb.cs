@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Text;
 
-using TruthDb.Dataflow.Testing;
 
 namespace TruthDb.Dataflow.Cli.Tests.Support;
 

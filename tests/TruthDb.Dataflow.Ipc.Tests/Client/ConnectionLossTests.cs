@@ -1,6 +1,5 @@
 using Nerdbank.Streams;
 using TruthDb.Dataflow.Ipc.Protocol;
-using TruthDb.Dataflow.Ipc.Tests.Support;
 
 namespace TruthDb.Dataflow.Ipc.Tests.Client;
 
@@ -18,8 +17,8 @@ public sealed class ConnectionLossTests
         {
             await using var multiplexer = MultiplexingStream.Create(serverSide, new MultiplexingStream.Options { ProtocolMajorVersion = 3 });
             var control = await multiplexer.AcceptChannelAsync(ProtocolConstants.ControlChannel, Timeouts.Token());
-            using var reader = new FrameReader(control.Input, 1 << 20);
-            using var sender = new FrameSender(control.Output);
+            using var reader = new MessageReader(control.Input, 1 << 20);
+            using var sender = new MessageSender(control.Output);
             Assert.True(await reader.ReadAsync(Timeouts.Token()));
             MessageCodec.TryReadEnvelope(reader.Current, out _, out var helloId, out _);
             await sender.SendAsync(MessageType.HelloReply, helloId, new HelloReply { ProtocolVersion = 1, LogId = Guid.NewGuid().ToString(), MaxMessageSize = 1 << 20 });

@@ -155,6 +155,7 @@ public sealed class BadInputTests : IAsyncLifetime
         await raw.SendAsync(MessageType.Ping, 8, EmptyBody.Instance);
         var pong = await raw.ReadReplyAsync();
         Assert.Equal((MessageType.Pong, 8u), (pong!.Type, pong.Id));
+        Assert.Equal(0, _server.Server.Counters.ConnectionsClosedForBadInput);
         await AssertOthersUnharmedAsync();
     }
 
@@ -175,6 +176,7 @@ public sealed class BadInputTests : IAsyncLifetime
         Assert.Equal((TruthDbErrorCode.UnknownMessage, 9u), (reply!.Code, reply.Id));
         await raw.SendAsync(MessageType.Ping, 10, EmptyBody.Instance);
         Assert.Equal(MessageType.Pong, (await raw.ReadReplyAsync())!.Type);
+        Assert.Equal(0, _server.Server.Counters.ConnectionsClosedForBadInput);
         await AssertOthersUnharmedAsync();
     }
 
@@ -192,6 +194,7 @@ public sealed class BadInputTests : IAsyncLifetime
         var reply = await raw.ReadReplyAsync();
         Assert.Equal(TruthDbErrorCode.MessageTooLarge, reply!.Code);
         await raw.WaitClosedAsync();
+        Assert.Equal(1, _server.Server.Counters.ConnectionsClosedForBadInput);
         await AssertOthersUnharmedAsync();
     }
 

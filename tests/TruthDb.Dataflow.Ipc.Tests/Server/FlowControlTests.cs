@@ -43,7 +43,7 @@ public sealed class FlowControlTests : IAsyncLifetime
         // The server sent at most the credit's worth of Records messages (2 MB were appended).
         var counters = _server.Server.Counters;
         Assert.True(counters.RecordsMessagesSent <= Credit, $"{counters.RecordsMessagesSent} Records messages for a credit of {Credit}");
-        var perMessage = ProtocolConstants.RecordsFrameBytes + (ProtocolConstants.RecordsFrameRecords * 8) + 64;
+        var perMessage = ProtocolConstants.RecordsMessageBytes + (ProtocolConstants.RecordsMessageRecords * 8) + 64;
         Assert.True(counters.RecordsBytesSent <= Credit * perMessage, $"{counters.RecordsBytesSent} bytes sent to a stalled tail");
 
         // Resumed, the tail sees every record exactly once, in order.

@@ -113,7 +113,7 @@ public sealed class ProtocolEdgeTests : IAsyncLifetime
             var records = (RecordsBody)message.Body;
             Assert.Equal(lsn, records.FirstLsn);
             var bytes = records.Payloads.Sum(p => p.Length);
-            Assert.True(bytes <= ProtocolConstants.RecordsFrameBytes || records.Payloads.Length == 1, $"a Records message of {records.Payloads.Length} records holds {bytes} payload bytes");
+            Assert.True(bytes <= ProtocolConstants.RecordsMessageBytes || records.Payloads.Length == 1, $"a Records message of {records.Payloads.Length} records holds {bytes} payload bytes");
             foreach (var payload in records.Payloads)
             {
                 Assert.Equal(Payload(sizes[lsn - 1], (int)lsn - 1), payload);

@@ -13,14 +13,14 @@ namespace TruthDb.Dataflow.Ipc.Tests.Support;
 /// </summary>
 internal sealed class RawConnection : IAsyncDisposable
 {
-    private readonly FrameReader _reader;
+    private readonly MessageReader _reader;
 
     private RawConnection(Socket socket, MultiplexingStream multiplexer, MultiplexingStream.Channel control)
     {
         Socket = socket;
         Multiplexer = multiplexer;
         Control = control;
-        _reader = new FrameReader(control.Input, 64 * 1024 * 1024);
+        _reader = new MessageReader(control.Input, 64 * 1024 * 1024);
     }
 
     public Socket Socket { get; }
@@ -76,7 +76,7 @@ internal sealed class RawConnection : IAsyncDisposable
     /// <summary>A well-formed request.</summary>
     public Task SendAsync<T>(MessageType type, uint id, T body)
     {
-        using var frame = new FrameBuffer();
+        using var frame = new MessageBuffer();
         MessageCodec.Write(frame, type, id, body);
         return WriteRawAsync(frame.WrittenMemory.ToArray());
     }

@@ -7,12 +7,12 @@ namespace TruthDb.Dataflow.Ipc.Tests.Support;
 /// <summary>A subscription channel driven by hand: messages read back whole, raw bytes or Credits written to it.</summary>
 internal sealed class RawSubscription : IDisposable
 {
-    private readonly FrameReader _reader;
+    private readonly MessageReader _reader;
 
     public RawSubscription(MultiplexingStream.Channel channel)
     {
         Channel = channel;
-        _reader = new FrameReader(channel.Input, 64 * 1024 * 1024);
+        _reader = new MessageReader(channel.Input, 64 * 1024 * 1024);
     }
 
     public MultiplexingStream.Channel Channel { get; }
@@ -39,7 +39,7 @@ internal sealed class RawSubscription : IDisposable
 
     public async Task WriteAsync<T>(MessageType type, uint id, T body)
     {
-        using var frame = new FrameBuffer();
+        using var frame = new MessageBuffer();
         MessageCodec.Write(frame, type, id, body);
         await WriteRawAsync(frame.WrittenMemory.ToArray());
     }

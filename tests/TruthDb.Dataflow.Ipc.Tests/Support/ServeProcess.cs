@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Nerdbank.Streams;
-using TruthDb.Dataflow.Testing;
 
 namespace TruthDb.Dataflow.Ipc.Tests.Support;
 

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using TruthDb.Dataflow.Testing;
 
 namespace TruthDb.Dataflow.Replication.Nats.Tests.Support;
 

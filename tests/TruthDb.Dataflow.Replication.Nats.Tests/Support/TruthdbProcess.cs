@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using TruthDb.Dataflow.Testing;
 
 namespace TruthDb.Dataflow.Replication.Nats.Tests.Support;
 

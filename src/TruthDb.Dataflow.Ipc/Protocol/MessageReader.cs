@@ -10,7 +10,7 @@ namespace TruthDb.Dataflow.Ipc.Protocol;
 /// copied into a pooled buffer as it arrives (so the channel's flow-control window keeps moving). The
 /// length is checked against the maximum before anything is allocated for the message.
 /// </summary>
-internal sealed class FrameReader : IDisposable
+internal sealed class MessageReader : IDisposable
 {
     // Messages up to this size are reassembled in the pipe (far below the multiplexer's channel window).
     private const int InPipeLimit = 16 * 1024;
@@ -21,7 +21,7 @@ internal sealed class FrameReader : IDisposable
     private SequencePosition _consumed;
     private bool _holding;
 
-    public FrameReader(PipeReader input, int maxMessageSize)
+    public MessageReader(PipeReader input, int maxMessageSize)
     {
         _input = input;
         _maxMessageSize = maxMessageSize;
@@ -31,7 +31,7 @@ internal sealed class FrameReader : IDisposable
     public ReadOnlySequence<byte> Current { get; private set; }
 
     /// <summary>
-    /// Reads the next message: false at a clean end of the stream. Throws <see cref="FrameTooLargeException"/>
+    /// Reads the next message: false at a clean end of the stream. Throws <see cref="MessageTooLargeException"/>
     /// for a length above the maximum and <see cref="EndOfStreamException"/> for a stream that ends inside a message.
     /// </summary>
     public async ValueTask<bool> ReadAsync(CancellationToken ct)
@@ -47,7 +47,7 @@ internal sealed class FrameReader : IDisposable
                 if (length > _maxMessageSize)
                 {
                     _input.AdvanceTo(buffer.Start, buffer.End);
-                    throw new FrameTooLargeException(length, _maxMessageSize);
+                    throw new MessageTooLargeException(length, _maxMessageSize);
                 }
 
                 if (buffer.Length >= ProtocolConstants.LengthPrefix + length)

@@ -7,12 +7,12 @@ namespace TruthDb.Dataflow.Ipc.Protocol;
 /// A pooled, growable buffer that messages are encoded into: length prefixes and MessagePack array32
 /// counts are reserved first and filled in once the message is complete.
 /// </summary>
-internal sealed class FrameBuffer : IBufferWriter<byte>, IDisposable
+internal sealed class MessageBuffer : IBufferWriter<byte>, IDisposable
 {
     private byte[] _buffer;
     private int _written;
 
-    public FrameBuffer(int initialSize = 4096) => _buffer = ArrayPool<byte>.Shared.Rent(initialSize);
+    public MessageBuffer(int initialSize = 4096) => _buffer = ArrayPool<byte>.Shared.Rent(initialSize);
 
     /// <summary>Bytes written so far.</summary>
     public int Length => _written;

@@ -7,14 +7,14 @@ namespace TruthDb.Dataflow.Ipc.Protocol;
 /// Writes whole messages to a channel from many tasks: one at a time, and a sender that sees others
 /// queued behind it leaves the flush to the last of them, so replies that pile up go out together.
 /// </summary>
-internal sealed class FrameSender : IDisposable
+internal sealed class MessageSender : IDisposable
 {
     private readonly PipeWriter _output;
     private readonly SemaphoreSlim _lock = new(1, 1);
-    private readonly FrameBuffer _buffer = new();
+    private readonly MessageBuffer _buffer = new();
     private int _waiting;
 
-    public FrameSender(PipeWriter output) => _output = output;
+    public MessageSender(PipeWriter output) => _output = output;
 
     /// <summary>Sends one message.</summary>
     public async ValueTask SendAsync<T>(MessageType type, uint id, T body, CancellationToken ct = default)
