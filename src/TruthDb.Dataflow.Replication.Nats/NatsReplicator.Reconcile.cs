@@ -1,4 +1,5 @@
 using TruthDb.Dataflow.Replication.Nats.Diagnostics;
+using TruthDb.Dataflow.Replication.Nats.Sources;
 using TruthDb.Dataflow.Replication.Nats.Streams;
 
 namespace TruthDb.Dataflow.Replication.Nats;

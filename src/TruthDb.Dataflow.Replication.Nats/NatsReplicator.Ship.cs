@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using NATS.Client.Core;
 using TruthDb.Dataflow.Replication.Nats.Publishing;
+using TruthDb.Dataflow.Replication.Nats.Sources;
 
 namespace TruthDb.Dataflow.Replication.Nats;
 

@@ -37,7 +37,6 @@ using NATS.Client.Core;
 using NATS.Client.JetStream;
 using TruthDb.Dataflow.Replication.Nats.Diagnostics;
 using TruthDb.Dataflow.Replication.Nats.Publishing;
-using TruthDb.Dataflow.Replication.Nats.Sources;
 
 namespace TruthDb.Dataflow.Replication.Nats;
 
@@ -54,7 +53,8 @@ namespace TruthDb.Dataflow.Replication.Nats;
 /// </summary>
 public sealed partial class NatsReplicator : IDisposable
 {
-    private readonly IReplicationSource _source;
+    private readonly IWalReader _source;
+    private readonly IDisposable? _ownedReader;
     private readonly INatsConnection _connection;
     private readonly NatsJSContext _js;
     private readonly NatsReplicatorOptions _options;
@@ -76,9 +76,10 @@ public sealed partial class NatsReplicator : IDisposable
     private int _running;
     private int _disposed;
 
-    private NatsReplicator(IReplicationSource source, INatsConnection connection, NatsReplicatorOptions options, string logName)
+    private NatsReplicator(IWalReader source, IDisposable? ownedReader, INatsConnection connection, NatsReplicatorOptions options, string logName)
     {
         _source = source;
+        _ownedReader = ownedReader;
         _connection = connection;
         _options = options;
         _js = new NatsJSContext(connection);
@@ -134,7 +135,7 @@ public sealed partial class NatsReplicator : IDisposable
         var reader = WalReader.Open(directory, TimeSpan.FromMilliseconds(10));
         try
         {
-            return new NatsReplicator(new ReaderSource(reader, owns: true), connection, copy, copy.LogName ?? LogNames.FromDirectory(directory));
+            return new NatsReplicator(reader, reader, connection, copy, copy.LogName ?? LogNames.FromDirectory(directory));
         }
         catch
         {
@@ -150,7 +151,7 @@ public sealed partial class NatsReplicator : IDisposable
         ArgumentNullException.ThrowIfNull(wal);
         ArgumentNullException.ThrowIfNull(connection);
         var copy = Validated(options);
-        return new NatsReplicator(new WalSource(wal), connection, copy, copy.LogName ?? LogNames.FromDirectory(wal.Directory));
+        return new NatsReplicator(wal, null, connection, copy, copy.LogName ?? LogNames.FromDirectory(wal.Directory));
     }
 
     /// <summary>Where replication stands now.</summary>
@@ -189,7 +190,7 @@ public sealed partial class NatsReplicator : IDisposable
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
             _instruments.Unregister(this);
-            _source.Dispose();
+            _ownedReader?.Dispose();
         }
     }
 

@@ -35,12 +35,7 @@ public sealed partial class Wal
     {
         CursorFile.ValidateName(name);
         ObjectDisposedException.ThrowIf(_disposal is not null, this);
-        if (lsn < 0 || lsn > WrittenLsn)
-        {
-            throw new ArgumentOutOfRangeException(nameof(lsn), lsn, $"A cursor can be committed from 0 to the written LSN ({WrittenLsn}).");
-        }
-
-        return _cursors.CommitAsync(name, lsn, ct);
+        return _cursors.CommitAsync(name, lsn, WrittenLsn, ct);
     }
 
     /// <summary>Removes cursor <paramref name="name"/> durably; false when it did not exist.</summary>

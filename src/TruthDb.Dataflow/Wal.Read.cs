@@ -23,12 +23,6 @@ public sealed partial class Wal
     {
         ArgumentOutOfRangeException.ThrowIfNegative(fromLsn);
         ObjectDisposedException.ThrowIf(_watermarks.IsClosed, this);
-        var first = _view.FirstLsn;
-        if (fromLsn != 0 && fromLsn < first && options?.StartAtFirstAvailable != true)
-        {
-            throw RecordReader.BelowFirst(fromLsn, first, nameof(fromLsn));
-        }
-
-        return RecordReader.ReadAsync(_readSource, _catalog, Math.Max(fromLsn, first), options, ct);
+        return RecordReader.Start(_readSource, _catalog, fromLsn, options, ct);
     }
 }

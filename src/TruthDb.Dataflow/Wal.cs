@@ -23,7 +23,7 @@ namespace TruthDb.Dataflow;
 /// <c>Writing/LogWriter.cs</c>, reads <c>Reading/</c>, cursors <c>Cursors/</c>; docs/architecture.md
 /// has the layers.
 /// </remarks>
-public sealed partial class Wal : IAsyncDisposable
+public sealed partial class Wal : IWalReader, IAsyncDisposable
 {
     /// <summary>The name of the writer thread.</summary>
     public const string WriterThreadName = GroupCommit.WriterThreadName;
@@ -130,8 +130,8 @@ public sealed partial class Wal : IAsyncDisposable
         {
             var metrics = new WalMetrics(options, storage.DirectoryPath);
             var wal = Open(options, storage, logger, metrics, out var truncatedBytes);
-            metrics.Opened(wal, truncatedBytes);
-            WalEvents.Opened(logger, wal, options);
+            metrics.Opened(wal.GetStatistics, wal._watermarks, truncatedBytes);
+            WalEvents.Opened(logger, wal.Directory, wal.FirstLsn, wal.WrittenLsn, wal._view.Segments.Length, options);
             return wal;
         }
         catch (Exception ex)
@@ -168,6 +168,9 @@ public sealed partial class Wal : IAsyncDisposable
     private async Task DisposeCoreAsync()
     {
         await _commit.DisposeAsync().ConfigureAwait(false);
+
+        // Background work ends before the directory is let go: the sparse indexes of sealed segments.
+        await _catalog.IndexWritesDone().ConfigureAwait(false);
         _cursors.Dispose();
         _metrics.Closed();
         _watermarks.Close();

@@ -26,7 +26,7 @@ namespace TruthDb.Dataflow;
 /// durable cursor, when asked to (<see cref="CommitCursorAsync"/>): the same cursor files the writer
 /// keeps, so the writer's retention keeps what the cursor has not processed yet.
 /// </summary>
-public sealed class WalReader : IDisposable
+public sealed class WalReader : IWalReader, IDisposable
 {
     private readonly DirectoryReadSource _source;
     private readonly SegmentCatalog _catalog;
@@ -77,8 +77,13 @@ public sealed class WalReader : IDisposable
 
         var interval = pollInterval ?? TimeSpan.FromMilliseconds(20);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(interval, TimeSpan.Zero, nameof(pollInterval));
-        var storage = new FileSystemStorage(full);
-        var source = new DirectoryReadSource(storage, interval);
+        return Open(new FileSystemStorage(full), interval);
+    }
+
+    /// <summary>Opens the log in <paramref name="storage"/> for reading (see <see cref="Open(string, TimeSpan?)"/>).</summary>
+    internal static WalReader Open(IWalStorage storage, TimeSpan pollInterval)
+    {
+        var source = new DirectoryReadSource(storage, pollInterval);
         return new WalReader(source, new SegmentCatalog(storage, source.Seed, readOnly: true), CursorStore.Open(storage, NullLogger.Instance));
     }
 
@@ -99,16 +104,7 @@ public sealed class WalReader : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfNegative(fromLsn);
         ObjectDisposedException.ThrowIf(_source.IsClosed, this);
-        _source.ReopenMirror();
-        _source.Refresh();
-        var segments = _source.Segments;
-        var first = segments.Length > 0 ? segments[0].FirstLsn : 1;
-        if (fromLsn != 0 && fromLsn < first && options?.StartAtFirstAvailable != true)
-        {
-            throw RecordReader.BelowFirst(fromLsn, first, nameof(fromLsn));
-        }
-
-        return RecordReader.ReadAsync(_source, _catalog, Math.Max(fromLsn, first), options, ct);
+        return RecordReader.Start(_source, _catalog, fromLsn, options, ct);
     }
 
     /// <summary>The LSN cursor <paramref name="name"/> committed (by the writer or a reader); 0 when it has none yet.</summary>
@@ -134,13 +130,7 @@ public sealed class WalReader : IDisposable
     {
         CursorFile.ValidateName(name);
         ObjectDisposedException.ThrowIf(_source.IsClosed, this);
-        var written = WrittenLsn;
-        if (lsn < 0 || lsn > written)
-        {
-            throw new ArgumentOutOfRangeException(nameof(lsn), lsn, $"A cursor can be committed from 0 to the written LSN ({written}).");
-        }
-
-        return _cursors.CommitAsync(name, lsn, ct);
+        return _cursors.CommitAsync(name, lsn, WrittenLsn, ct);
     }
 
     /// <summary>

@@ -105,8 +105,22 @@ internal sealed partial class CursorStore : IDisposable
         return slowest;
     }
 
-    /// <summary>Durably records that the consumer <paramref name="name"/> has processed every record up to <paramref name="lsn"/>.</summary>
-    public async ValueTask CommitAsync(string name, long lsn, CancellationToken ct)
+    /// <summary>
+    /// Durably records that the consumer <paramref name="name"/> has processed every record up to
+    /// <paramref name="lsn"/>, which must be from 0 to <paramref name="writtenLsn"/> (checked now).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="lsn"/> is negative or beyond <paramref name="writtenLsn"/>.</exception>
+    public ValueTask CommitAsync(string name, long lsn, long writtenLsn, CancellationToken ct)
+    {
+        if (lsn < 0 || lsn > writtenLsn)
+        {
+            throw new ArgumentOutOfRangeException(nameof(lsn), lsn, $"A cursor can be committed from 0 to the written LSN ({writtenLsn}).");
+        }
+
+        return CommitCoreAsync(name, lsn, ct);
+    }
+
+    private async ValueTask CommitCoreAsync(string name, long lsn, CancellationToken ct)
     {
         await _commits.WaitAsync(ct).ConfigureAwait(false);
         try

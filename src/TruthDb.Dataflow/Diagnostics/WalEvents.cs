@@ -17,13 +17,12 @@ internal static partial class WalEvents
     [LoggerMessage(EventId = 5, Level = LogLevel.Error, Message = "Could not open the log in '{Directory}'.")]
     public static partial void OpenFailed(ILogger logger, Exception error, string directory);
 
-    /// <summary>Logs event 4 (opened, with the options in force) for <paramref name="wal"/> opened with <paramref name="options"/>.</summary>
-    public static void Opened(ILogger logger, Wal wal, WalOptions options)
+    /// <summary>Logs event 4 (opened, with the options in force) for the log in <paramref name="directory"/>, opened with <paramref name="options"/>.</summary>
+    public static void Opened(ILogger logger, string directory, long firstLsn, long lastLsn, int segments, WalOptions options)
     {
         if (logger.IsEnabled(LogLevel.Information))
         {
-            var statistics = wal.GetStatistics();
-            LogOpened(logger, wal.Directory, wal.FirstLsn, wal.WrittenLsn, statistics.Segments, options.Durability, options.SegmentSize,
+            LogOpened(logger, directory, firstLsn, lastLsn, segments, options.Durability, options.SegmentSize,
                 options.MaxBatchRecords, options.MaxBatchBytes, options.MaxBatchDelay, options.MaxPendingBytes, options.FlushInterval);
         }
     }

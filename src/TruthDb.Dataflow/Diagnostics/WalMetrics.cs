@@ -1,17 +1,20 @@
 using System.Diagnostics;
+using TruthDb.Dataflow.LogState;
 using TruthDb.Dataflow.Writing;
 
 namespace TruthDb.Dataflow.Diagnostics;
 
 /// <summary>
 /// One log's view of the <see cref="WalInstruments"/>: records measurements tagged with its
-/// directory. Everything the write path calls costs a field read and a branch when nobody listens,
-/// allocates nothing, and runs no LINQ or closures.
+/// directory. It is fed by the writer's events (<see cref="IWriterListener"/>) and never reaches into
+/// the writer; the observable instruments read the snapshot and the watermarks it was handed at
+/// <see cref="Opened"/>. Everything the write path calls costs a field read and a branch when nobody
+/// listens, allocates nothing, and runs no LINQ or closures.
 /// </summary>
-internal sealed class WalMetrics
+internal sealed class WalMetrics : IWriterListener
 {
     private readonly WalInstruments _instruments;
-    private Wal? _log;
+    private Observed? _log;
 
     /// <summary>Metrics for the log in <paramref name="directory"/>, on the meter that <paramref name="options"/> names.</summary>
     public WalMetrics(WalOptions options, string directory)
@@ -34,7 +37,7 @@ internal sealed class WalMetrics
     /// records and bytes, records the batch size, and each append's latency. Call before completing
     /// them (a completed append may be reused at once).
     /// </summary>
-    public void Appended(ReadOnlySpan<PendingAppend> appended)
+    public void Acknowledging(ReadOnlySpan<PendingAppend> appended)
     {
         if (appended.IsEmpty)
         {
@@ -81,15 +84,19 @@ internal sealed class WalMetrics
     public void Faulted(Exception error) =>
         _instruments.Faults.Add(1, Tag, new KeyValuePair<string, object?>("error.type", Storage.StorageErrors.IsDiskFull(error) ? "disk_full" : error.GetType().FullName));
 
-    /// <summary>The log is open: recovery dropped <paramref name="truncatedBytes"/> of torn tail; observe the log from now on.</summary>
-    public void Opened(Wal log, long truncatedBytes)
+    /// <summary>
+    /// The log is open: recovery dropped <paramref name="truncatedBytes"/> of torn tail; observe the log
+    /// from now on through <paramref name="statistics"/> (a snapshot of the writer's counters and queue)
+    /// and <paramref name="watermarks"/>.
+    /// </summary>
+    public void Opened(Func<WalStatistics> statistics, Watermarks watermarks, long truncatedBytes)
     {
         if (truncatedBytes > 0)
         {
             _instruments.RecoveryTruncatedBytes.Add(truncatedBytes, Tag);
         }
 
-        Volatile.Write(ref _log, log);
+        Volatile.Write(ref _log, new Observed(statistics, watermarks));
         _instruments.Register(this);
     }
 
@@ -109,12 +116,14 @@ internal sealed class WalMetrics
             return false;
         }
 
-        var statistics = log.GetStatistics();
-        gauges = new Gauges(statistics.PendingBytes, statistics.QueuedAppends, statistics.Segments, log.WrittenLsn, log.DurableLsn);
+        var statistics = log.Statistics();
+        gauges = new Gauges(statistics.PendingBytes, statistics.QueuedAppends, statistics.Segments, log.Watermarks.Written, log.Watermarks.Durable);
         return true;
     }
 
     private static double Seconds(long ticks) => (double)ticks / Stopwatch.Frequency;
+
+    private sealed record Observed(Func<WalStatistics> Statistics, Watermarks Watermarks);
 
     /// <summary>What the observable instruments report for one log.</summary>
     internal readonly record struct Gauges(long PendingBytes, long QueuedAppends, long Segments, long WrittenLsn, long DurableLsn);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using TruthDb.Dataflow.Format;
 using TruthDb.Dataflow.Storage;
 
@@ -16,6 +17,7 @@ internal sealed class SegmentCatalog(IWalStorage storage, uint seed, bool readOn
     private readonly Lock _gate = new();
     private readonly Lock _sidecars = new();
     private readonly Dictionary<long, Entry> _entries = [];
+    private readonly List<Task> _indexWrites = [];
 
     /// <summary>Leases <paramref name="segment"/>, mapping it if no reader has it mapped.</summary>
     public SegmentLease Acquire(SegmentInfo segment)
@@ -50,9 +52,27 @@ internal sealed class SegmentCatalog(IWalStorage storage, uint seed, bool readOn
 
     /// <summary>
     /// Writes the sparse index of a segment that was just sealed, in the background (off the writer's
-    /// path). Losing it costs nothing but a scan: a missing or damaged index is rebuilt.
+    /// path: nobody waits for it but <see cref="IndexWritesDone"/>). Losing it costs nothing but a scan:
+    /// a missing or damaged index is rebuilt.
     /// </summary>
-    public void PersistIndex(SegmentInfo segment, SparseIndex index) => _ = Task.Run(() => WriteIndex(segment, index));
+    public void PersistIndex(SegmentInfo segment, SparseIndex index)
+    {
+        var write = Task.Run(() => WriteIndex(segment, index));
+        lock (_indexWrites)
+        {
+            _indexWrites.RemoveAll(static t => t.IsCompleted);
+            _indexWrites.Add(write);
+        }
+    }
+
+    /// <summary>Completes once every index write started so far has ended: the log awaits it when it closes, before it lets go of the directory.</summary>
+    public Task IndexWritesDone()
+    {
+        lock (_indexWrites)
+        {
+            return Task.WhenAll(_indexWrites);
+        }
+    }
 
     /// <summary>
     /// The sparse index of a sealed segment whose last record is <paramref name="lastLsn"/>: the
@@ -86,6 +106,7 @@ internal sealed class SegmentCatalog(IWalStorage storage, uint seed, bool readOn
     {
         lock (_gate)
         {
+            Debug.Assert(entry.Leases > 0, "a lease is released once");
             if (--entry.Leases > 0)
             {
                 return;
@@ -121,7 +142,7 @@ internal sealed class SegmentCatalog(IWalStorage storage, uint seed, bool readOn
                 AtomicFile.Write(storage, SparseIndex.FileName(segment.FirstLsn), index.Encode());
             }
         }
-        catch (IOException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             // Best effort: the next reader that needs the index rebuilds it.
         }

@@ -1,9 +1,12 @@
+using System.Diagnostics;
+
 namespace TruthDb.Dataflow.LogState;
 
 /// <summary>
 /// The two published positions (written and durable) and a signal that wakes readers waiting for
 /// either to move. Only the writer publishes, always after the data a position covers; readers
 /// never take a lock the writer needs: publishing swaps a completion source and completes it.
+/// Invariants (checked in Debug builds): both positions only move forward, and written ≥ durable.
 /// </summary>
 internal sealed class Watermarks(long initial)
 {
@@ -28,6 +31,7 @@ internal sealed class Watermarks(long initial)
     /// <summary>Publishes the written position (never moves back).</summary>
     public void PublishWritten(long lsn)
     {
+        Debug.Assert(lsn >= _written, "watermarks only move forward");
         if (lsn > _written)
         {
             Volatile.Write(ref _written, lsn);
@@ -39,6 +43,7 @@ internal sealed class Watermarks(long initial)
     /// <summary>Publishes the durable position (never moves back; also moves written up to it).</summary>
     public void PublishDurable(long lsn)
     {
+        Debug.Assert(lsn >= _durable, "watermarks only move forward");
         if (lsn > _durable)
         {
             if (lsn > _written)
@@ -48,6 +53,7 @@ internal sealed class Watermarks(long initial)
             }
 
             Volatile.Write(ref _durable, lsn);
+            Debug.Assert(_written >= _durable, "written >= durable, in what readers see as in what the mirror says");
             _mirror?.Durable(lsn);
             Signal();
         }

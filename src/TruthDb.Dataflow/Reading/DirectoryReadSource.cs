@@ -138,6 +138,13 @@ internal sealed class DirectoryReadSource : IReadSource, IDisposable
         Refresh();
     }
 
+    /// <summary>Opens the mirror afresh and lists the segments again: a new writer may have replaced the one the last read saw.</summary>
+    public void BeginRead()
+    {
+        ReopenMirror();
+        Refresh();
+    }
+
     /// <summary>Opens the mirror afresh at the next look (it may have been replaced since).</summary>
     public void ReopenMirror() => _mirror.Reopen();
 

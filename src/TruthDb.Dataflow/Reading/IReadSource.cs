@@ -19,6 +19,9 @@ internal interface IReadSource
     /// <summary>The log's checksum seed.</summary>
     uint Seed { get; }
 
+    /// <summary>A read is starting: a source that looks at the files (another process's log) looks again now.</summary>
+    void BeginRead();
+
     /// <summary>True once no more records can come (the source was closed).</summary>
     bool IsClosed { get; }
 

@@ -14,6 +14,11 @@ internal sealed class WriterReadSource(LogView view, Watermarks watermarks) : IR
 
     public bool IsClosed => watermarks.IsClosed;
 
+    // The view is published as it changes: nothing to look at again.
+    public void BeginRead()
+    {
+    }
+
     public long Watermark(WalWatermark which) => which == WalWatermark.Written ? watermarks.Written : watermarks.Durable;
 
     // The writer's own watermarks: recovery has already refused a damaged log.

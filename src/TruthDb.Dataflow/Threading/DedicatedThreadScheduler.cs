@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 
 namespace TruthDb.Dataflow.Threading;
 
@@ -19,8 +20,8 @@ internal sealed class DedicatedThreadScheduler : TaskScheduler, IDisposable
         _thread.Start();
     }
 
-    /// <summary>The dedicated thread.</summary>
-    public Thread Thread => _thread;
+    /// <summary>True on the dedicated thread (for the checks of code that must run there, and only there).</summary>
+    public bool IsCurrentThread => Thread.CurrentThread == _thread;
 
     /// <inheritdoc />
     public override int MaximumConcurrencyLevel => 1;
@@ -31,6 +32,7 @@ internal sealed class DedicatedThreadScheduler : TaskScheduler, IDisposable
     /// </summary>
     public void Dispose()
     {
+        Debug.Assert(!IsCurrentThread, "the dedicated thread cannot wait for itself to end");
         _tasks.CompleteAdding();
         _thread.Join();
         _tasks.Dispose();
@@ -41,7 +43,7 @@ internal sealed class DedicatedThreadScheduler : TaskScheduler, IDisposable
 
     /// <inheritdoc />
     protected override bool TryExecuteTaskInline(Task task, bool taskWasPreviouslyQueued) =>
-        Thread.CurrentThread == _thread && TryExecuteTask(task);
+        IsCurrentThread && TryExecuteTask(task);
 
     /// <inheritdoc />
     protected override IEnumerable<Task> GetScheduledTasks() => _tasks.ToArray();

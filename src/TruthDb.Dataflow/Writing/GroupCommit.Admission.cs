@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Tasks.Dataflow;
 
 namespace TruthDb.Dataflow.Writing;
@@ -32,12 +33,12 @@ internal sealed partial class GroupCommit
 
         if (Volatile.Read(ref _waiterCount) == 0 && TryReserve(payload.Length))
         {
-            var item = PendingAppend.Rent(payload, _metrics.AppendStarted());
+            var item = PendingAppend.Rent(payload, _events.AppendStarted());
             Post(item);
             return item.Task;
         }
 
-        return EnqueueWaiter(PendingAppend.Rent(payload, _metrics.AppendStarted()), ct);
+        return EnqueueWaiter(PendingAppend.Rent(payload, _events.AppendStarted()), ct);
     }
 
     /// <summary>Hands a batch of records over (the caller checked it: <paramref name="size"/> payload bytes, fits a segment); completes with the first LSN.</summary>
@@ -53,7 +54,7 @@ internal sealed partial class GroupCommit
             return ValueTask.FromException<long>(FaultedError(fault));
         }
 
-        var item = PendingAppend.Rent(payloads, size, _metrics.AppendStarted());
+        var item = PendingAppend.Rent(payloads, size, _events.AppendStarted());
         if (Volatile.Read(ref _waiterCount) == 0 && TryReserve(size))
         {
             Post(item);
@@ -72,7 +73,7 @@ internal sealed partial class GroupCommit
             return false;
         }
 
-        var item = PendingAppend.Rent(payload, _metrics.AppendStarted());
+        var item = PendingAppend.Rent(payload, _events.AppendStarted());
         Post(item);
         lsn = item.Task;
         return true;
@@ -101,7 +102,8 @@ internal sealed partial class GroupCommit
 
     private void Release(long bytes)
     {
-        Interlocked.Add(ref _pendingBytes, -bytes);
+        var pending = Interlocked.Add(ref _pendingBytes, -bytes);
+        Debug.Assert(pending >= 0, "bytes are released once, after they were reserved");
         if (Volatile.Read(ref _waiterCount) != 0)
         {
             AdmitWaiters();

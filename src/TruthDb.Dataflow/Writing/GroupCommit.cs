@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Threading.Tasks.Dataflow;
 using Microsoft.Extensions.Logging;
-using TruthDb.Dataflow.Diagnostics;
 using TruthDb.Dataflow.LogState;
 using TruthDb.Dataflow.Storage;
 using TruthDb.Dataflow.Threading;
@@ -37,8 +36,7 @@ internal sealed partial class GroupCommit : IAsyncDisposable
     private readonly WalOptions _options;
     private readonly string _directory;
     private readonly Watermarks _watermarks;
-    private readonly WriterStatistics _statistics;
-    private readonly WalMetrics _metrics;
+    private readonly WriterEvents _events;
     private readonly DedicatedThreadScheduler _scheduler;
     private readonly LogWriter _writer;
     private readonly BatchBlock<PendingAppend> _batches;
@@ -48,15 +46,14 @@ internal sealed partial class GroupCommit : IAsyncDisposable
     private volatile bool _closing;
 
     /// <summary>Takes over the recovered log and starts the writer thread.</summary>
-    public GroupCommit(IWalStorage storage, WalOptions options, ILogger logger, RecoveredLog recovered, LogView view, Watermarks watermarks, SegmentCatalog catalog, Func<long?> slowestCursor, WalMetrics metrics)
+    public GroupCommit(IWalStorage storage, WalOptions options, ILogger logger, RecoveredLog recovered, LogView view, Watermarks watermarks, SegmentCatalog catalog, Func<long?> slowestCursor, IWriterListener listener)
     {
         _options = options;
         _directory = storage.DirectoryPath;
         _watermarks = watermarks;
-        _metrics = metrics;
-        _statistics = new WriterStatistics();
-        _writer = new LogWriter(storage, options, logger, recovered, view, watermarks, _statistics, catalog, slowestCursor, metrics);
+        _events = new WriterEvents(listener);
         _scheduler = new DedicatedThreadScheduler(WriterThreadName);
+        _writer = new LogWriter(storage, options, logger, recovered, view, watermarks, _events, catalog, slowestCursor, _scheduler);
 
         // Batches leave the block only through TriggerBatch (its size bound is never reached).
         _batches = new BatchBlock<PendingAppend>(int.MaxValue);
@@ -80,7 +77,7 @@ internal sealed partial class GroupCommit : IAsyncDisposable
 
     /// <summary>A snapshot of the writer's counters and the queue, for a log of <paramref name="segments"/> segments.</summary>
     public WalStatistics Statistics(int segments) =>
-        _statistics.Snapshot(Interlocked.Read(ref _pendingBytes), Volatile.Read(ref _queued) + Volatile.Read(ref _waiterCount), segments);
+        _events.Snapshot(Interlocked.Read(ref _pendingBytes), Math.Max(0, Volatile.Read(ref _queued)) + Volatile.Read(ref _waiterCount), segments);
 
     /// <summary>
     /// Makes every record written so far durable (one fdatasync on the writer thread, between batches)
@@ -139,11 +136,16 @@ internal sealed partial class GroupCommit : IAsyncDisposable
     {
         if (ReferenceEquals(batch, FlushRequest))
         {
+            Debug.Assert(Volatile.Read(ref _flushRequested) == 1, "a flush request is posted only by whoever set the flag");
             Volatile.Write(ref _flushRequested, 0);
             _writer.Flush();
             return;
         }
 
+        // A batch leaves the block only when its holder triggered it, or when the block completes at close.
+        Debug.Assert(Volatile.Read(ref _batchOutstanding) == 1 || _closing, "a batch was written that nobody triggered");
+        // A post counts itself after posting, so the writer may take an append before it is counted:
+        // _queued can be below zero for a moment, never for long.
         Interlocked.Add(ref _queued, -batch.Length);
         var started = Stopwatch.GetTimestamp();
         for (var start = 0; start < batch.Length; start += _options.MaxBatchRecords)

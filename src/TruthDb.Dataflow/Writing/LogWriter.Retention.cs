@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using TruthDb.Dataflow.Format;
 using TruthDb.Dataflow.Storage;
@@ -16,6 +17,7 @@ internal sealed partial class LogWriter
     /// </summary>
     public int TruncateBefore(long lsn)
     {
+        Debug.Assert(_writerThread.IsCurrentThread, "the segment list belongs to the writer thread");
         var segments = Segments;
         var keepFrom = 0;
         while (keepFrom < segments.Length - 1 && segments[keepFrom + 1].FirstLsn <= lsn)

@@ -49,7 +49,7 @@ internal sealed partial class LogWriter
             segments.CopyTo(added, 0);
             added[^1] = new SegmentInfo(_nextLsn, _options.SegmentSize, header.CreatedUnixMs);
             _view.Publish(added);
-            _statistics.RecordRoll();
+            _events.Rolled();
             LogRolled(_logger, sealedName, _nextLsn - 1, added[^1].Name);
         }
         catch

@@ -1,10 +1,10 @@
 using System.Buffers;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
-using TruthDb.Dataflow.Diagnostics;
 using TruthDb.Dataflow.Format;
 using TruthDb.Dataflow.LogState;
 using TruthDb.Dataflow.Storage;
+using TruthDb.Dataflow.Threading;
 
 namespace TruthDb.Dataflow.Writing;
 
@@ -43,11 +43,11 @@ internal sealed partial class LogWriter : IDisposable
     private readonly SegmentPreparer _preparer;
     private readonly LogView _view;
     private readonly uint _seed;
-    private readonly WriterStatistics _statistics;
+    private readonly WriterEvents _events;
     private readonly SegmentCatalog _catalog;
     private readonly Func<long?> _slowestCursor;
     private readonly TimeProvider _timeProvider;
-    private readonly WalMetrics _metrics;
+    private readonly DedicatedThreadScheduler _writerThread;
 
     private IStorageFile? _active;
     private long _writeOffset;
@@ -60,8 +60,9 @@ internal sealed partial class LogWriter : IDisposable
     private SparseIndex _activeIndex;
 
     /// <summary>Takes over the recovered log.</summary>
-    public LogWriter(IWalStorage storage, WalOptions options, ILogger logger, RecoveredLog recovered, LogView view, Watermarks watermarks, WriterStatistics statistics, SegmentCatalog catalog, Func<long?> slowestCursor, WalMetrics metrics)
+    public LogWriter(IWalStorage storage, WalOptions options, ILogger logger, RecoveredLog recovered, LogView view, Watermarks watermarks, WriterEvents events, SegmentCatalog catalog, Func<long?> slowestCursor, DedicatedThreadScheduler writerThread)
     {
+        _writerThread = writerThread;
         _catalog = catalog;
         _slowestCursor = slowestCursor;
         _timeProvider = options.TimeProvider ?? TimeProvider.System;
@@ -69,8 +70,7 @@ internal sealed partial class LogWriter : IDisposable
         _options = options;
         _logger = logger;
         _watermarks = watermarks;
-        _statistics = statistics;
-        _metrics = metrics;
+        _events = events;
         _view = view;
         _seed = view.Seed;
         _active = recovered.Active;
@@ -96,6 +96,7 @@ internal sealed partial class LogWriter : IDisposable
     /// </summary>
     public void Write(ReadOnlySpan<PendingAppend> batch)
     {
+        Debug.Assert(_writerThread.IsCurrentThread, "the writer runs on the writer thread only");
         if (Fault is { } fault)
         {
             FailAll(batch, 0, Faulted(fault));
@@ -158,20 +159,20 @@ internal sealed partial class LogWriter : IDisposable
             return;
         }
 
-        _statistics.RecordBatch((int)(_nextLsn - firstLsn));
-        _metrics.Appended(batch[..written]);
+        _events.BatchWritten(batch[..written], (int)(_nextLsn - firstLsn));
         var lsn = firstLsn;
         for (var i = 0; i < written; i++)
         {
             var item = batch[i];
             var count = item.Count;
+            Debug.Assert(count > 0 && (_options.Durability == Durability.Written || lsn + count - 1 <= _durableLsn), "an append is acknowledged only once its records are durable (Sync)");
             item.Succeed(lsn);
             lsn += count;
         }
 
         if (full is not null)
         {
-            _metrics.Refused(batch.Length - written);
+            _events.Refused(batch.Length - written);
             FailAll(batch, written, full);
         }
     }
@@ -179,6 +180,7 @@ internal sealed partial class LogWriter : IDisposable
     /// <summary>With <see cref="Durability.Written"/>: syncs what was written since the last sync.</summary>
     public void Flush()
     {
+        Debug.Assert(_writerThread.IsCurrentThread, "the writer runs on the writer thread only");
         if (Fault is null && _writtenLsn > _durableLsn)
         {
             try
@@ -195,6 +197,7 @@ internal sealed partial class LogWriter : IDisposable
     /// <summary>Final flush and close, after the last batch (called once the writer thread is idle for good).</summary>
     public void Dispose()
     {
+        Debug.Assert(_writerThread.IsCurrentThread, "the writer closes on the writer thread");
         Flush();
         if (Fault is null && _active is not null)
         {
@@ -225,9 +228,9 @@ internal sealed partial class LogWriter : IDisposable
 
         _active!.Write(_writeOffset, _buffer.AsSpan(0, position));
         _writeOffset += position;
+        Debug.Assert(_nextLsn - 1 >= _writtenLsn, "the written LSN only moves forward");
         _writtenLsn = _nextLsn - 1;
-        _statistics.RecordWrite(position);
-        _metrics.Written(position);
+        _events.Written(position);
         _watermarks.PublishWritten(_writtenLsn);
         position = 0;
     }
@@ -237,8 +240,8 @@ internal sealed partial class LogWriter : IDisposable
         var started = Stopwatch.GetTimestamp();
         _active!.DataSync();
         var elapsed = Stopwatch.GetElapsedTime(started);
-        _statistics.RecordSync(elapsed);
-        _metrics.Synced(elapsed);
+        _events.Synced(elapsed);
+        Debug.Assert(_writtenLsn >= _durableLsn, "a sync covers what was written: written >= durable");
         _durableLsn = _writtenLsn;
         _watermarks.PublishDurable(_durableLsn);
     }
@@ -257,7 +260,7 @@ internal sealed partial class LogWriter : IDisposable
         if (Interlocked.CompareExchange(ref _fault, error, null) is null)
         {
             LogFaulted(_logger, error, _storage.DirectoryPath, _durableLsn);
-            _metrics.Faulted(error);
+            _events.Faulted(error);
         }
 
         return Fault!;

@@ -1,45 +1,65 @@
+using System.Diagnostics;
 using TruthDb.Dataflow.LogState;
 using TruthDb.Dataflow.Storage;
+using TruthDb.Dataflow.Threading;
 
 namespace TruthDb.Dataflow.Writing;
 
 /// <summary>
-/// Prepares the next segment ahead of need, in the background: a <c>.tmp</c> file reserved with
-/// fallocate and synced (from then on it is usable), then really written with zeros and synced. A
-/// sync into blocks that were already written persists no metadata, so every group commit into a
-/// prepared segment costs about half of one that extends a file or converts unwritten extents
-/// (docs/durability.md). A full disk shows up here, long before a record needs the space: the
-/// writer then refuses appends that need a new segment with a "log full" error instead of
-/// half-writing anything.
+/// Prepares the next segment ahead of need, on a dedicated thread of its own
+/// (<see cref="ThreadName"/>): a <c>.tmp</c> file reserved with fallocate and synced (from then on it
+/// is usable), then really written with zeros and synced. A sync into blocks that were already written
+/// persists no metadata, so every group commit into a prepared segment costs about half of one that
+/// extends a file or converts unwritten extents (docs/durability.md). A full disk shows up here, long
+/// before a record needs the space: the writer then refuses appends that need a new segment with a
+/// "log full" error instead of half-writing anything.
 /// </summary>
 /// <remarks>
+/// The preparation runs on its own thread, never on the thread pool: when the writer needs the segment
+/// before it is ready, it waits for the preparer, and a busy or starved pool must not hold the log
+/// (the writer thread depends on no pool thread; <see cref="DedicatedThreadScheduler"/>).
 /// If the log fills a segment faster than the next one can be zero-filled, the writer takes the
 /// next one as soon as it is reserved: zero-filling stops after the chunk in flight, and the rest of
 /// the segment is written straight into reserved (unwritten) extents, whose syncs cost more but
 /// never stall the log behind the zero-fill.
 /// Crash points: see <see cref="SegmentFiles"/>.
 /// </remarks>
-internal sealed class SegmentPreparer(IWalStorage storage, long segmentSize) : IDisposable
+internal sealed class SegmentPreparer : IDisposable
 {
+    /// <summary>The name of the preparer's thread.</summary>
+    public const string ThreadName = "TruthDb.Dataflow.Preparer";
+
     private static readonly Func<bool> Now = static () => true;
 
+    private readonly IWalStorage _storage;
+    private readonly long _segmentSize;
+    private readonly DedicatedThreadScheduler _thread = new(ThreadName);
     private int _counter;
     private Task<IStorageFile>? _next;
     private volatile bool _needed;
 
-    /// <summary>Starts preparing the next segment in the background.</summary>
+    /// <summary>A preparer of segments of <paramref name="segmentSize"/> bytes in <paramref name="storage"/>; starts its thread.</summary>
+    public SegmentPreparer(IWalStorage storage, long segmentSize)
+    {
+        _storage = storage;
+        _segmentSize = segmentSize;
+    }
+
+    /// <summary>Starts preparing the next segment on the preparer's thread.</summary>
     public void StartNext()
     {
+        Debug.Assert(_next is null, "one preparation at a time: the previous one was taken");
         var id = Interlocked.Increment(ref _counter);
         _needed = false;
-        _next = Task.Run(() => SegmentFiles.Prepare(storage, segmentSize, id, () => _needed));
+        _next = Task.Factory.StartNew(
+            () => SegmentFiles.Prepare(_storage, _segmentSize, id, () => _needed), CancellationToken.None, TaskCreationOptions.None, _thread);
     }
 
     /// <summary>
-    /// The prepared segment: waits until the background preparation has at least reserved it (and
-    /// stops its zero-filling); if it failed because the disk was full, tries once more right away
-    /// (space may have been freed since). Throws the disk-full (or any other) <see cref="IOException"/>
-    /// when no segment can be had.
+    /// The prepared segment: waits until the preparation has at least reserved it (and stops its
+    /// zero-filling); if it failed because the disk was full, tries once more right away (space may have
+    /// been freed since). Throws the disk-full (or any other) <see cref="IOException"/> when no segment
+    /// can be had.
     /// </summary>
     public IStorageFile Take()
     {
@@ -58,30 +78,30 @@ internal sealed class SegmentPreparer(IWalStorage storage, long segmentSize) : I
             }
         }
 
-        return SegmentFiles.Prepare(storage, segmentSize, Interlocked.Increment(ref _counter), Now);
+        return SegmentFiles.Prepare(_storage, _segmentSize, Interlocked.Increment(ref _counter), Now);
     }
 
-    /// <summary>Waits for a background preparation and deletes what it made.</summary>
+    /// <summary>Waits for a preparation in flight (its zero-filling stopped), deletes what it made, and ends the thread.</summary>
     public void Dispose()
     {
         var next = _next;
         _next = null;
-        if (next is null)
-        {
-            return;
-        }
-
         _needed = true;
         try
         {
-            var file = next.GetAwaiter().GetResult();
-            file.Dispose();
-            storage.Delete(file.Name);
+            if (next is not null)
+            {
+                SegmentFiles.Discard(_storage, next.GetAwaiter().GetResult());
+            }
         }
         catch (IOException)
         {
             // A preparation that failed left nothing behind (it deletes its own file); a leftover
             // .tmp file is deleted by the next open.
+        }
+        finally
+        {
+            _thread.Dispose();
         }
     }
 }

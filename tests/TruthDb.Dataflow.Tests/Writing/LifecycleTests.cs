@@ -1,6 +1,7 @@
 using TruthDb.Dataflow.Format;
 using TruthDb.Dataflow.Tests.Storage;
 using TruthDb.Dataflow.Tests.Support;
+using TruthDb.Dataflow.Writing;
 
 namespace TruthDb.Dataflow.Tests.Writing;
 
@@ -29,6 +30,30 @@ public sealed class LifecycleTests
             Assert.True(segmentIo.Count > 20);
             Assert.All(segmentIo, e => Assert.Equal(Wal.WriterThreadName, e.ThreadName));
             Assert.True(wal.GetStatistics().Segments > 1);
+        }
+    }
+
+    [Fact]
+    public async Task SegmentPreparation_RunsOnThePreparerThread_NeverOnThePool()
+    {
+        var storage = new SimulatedStorage("sim://preparer");
+        await using (var wal = await Wal.OpenAsync(SimulatedWorkload.OptionsFor(storage)))
+        {
+            var opened = storage.OperationCount;
+            for (var i = 0; i < 200; i++)
+            {
+                await wal.AppendAsync(Payloads.Make(0, i, 1500));
+            }
+
+            Assert.True(wal.GetStatistics().SegmentsCreated > 1, "the test should roll segments");
+
+            // Preparing the next segment (reserving and syncing prepare-N.tmp, zero-filling it) runs on the
+            // preparer's own thread: the writer may wait for it, so it must not wait for the pool.
+            var preparation = storage.Trace.Skip(opened)
+                .Where(e => SegmentNames.IsPrepared(e.Name) && e.Kind is OperationKind.Allocate or OperationKind.FullSync)
+                .ToList();
+            Assert.NotEmpty(preparation);
+            Assert.All(preparation, e => Assert.Equal(SegmentPreparer.ThreadName, e.ThreadName));
         }
     }
 

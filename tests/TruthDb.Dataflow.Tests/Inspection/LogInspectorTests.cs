@@ -1,19 +1,22 @@
+using TruthDb.Dataflow.Format;
 using TruthDb.Dataflow.Inspection;
+using TruthDb.Dataflow.Tests.Support;
 
-namespace TruthDb.Dataflow.Cli.Tests.Inspection;
+namespace TruthDb.Dataflow.Tests.Inspection;
 
 /// <summary>The public inspection API, on logs written through <see cref="Wal"/> directly.</summary>
 public sealed class LogInspectorTests : IDisposable
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "truthdb-inspector-tests", Guid.NewGuid().ToString("N"));
+    private readonly TestDirectory _root = new();
+    private readonly string _dir;
 
-    public void Dispose()
+    public LogInspectorTests()
     {
-        if (Directory.Exists(_dir))
-        {
-            Directory.Delete(_dir, recursive: true);
-        }
+        // A directory that does not exist yet: Wal.OpenAsync creates it, the inspector must not.
+        _dir = Path.Combine(_root.Path, "log");
     }
+
+    public void Dispose() => _root.Dispose();
 
     [Fact]
     public async Task Verify_LogWrittenByWal_IsCleanAndMatchesItsWatermarks()
@@ -96,8 +99,9 @@ public sealed class LogInspectorTests : IDisposable
             await wal.AppendAsync(new byte[100]);
         }
 
-        // As if the process died before the sync of LSN 2 returned.
-        Support.Evidence.RewindTo(_dir, 1);
+        // A plain copy of the segments: no clean-close note or watermark mirror proves LSN 2 durable.
+        File.Delete(Path.Combine(_dir, CleanClose.FileName));
+        File.Delete(Path.Combine(_dir, WatermarkMirror.FileName));
         var second = LogInspector.Dump(_dir).Last();
         using (var file = File.OpenHandle(Path.Combine(_dir, second.Segment), FileMode.Open, FileAccess.ReadWrite))
         {
