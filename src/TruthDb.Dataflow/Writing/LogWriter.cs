@@ -80,7 +80,7 @@ internal sealed partial class LogWriter : IDisposable
         _writtenLsn = _durableLsn = recovered.LastLsn;
         _activeIndex = recovered.ActiveIndex;
         _buffer = ArrayPool<byte>.Shared.Rent((int)options.MaxBatchBytes);
-        _preparer = new SegmentPreparer(storage, options.SegmentSize);
+        _preparer = new SegmentPreparer(storage, options.SegmentSize, zeroFill: options.Durability == Durability.Sync);
         _preparer.StartNext();
     }
 
