@@ -94,9 +94,10 @@ internal sealed partial class LogWriter : IDisposable
     /// Writes one batch and completes each append: with its LSN, with <see cref="WalFullException"/>
     /// when no segment could be prepared for it, or with <see cref="WalFaultedException"/>.
     /// </summary>
-    public void Write(ReadOnlySpan<PendingAppend> batch)
+    public void Write(PendingAppend[] array, int start, int count)
     {
         Debug.Assert(_writerThread.IsCurrentThread, "the writer runs on the writer thread only");
+        var batch = array.AsSpan(start, count);
         if (Fault is { } fault)
         {
             FailAll(batch, 0, Faulted(fault));
@@ -160,14 +161,10 @@ internal sealed partial class LogWriter : IDisposable
         }
 
         _events.BatchWritten(batch[..written], (int)(_nextLsn - firstLsn));
-        var lsn = firstLsn;
-        for (var i = 0; i < written; i++)
+        if (written > 0)
         {
-            var item = batch[i];
-            var count = item.Count;
-            Debug.Assert(count > 0 && (_options.Durability == Durability.Written || lsn + count - 1 <= _durableLsn), "an append is acknowledged only once its records are durable (Sync)");
-            item.Succeed(lsn);
-            lsn += count;
+            Debug.Assert(_options.Durability == Durability.Written || _nextLsn - 1 <= _durableLsn, "an append is acknowledged only once its records are durable (Sync)");
+            BatchCompletion.Succeed(array, start, written, firstLsn);
         }
 
         if (full is not null)
