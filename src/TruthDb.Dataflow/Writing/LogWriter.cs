@@ -24,9 +24,13 @@ namespace TruthDb.Dataflow.Writing;
 /// cache); a power loss may drop or tear any part of it: recovery truncates that torn tail, and since
 /// no frame of it was acknowledged as durable, nothing acknowledged is lost.</item>
 /// <item><see cref="Durability.Sync"/>: fdatasync of the segment, then <see cref="Watermarks.Durable"/>
-/// moves, then the appends complete (continuations run on the thread pool, never here).
-/// <see cref="Durability.Written"/>: the appends complete after step 2; a flush request every
-/// <see cref="WalOptions.FlushInterval"/> runs the fdatasync and moves the durable watermark.</item>
+/// moves, then the appends complete. <see cref="Durability.Written"/>: the appends complete after
+/// step 2; a flush request every <see cref="WalOptions.FlushInterval"/> runs the fdatasync and moves
+/// the durable watermark.</item>
+/// <item>Completing: the writer hands the batch's appends to the thread pool in one work item
+/// (<see cref="BatchCompletion"/>) and goes on with the next batch; each append's continuation runs
+/// as a work item of its own, never here. Whatever is acknowledged was covered by the watermark
+/// published before the hand-over, so no crash after it can take back an acknowledgement.</item>
 /// </list>
 /// Rolling: the seal trailer is written into the full segment and synced; the next segment (already
 /// prepared) gets its header, is synced, renamed to its name, and the directory is synced — all before
