@@ -161,15 +161,15 @@ static double? RunDiskProbes(PerfOptions options, string session, JsonLines? jso
     double? ceiling = null;
     try
     {
-        Console.WriteLine("| probe | ops/s | MiB/s | p50 us | p99 us |");
-        Console.WriteLine("| --- | ---: | ---: | ---: | ---: |");
+        Console.WriteLine("| probe | ops/s | syncs/s | MiB/s | p50 us | p99 us |");
+        Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: |");
         foreach (var probe in DiskProbes.All())
         {
             var result = probe(directory, options.ProbeDuration);
             json?.Write(result);
             Console.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
-                $"| {result.Name} | {result.OperationsPerSecond:N0} | {result.MegabytesPerSecond:N1} | {result.P50Micros:N0} | {result.P99Micros:N0} |"));
+                $"| {result.Name} | {result.OperationsPerSecond:N0} | {result.SyncsPerSecond:N0} | {result.MegabytesPerSecond:N1} | {result.P50Micros:N0} | {result.P99Micros:N0} |"));
             if (result.Name == DiskProbes.CeilingProbe)
             {
                 ceiling = result.P50Micros;

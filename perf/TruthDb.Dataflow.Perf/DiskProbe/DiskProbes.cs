@@ -9,6 +9,8 @@ namespace TruthDb.Dataflow.Perf.DiskProbe;
 /// zeros and synced (the sync persists no metadata: what a prepared segment gives the engine);
 /// "append" extends a new file (the sync must also persist the file's size and block map: what the
 /// FileStream loop pays). The 1 MiB probes give the sequential bandwidth at a group-commit cadence.
+/// <see cref="OverlapProbes"/> show whether overlapping writes and syncs pays on this disk, and
+/// <see cref="WakeProbes"/> what a hand-off between threads costs next to a sync.
 /// </summary>
 internal static class DiskProbes
 {
@@ -28,6 +30,10 @@ internal static class DiskProbes
         yield return (dir, time) => Append("append 4 KiB + fsync (FileStream.Flush(true))", dir, 4096, time, fullSync: true);
         yield return (dir, time) => Overwrite("overwrite 1 MiB + fdatasync", dir, 1024 * 1024, time);
         yield return (dir, time) => Append("append 1 MiB + fdatasync", dir, 1024 * 1024, time, fullSync: false);
+        yield return (dir, time) => OverlapProbes.TwoThreads("overwrite 4 KiB + fdatasync, 2 threads at once", dir, time);
+        yield return (dir, time) => OverlapProbes.Pipelined("overwrite 4 KiB + fdatasync, pipelined (write N+1 while N syncs)", dir, time);
+        yield return (_, time) => WakeProbes.SemaphoreWake("writer wake-up (SemaphoreSlim, one way)", time);
+        yield return (_, time) => WakeProbes.ThreadPoolHop("thread-pool hop (queue to run)", time);
     }
 
     private static ProbeResult Overwrite(string name, string directory, int size, TimeSpan duration)
@@ -35,17 +41,7 @@ internal static class DiskProbes
         var path = Path.Combine(directory, "overwrite.probe");
         try
         {
-            using (var handle = File.OpenHandle(path, FileMode.Create, FileAccess.Write))
-            {
-                var zeros = new byte[1024 * 1024];
-                for (long offset = 0; offset < OverwriteFileBytes; offset += zeros.Length)
-                {
-                    RandomAccess.Write(handle, zeros, offset);
-                }
-
-                Native.DataSync(handle);
-            }
-
+            WriteZeros(path, OverwriteFileBytes);
             using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Write);
             var payload = Payload(size);
             long next = 0;
@@ -108,16 +104,34 @@ internal static class DiskProbes
         }
         while (now < stop);
 
-        return new ProbeResult(
-            name,
-            size,
-            latencies.Count,
-            Stopwatch.GetElapsedTime(start, now).TotalSeconds,
-            latencies.QuantileMicroseconds(0.50),
-            latencies.QuantileMicroseconds(0.99));
+        return Result(name, size, latencies, latencies.Count, start, now);
     }
 
-    private static byte[] Payload(int size)
+    /// <summary>A probe's result: <paramref name="latencies"/> of operations writing <paramref name="size"/> bytes each, and <paramref name="syncs"/> fdatasync calls, between two timestamps.</summary>
+    public static ProbeResult Result(string name, int size, LatencyHistogram latencies, long syncs, long start, long end) => new(
+        name,
+        size,
+        latencies.Count,
+        syncs,
+        Stopwatch.GetElapsedTime(start, end).TotalSeconds,
+        latencies.QuantileMicroseconds(0.50),
+        latencies.QuantileMicroseconds(0.99));
+
+    /// <summary>Creates <paramref name="path"/> with <paramref name="length"/> bytes of zeros, written and synced (a prepared segment).</summary>
+    public static void WriteZeros(string path, long length)
+    {
+        using var handle = File.OpenHandle(path, FileMode.Create, FileAccess.Write);
+        var zeros = new byte[1024 * 1024];
+        for (long offset = 0; offset < length; offset += zeros.Length)
+        {
+            RandomAccess.Write(handle, zeros, offset);
+        }
+
+        Native.DataSync(handle);
+    }
+
+    /// <summary><paramref name="size"/> random bytes.</summary>
+    public static byte[] Payload(int size)
     {
         var payload = new byte[size];
         Random.Shared.NextBytes(payload);

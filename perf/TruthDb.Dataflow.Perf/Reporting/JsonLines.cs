@@ -73,6 +73,7 @@ internal sealed class JsonLines(string path, string session, MachineInfo machine
         w.WriteString("probe", p.Name);
         w.WriteNumber("write_bytes", p.WriteBytes);
         w.WriteNumber("operations", p.Operations);
+        w.WriteNumber("syncs", p.Syncs);
         w.WriteNumber("seconds", p.Seconds);
         w.WriteNumber("operations_per_second", p.OperationsPerSecond);
         w.WriteNumber("megabytes_per_second", p.MegabytesPerSecond);

@@ -131,7 +131,9 @@ internal sealed partial class GroupCommit
     // posting, and the writer looks again after clearing the flag, so no append is left behind.
     private void TryTrigger()
     {
-        while (Volatile.Read(ref _queued) > 0 && Interlocked.CompareExchange(ref _batchOutstanding, 1, 0) == 0)
+        // Reads the flag before trying to take it: while a batch is outstanding (most of the time under
+        // load) an append costs no write to the flag's cache line.
+        while (Volatile.Read(ref _queued) > 0 && Volatile.Read(ref _batchOutstanding) == 0 && Interlocked.CompareExchange(ref _batchOutstanding, 1, 0) == 0)
         {
             if (Volatile.Read(ref _queued) > 0)
             {

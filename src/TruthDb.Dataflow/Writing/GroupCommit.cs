@@ -55,8 +55,11 @@ internal sealed partial class GroupCommit : IAsyncDisposable
         _scheduler = new DedicatedThreadScheduler(WriterThreadName);
         _writer = new LogWriter(storage, options, logger, recovered, view, watermarks, _events, catalog, slowestCursor, _scheduler);
 
-        // Batches leave the block only through TriggerBatch (its size bound is never reached).
-        _batches = new BatchBlock<PendingAppend>(int.MaxValue);
+        // Batches leave the block only through TriggerBatch (its size bound is never reached). The
+        // block hands a batch to its target on a task of its scheduler: the writer's, so a batch the
+        // writer triggers itself goes on without leaving its thread, and one a producer triggers costs
+        // one wake of the writer (on the thread pool it would cost a pool hop and then that wake).
+        _batches = new BatchBlock<PendingAppend>(int.MaxValue, new GroupingDataflowBlockOptions { TaskScheduler = _scheduler });
         _writes = new ActionBlock<PendingAppend[]>(
             WriteBatch,
             new ExecutionDataflowBlockOptions { TaskScheduler = _scheduler, MaxDegreeOfParallelism = 1 });
@@ -150,14 +153,14 @@ internal sealed partial class GroupCommit : IAsyncDisposable
         var started = Stopwatch.GetTimestamp();
         for (var start = 0; start < batch.Length; start += _options.MaxBatchRecords)
         {
-            var group = batch.AsSpan(start, Math.Min(_options.MaxBatchRecords, batch.Length - start));
+            var length = Math.Min(_options.MaxBatchRecords, batch.Length - start);
             long bytes = 0;
-            foreach (var item in group)
+            foreach (var item in batch.AsSpan(start, length))
             {
                 bytes += item.Length;
             }
 
-            _writer.Write(group);
+            _writer.Write(batch, start, length);
             Release(bytes);
         }
 

@@ -24,9 +24,13 @@ namespace TruthDb.Dataflow.Writing;
 /// cache); a power loss may drop or tear any part of it: recovery truncates that torn tail, and since
 /// no frame of it was acknowledged as durable, nothing acknowledged is lost.</item>
 /// <item><see cref="Durability.Sync"/>: fdatasync of the segment, then <see cref="Watermarks.Durable"/>
-/// moves, then the appends complete (continuations run on the thread pool, never here).
-/// <see cref="Durability.Written"/>: the appends complete after step 2; a flush request every
-/// <see cref="WalOptions.FlushInterval"/> runs the fdatasync and moves the durable watermark.</item>
+/// moves, then the appends complete. <see cref="Durability.Written"/>: the appends complete after
+/// step 2; a flush request every <see cref="WalOptions.FlushInterval"/> runs the fdatasync and moves
+/// the durable watermark.</item>
+/// <item>Completing: the writer hands the batch's appends to the thread pool in one work item
+/// (<see cref="BatchCompletion"/>) and goes on with the next batch; each append's continuation runs
+/// as a work item of its own, never here. Whatever is acknowledged was covered by the watermark
+/// published before the hand-over, so no crash after it can take back an acknowledgement.</item>
 /// </list>
 /// Rolling: the seal trailer is written into the full segment and synced; the next segment (already
 /// prepared) gets its header, is synced, renamed to its name, and the directory is synced — all before
@@ -80,7 +84,7 @@ internal sealed partial class LogWriter : IDisposable
         _writtenLsn = _durableLsn = recovered.LastLsn;
         _activeIndex = recovered.ActiveIndex;
         _buffer = ArrayPool<byte>.Shared.Rent((int)options.MaxBatchBytes);
-        _preparer = new SegmentPreparer(storage, options.SegmentSize);
+        _preparer = new SegmentPreparer(storage, options.SegmentSize, zeroFill: options.Durability == Durability.Sync);
         _preparer.StartNext();
     }
 
@@ -94,9 +98,10 @@ internal sealed partial class LogWriter : IDisposable
     /// Writes one batch and completes each append: with its LSN, with <see cref="WalFullException"/>
     /// when no segment could be prepared for it, or with <see cref="WalFaultedException"/>.
     /// </summary>
-    public void Write(ReadOnlySpan<PendingAppend> batch)
+    public void Write(PendingAppend[] array, int start, int count)
     {
         Debug.Assert(_writerThread.IsCurrentThread, "the writer runs on the writer thread only");
+        var batch = array.AsSpan(start, count);
         if (Fault is { } fault)
         {
             FailAll(batch, 0, Faulted(fault));
@@ -160,14 +165,10 @@ internal sealed partial class LogWriter : IDisposable
         }
 
         _events.BatchWritten(batch[..written], (int)(_nextLsn - firstLsn));
-        var lsn = firstLsn;
-        for (var i = 0; i < written; i++)
+        if (written > 0)
         {
-            var item = batch[i];
-            var count = item.Count;
-            Debug.Assert(count > 0 && (_options.Durability == Durability.Written || lsn + count - 1 <= _durableLsn), "an append is acknowledged only once its records are durable (Sync)");
-            item.Succeed(lsn);
-            lsn += count;
+            Debug.Assert(_options.Durability == Durability.Written || _nextLsn - 1 <= _durableLsn, "an append is acknowledged only once its records are durable (Sync)");
+            BatchCompletion.Succeed(array, start, written, firstLsn);
         }
 
         if (full is not null)

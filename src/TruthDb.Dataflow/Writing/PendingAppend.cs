@@ -23,6 +23,11 @@ internal sealed class PendingAppend : IValueTaskSource<long>
     private static readonly ConcurrentQueue<PendingAppend> Pool = new();
     private static int _pooled;
 
+    // The last instance this thread gave back: a producer awaits its append and appends again on the
+    // same thread, so most rents take this one without touching the shared pool (no atomics).
+    [ThreadStatic]
+    private static PendingAppend? _lastReturned;
+
     private ManualResetValueTaskSourceCore<long> _core = new() { RunContinuationsAsynchronously = true };
     private byte[] _buffer = [];
     private bool _rented;
@@ -56,7 +61,12 @@ internal sealed class PendingAppend : IValueTaskSource<long>
     /// <summary>Takes a pooled instance (or a new one) holding a copy of <paramref name="payload"/>, started at <paramref name="startedAt"/>.</summary>
     public static PendingAppend Rent(ReadOnlySpan<byte> payload, long startedAt)
     {
-        if (Pool.TryDequeue(out var item))
+        var item = _lastReturned;
+        if (item is not null)
+        {
+            _lastReturned = null;
+        }
+        else if (Pool.TryDequeue(out item))
         {
             Interlocked.Decrement(ref _pooled);
         }
@@ -196,7 +206,11 @@ internal sealed class PendingAppend : IValueTaskSource<long>
     private void Return()
     {
         _core.Reset();
-        if (Interlocked.Increment(ref _pooled) <= PoolLimit)
+        if (_lastReturned is null)
+        {
+            _lastReturned = this;
+        }
+        else if (Interlocked.Increment(ref _pooled) <= PoolLimit)
         {
             Pool.Enqueue(this);
         }

@@ -18,6 +18,9 @@ namespace TruthDb.Dataflow.Writing;
 /// The preparation runs on its own thread, never on the thread pool: when the writer needs the segment
 /// before it is ready, it waits for the preparer, and a busy or starved pool must not hold the log
 /// (the writer thread depends on no pool thread; <see cref="DedicatedThreadScheduler"/>).
+/// Without zero-filling (<see cref="Durability.Written"/>, whose syncs are rare) a segment is only
+/// reserved: zero-filling would double the bytes the log writes, and cost about as much CPU time as
+/// the appends themselves (perf record), for the few syncs a flush interval asks for.
 /// If the log fills a segment faster than the next one can be zero-filled, the writer takes the
 /// next one as soon as it is reserved: zero-filling stops after the chunk in flight, and the rest of
 /// the segment is written straight into reserved (unwritten) extents, whose syncs cost more but
@@ -33,16 +36,21 @@ internal sealed class SegmentPreparer : IDisposable
 
     private readonly IWalStorage _storage;
     private readonly long _segmentSize;
+    private readonly bool _zeroFill;
     private readonly DedicatedThreadScheduler _thread = new(ThreadName);
     private int _counter;
     private Task<IStorageFile>? _next;
     private volatile bool _needed;
 
-    /// <summary>A preparer of segments of <paramref name="segmentSize"/> bytes in <paramref name="storage"/>; starts its thread.</summary>
-    public SegmentPreparer(IWalStorage storage, long segmentSize)
+    /// <summary>
+    /// A preparer of segments of <paramref name="segmentSize"/> bytes in <paramref name="storage"/>,
+    /// zero-filled when <paramref name="zeroFill"/>, or only reserved; starts its thread.
+    /// </summary>
+    public SegmentPreparer(IWalStorage storage, long segmentSize, bool zeroFill)
     {
         _storage = storage;
         _segmentSize = segmentSize;
+        _zeroFill = zeroFill;
     }
 
     /// <summary>Starts preparing the next segment on the preparer's thread.</summary>
@@ -50,7 +58,7 @@ internal sealed class SegmentPreparer : IDisposable
     {
         Debug.Assert(_next is null, "one preparation at a time: the previous one was taken");
         var id = Interlocked.Increment(ref _counter);
-        _needed = false;
+        _needed = !_zeroFill;
         _next = Task.Factory.StartNew(
             () => SegmentFiles.Prepare(_storage, _segmentSize, id, () => _needed), CancellationToken.None, TaskCreationOptions.None, _thread);
     }

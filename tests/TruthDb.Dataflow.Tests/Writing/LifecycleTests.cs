@@ -58,6 +58,30 @@ public sealed class LifecycleTests
     }
 
     [Fact]
+    public async Task SegmentPreparation_UnderWritten_ReservesWithoutZeroFilling()
+    {
+        var storage = new SimulatedStorage("sim://reserve-only");
+        await using (var wal = await Wal.OpenAsync(SimulatedWorkload.OptionsFor(storage, Durability.Written)))
+        {
+            var opened = storage.OperationCount;
+            for (var i = 0; i < 200; i++)
+            {
+                await wal.AppendAsync(Payloads.Make(0, i, 1500));
+            }
+
+            Assert.True(wal.GetStatistics().SegmentsCreated > 1, "the test should roll segments");
+
+            // Each next segment is reserved and synced; the only write into it before it becomes a
+            // segment is its header (Sync zero-fills it first, so its syncs persist no metadata).
+            var preparation = storage.Trace.Skip(opened).Where(e => SegmentNames.IsPrepared(e.Name)).ToList();
+            Assert.Contains(preparation, e => e.Kind == OperationKind.Allocate);
+            var writes = preparation.Where(e => e.Kind == OperationKind.Write).ToList();
+            Assert.NotEmpty(writes);
+            Assert.All(writes, e => Assert.Equal(SegmentHeader.Length, e.Length));
+        }
+    }
+
+    [Fact]
     public async Task SecondOpen_OfTheSameDirectory_FailsNamingTheLock()
     {
         using var dir = new TestDirectory();
