@@ -4,13 +4,18 @@
 #   a single node      -> TRUTHDB_NATS_URL
 #   a 3-node cluster   -> TRUTHDB_NATS_CLUSTER_URLS (comma-separated)
 #
-#   .ci/nats.sh start            installs nats-server >= 2.10 when missing or older (see install),
+#   .ci/nats.sh start [--sync always]
+#                                installs nats-server >= 2.10 when missing or older (see install),
 #                                starts the servers, waits until each is alive, is the server it
 #                                started (name and port checked) and reports healthy JetStream, and
 #                                prints the state directory on stdout (nothing else). The directory
 #                                holds `env` (export lines for the two variables), the logs and pids.
 #                                Any server not alive and answering: its log on stderr, everything this
-#                                run started is stopped, exit 1.
+#                                run started is stopped, exit 1. With --sync always every server runs
+#                                with `jetstream { sync_interval: always }` (fsync of every write before
+#                                it is acknowledged; nats-server 2.10+), from a configuration file in DIR,
+#                                and `env` also exports TRUTHDB_NATS_SYNC=always; without it, JetStream's
+#                                default (an fsync every 2 minutes) and TRUTHDB_NATS_SYNC=default.
 #   .ci/nats.sh stop DIR         stops exactly the servers that `start` recorded in DIR (a pid is
 #                                signalled only while it still is that nats-server: its command line
 #                                names DIR), then deletes DIR. Exit 3 when one had already died (its
@@ -197,7 +202,9 @@ launch() { # state name client-port monitor-port route-port|- [cluster args...]
     rm -rf "${state:?}/$name" # storage of an earlier attempt of this run
     mkdir -p "$state/$name"
     echo "$client $monitor $route" >"$state/$name.ports"
-    nats-server -a 127.0.0.1 -p "$client" -m "$monitor" -n "$(cat "$state/id")-$name" -js -sd "$state/$name" "$@" \
+    local config=()
+    [ ! -f "$state/jetstream.conf" ] || config=(-c "$state/jetstream.conf")
+    nats-server "${config[@]}" -a 127.0.0.1 -p "$client" -m "$monitor" -n "$(cat "$state/id")-$name" -js -sd "$state/$name" "$@" \
         >"$state/$name.log" 2>&1 </dev/null &
     local pid=$!
     echo "$pid" >"$state/$name.pid"
@@ -266,10 +273,20 @@ attempt() { # state: start all four servers on fresh ports; true when every one 
     done
     local cluster=()
     for i in 1 2 3; do cluster+=("nats://127.0.0.1:${cp[i - 1]}"); done
-    printf 'export TRUTHDB_NATS_URL=nats://127.0.0.1:%s\nexport TRUTHDB_NATS_CLUSTER_URLS=%s\n' "$c" "$(IFS=,; echo "${cluster[*]}")" >"$state/env"
+    printf 'export TRUTHDB_NATS_URL=nats://127.0.0.1:%s\nexport TRUTHDB_NATS_CLUSTER_URLS=%s\nexport TRUTHDB_NATS_SYNC=%s\n' \
+        "$c" "$(IFS=,; echo "${cluster[*]}")" "$sync" >"$state/env"
 }
 
-start() {
+start() { # [--sync always]
+    sync=default
+    case "${1:-}" in
+        "") ;;
+        --sync)
+            [ "${2:-}" = always ] || die "--sync takes 'always' (fsync every write before acknowledging it); without --sync the servers keep JetStream's default"
+            sync=always
+            ;;
+        *) die "unknown option '$1' for start (it takes --sync always)" ;;
+    esac
     install >&2 # stdout carries only the state directory
     local attemptno
     state="$(mktemp -d "${TMPDIR:-/tmp}/truthdb-ci-nats.XXXXXX")"
@@ -278,6 +295,9 @@ start() {
     trap 'exit 130' INT
     trap 'exit 143' TERM
     basename "$state" | tr -c 'A-Za-z0-9\n' '-' >"$state/id"
+    if [ "$sync" = always ]; then
+        printf 'jetstream {\n  sync_interval: always\n}\n' >"$state/jetstream.conf"
+    fi
     for attemptno in 1 2 3; do
         failed=""
         if attempt "$state"; then
@@ -305,7 +325,7 @@ checked_state() { # DIR given to stop/status: one that start made
 
 command="${1:-}"
 case "$command" in
-    start) start ;;
+    start) shift; start "$@" ;;
     stop)
         state="$(checked_state "${2:-}")"
         status=0
@@ -323,5 +343,5 @@ case "$command" in
         exit "$status"
         ;;
     install) install ;;
-    *) echo "usage: $0 start | stop STATE-DIR | status STATE-DIR | install" >&2; exit 2 ;;
+    *) echo "usage: $0 start [--sync always] | stop STATE-DIR | status STATE-DIR | install" >&2; exit 2 ;;
 esac
