@@ -20,7 +20,7 @@ public sealed partial class NatsReplicator
         using var timer = new PeriodicTimer(tick);
         try
         {
-            while (await timer.WaitForNextTickAsync(epoch.Token))
+            while (await timer.WaitForNextTickAsync(epoch.Token).ConfigureAwait(false))
             {
                 if (_window.TryGetOldestPending(out var lsn, out var sent, out var inProcess) && Stopwatch.GetElapsedTime(sent) > _options.AckTimeout)
                 {
@@ -33,13 +33,13 @@ public sealed partial class NatsReplicator
 
                 if (_window.Fault is not null)
                 {
-                    await epoch.CancelAsync();
+                    await epoch.CancelAsync().ConfigureAwait(false);
                     return;
                 }
 
                 if (Stopwatch.GetElapsedTime(lastCommit) >= _options.CursorCommitInterval)
                 {
-                    await CommitCursorAsync(epoch.Token);
+                    await CommitCursorAsync(epoch.Token).ConfigureAwait(false);
                     lastCommit = Stopwatch.GetTimestamp();
                 }
             }
@@ -56,7 +56,7 @@ public sealed partial class NatsReplicator
         var prefixLength = _inbox.Length + 1;
         try
         {
-            await foreach (var msg in sub.Msgs.ReadAllAsync(ct))
+            await foreach (var msg in sub.Msgs.ReadAllAsync(ct).ConfigureAwait(false))
             {
                 // <inbox>.<epoch>.<message number in the epoch>
                 var rest = msg.Subject.AsSpan(Math.Min(prefixLength, msg.Subject.Length));

@@ -24,8 +24,8 @@ public sealed partial class NatsReplicator
     /// </summary>
     private async Task<ResumePoint> ReconcileAsync(CancellationToken ct)
     {
-        var stream = await _js.GetStreamAsync(StreamName, cancellationToken: ct);
-        var end = await StreamContinuity.CheckAsync(_js, stream, _logId, ct);
+        var stream = await _js.GetStreamAsync(StreamName, cancellationToken: ct).ConfigureAwait(false);
+        var end = await StreamContinuity.CheckAsync(_js, stream, _logId, ct).ConfigureAwait(false);
         var last = end.LastLsn;
         var cursor = _source.GetCursor(CursorName);
         var written = _source.WrittenLsn;
@@ -38,12 +38,12 @@ public sealed partial class NatsReplicator
         if (end.Last.Exists)
         {
             RequireFormat(end.Last);
-            await HistoryCheck.RequireSameAsync(_source, StreamName, LeaderReads.Describe(stream.Info), end.Last, ct);
+            await HistoryCheck.RequireSameAsync(_source, StreamName, LeaderReads.Describe(stream.Info), end.Last, ct).ConfigureAwait(false);
         }
 
         if (last < _source.DurableLsn)
         {
-            var first = await FirstLogLsnAsync(ct);
+            var first = await FirstLogLsnAsync(ct).ConfigureAwait(false);
             if (first > last + 1)
             {
                 var lost = cursor > last ? $" The cursor says LSN {cursor} was shipped: the stream lost {LsnRange.Text(last + 1, cursor)} after acknowledging them." : string.Empty;
@@ -58,7 +58,7 @@ public sealed partial class NatsReplicator
             var mark = LogNames.AcknowledgedMark(CursorName);
             if (_source.GetCursor(mark) < cursor)
             {
-                await _source.CommitCursorAsync(mark, cursor, ct);
+                await _source.CommitCursorAsync(mark, cursor, ct).ConfigureAwait(false);
             }
 
             _markLsn = Math.Max(_markLsn, cursor);
@@ -73,12 +73,12 @@ public sealed partial class NatsReplicator
 
         if (last < cursor)
         {
-            await _source.CommitCursorAsync(CursorName, last, ct);
+            await _source.CommitCursorAsync(CursorName, last, ct).ConfigureAwait(false);
             Interlocked.Exchange(ref _cursorLsn, last);
         }
         else if (last > cursor)
         {
-            await CommitCursorAsync(last, ct);
+            await CommitCursorAsync(last, ct).ConfigureAwait(false);
         }
         else
         {
@@ -111,7 +111,7 @@ public sealed partial class NatsReplicator
     /// <summary>The LSN of the log's first durable record; <see cref="long.MaxValue"/> when it holds none.</summary>
     private async Task<long> FirstLogLsnAsync(CancellationToken ct)
     {
-        await foreach (var record in _source.ReadAsync(0, follow: false, ct))
+        await foreach (var record in _source.ReadAsync(0, follow: false, ct).ConfigureAwait(false))
         {
             return record.Lsn;
         }
@@ -128,9 +128,9 @@ public sealed partial class NatsReplicator
     /// </summary>
     private async Task VerifyAnchorAsync(ResumePoint start, long firstLsn, string msgId, CancellationToken ct)
     {
-        var stream = await _js.GetStreamAsync(StreamName, cancellationToken: ct);
-        var before = await LeaderReads.GetAsync(stream, start.LastSequence, withData: false, ct);
-        var stored = await LeaderReads.GetAsync(stream, start.LastSequence + 1, withData: false, ct);
+        var stream = await _js.GetStreamAsync(StreamName, cancellationToken: ct).ConfigureAwait(false);
+        var before = await LeaderReads.GetAsync(stream, start.LastSequence, withData: false, ct).ConfigureAwait(false);
+        var stored = await LeaderReads.GetAsync(stream, start.LastSequence + 1, withData: false, ct).ConfigureAwait(false);
         if (!stored.IsOf(_logId) || !string.Equals(stored.MsgId, msgId, StringComparison.OrdinalIgnoreCase))
         {
             throw new NATS.Client.Core.NatsException($"the message from LSN {firstLsn}, anchored by sequence {start.LastSequence}, is not at sequence {start.LastSequence + 1} through {LeaderReads.Describe(stream.Info)}; reconciling");

@@ -32,7 +32,7 @@ public sealed partial class NatsReplicator
     public async Task<long> CatchUpAsync(CancellationToken ct = default)
     {
         var target = _source.DurableLsn;
-        await RunCoreAsync(follow: false, ct, target);
+        await RunCoreAsync(follow: false, ct, target).ConfigureAwait(false);
         ct.ThrowIfCancellationRequested();
         return _window.Acked;
     }
@@ -49,16 +49,16 @@ public sealed partial class NatsReplicator
         Task? pump = null;
         try
         {
-            await HoldRetentionAsync(ct);
+            await HoldRetentionAsync(ct).ConfigureAwait(false);
             // Room for every acknowledgement in flight, twice (a late epoch's too): a full channel would
             // drop acknowledgements, which then time out and cost a reconciliation.
             var channel = new NatsSubChannelOpts { Capacity = Math.Max(1024, _options.MaxInFlight * 2), FullMode = System.Threading.Channels.BoundedChannelFullMode.Wait };
-            var sub = await _connection.SubscribeCoreAsync<byte[]>(_inbox + ".>", opts: new NatsSubOpts { ChannelOpts = channel }, cancellationToken: ct);
-            await using (sub)
+            var sub = await _connection.SubscribeCoreAsync<byte[]>(_inbox + ".>", opts: new NatsSubOpts { ChannelOpts = channel }, cancellationToken: ct).ConfigureAwait(false);
+            await using (sub.ConfigureAwait(false))
             {
                 pump = PumpAcksAsync(sub, stopPump.Token);
-                await LoopAsync(follow, target, ct);
-                await CommitCursorAsync(CancellationToken.None);
+                await LoopAsync(follow, target, ct).ConfigureAwait(false);
+                await CommitCursorAsync(CancellationToken.None).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested && follow)
@@ -67,10 +67,10 @@ public sealed partial class NatsReplicator
         }
         finally
         {
-            await stopPump.CancelAsync();
+            await stopPump.CancelAsync().ConfigureAwait(false);
             if (pump is not null)
             {
-                await pump;
+                await pump.ConfigureAwait(false);
             }
 
             Volatile.Write(ref _running, 0);
@@ -91,18 +91,18 @@ public sealed partial class NatsReplicator
             {
                 if (!streamReady)
                 {
-                    await EnsureStreamAsync(ct);
+                    await EnsureStreamAsync(ct).ConfigureAwait(false);
                     streamReady = true;
                 }
 
-                var start = await ReconcileAsync(ct);
+                var start = await ReconcileAsync(ct).ConfigureAwait(false);
                 if (!follow && start.Lsn >= target)
                 {
                     _window.Reset(start.Lsn, start.LastSequence);
                     return;
                 }
 
-                var fault = await ShipEpochAsync(start, follow, target, ct);
+                var fault = await ShipEpochAsync(start, follow, target, ct).ConfigureAwait(false);
                 if (fault is null)
                 {
                     return;
@@ -110,7 +110,7 @@ public sealed partial class NatsReplicator
 
                 if (fault.Rejected)
                 {
-                    await ThrowRejectedAsync(fault, ct);
+                    await ThrowRejectedAsync(fault, ct).ConfigureAwait(false);
                 }
 
                 reason = fault.Reason;
@@ -157,7 +157,7 @@ public sealed partial class NatsReplicator
             ReplicationEvents.Retrying(_logger, StreamName, acked, reason);
             try
             {
-                await Task.Delay(backoff, ct);
+                await Task.Delay(backoff, ct).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -181,7 +181,7 @@ public sealed partial class NatsReplicator
     /// </summary>
     private async Task ThrowRejectedAsync(Publishing.WindowFault fault, CancellationToken ct)
     {
-        await CommitCursorAsync(CancellationToken.None);
+        await CommitCursorAsync(CancellationToken.None).ConfigureAwait(false);
         if (fault.ErrorCode is not (WrongLastMsgId or WrongLastSequence))
         {
             ReplicationEvents.Rejected(_logger, StreamName, fault.Lsn, fault.Reason, fault.ErrorCode, _window.Acked);
@@ -191,10 +191,10 @@ public sealed partial class NatsReplicator
         Streams.StreamEntry last;
         try
         {
-            var stream = await _js.GetStreamAsync(StreamName, cancellationToken: ct);
+            var stream = await _js.GetStreamAsync(StreamName, cancellationToken: ct).ConfigureAwait(false);
             last = stream.Info.State.Messages == 0
                 ? Streams.StreamEntry.Missing(stream.Info.State.LastSeq)
-                : await Streams.LeaderReads.GetAsync(stream, stream.Info.State.LastSeq, withData: false, ct);
+                : await Streams.LeaderReads.GetAsync(stream, stream.Info.State.LastSeq, withData: false, ct).ConfigureAwait(false);
         }
         catch (NatsException)
         {
@@ -234,7 +234,7 @@ public sealed partial class NatsReplicator
         var acked = _window.Acked;
         if (acked > Interlocked.Read(ref _cursorLsn))
         {
-            await CommitCursorAsync(acked, ct);
+            await CommitCursorAsync(acked, ct).ConfigureAwait(false);
         }
     }
 
@@ -245,11 +245,11 @@ public sealed partial class NatsReplicator
     /// </summary>
     private async ValueTask CommitCursorAsync(long lsn, CancellationToken ct)
     {
-        await _source.CommitCursorAsync(CursorName, lsn, ct);
+        await _source.CommitCursorAsync(CursorName, lsn, ct).ConfigureAwait(false);
         Interlocked.Exchange(ref _cursorLsn, lsn);
         if (_markLsn > 0 && lsn > _markLsn)
         {
-            await _source.CommitCursorAsync(LogNames.AcknowledgedMark(CursorName), lsn, ct);
+            await _source.CommitCursorAsync(LogNames.AcknowledgedMark(CursorName), lsn, ct).ConfigureAwait(false);
             _markLsn = lsn;
         }
     }
@@ -263,7 +263,7 @@ public sealed partial class NatsReplicator
     {
         if (_source.GetCursor(CursorName) == 0)
         {
-            await _source.CommitCursorAsync(CursorName, 0, ct);
+            await _source.CommitCursorAsync(CursorName, 0, ct).ConfigureAwait(false);
         }
     }
 }

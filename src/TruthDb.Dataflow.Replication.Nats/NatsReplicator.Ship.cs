@@ -33,7 +33,7 @@ public sealed partial class NatsReplicator
             // The durable watermark as last looked at: asking the log costs a read of its watermarks
             // (a system call for a log of another process), so it is asked again only once reached.
             var durable = 0L;
-            await foreach (var record in _source.ReadAsync(next, follow, epochCts.Token))
+            await foreach (var record in _source.ReadAsync(next, follow, epochCts.Token).ConfigureAwait(false))
             {
                 if (record.Lsn > target)
                 {
@@ -49,7 +49,7 @@ public sealed partial class NatsReplicator
                         $"The stream '{StreamName}' ends at LSN {next - 1}, but the log's next record is LSN {record.Lsn}: {Streams.LsnRange.Text(next, record.Lsn - 1)} can no longer be shipped (log retention removed them). Replication stops; the stream lacks those records.");
                 }
 
-                if (!builder.Fits(record.Payload.Length) && !await SendAsync(builder, epoch, epochCts.Token))
+                if (!builder.Fits(record.Payload.Length) && !await SendAsync(builder, epoch, epochCts.Token).ConfigureAwait(false))
                 {
                     break;
                 }
@@ -58,9 +58,9 @@ public sealed partial class NatsReplicator
                 {
                     // The server would refuse it at the protocol level, forever: a rejection, not an
                     // outage. What was sent before it is acknowledged first, so the cursor gets there.
-                    if (builder.Count == 0 || await SendAsync(builder, epoch, epochCts.Token))
+                    if (builder.Count == 0 || await SendAsync(builder, epoch, epochCts.Token).ConfigureAwait(false))
                     {
-                        await WaitUntilAsync(static w => w.InFlight == 0, epochCts.Token);
+                        await WaitUntilAsync(static w => w.InFlight == 0, epochCts.Token).ConfigureAwait(false);
                         _window.Fail(tooLarge);
                     }
 
@@ -75,7 +75,7 @@ public sealed partial class NatsReplicator
                 }
 
                 if ((builder.IsFull || epoch.BySequence || record.Lsn >= Math.Min(target, durable))
-                    && !await SendAsync(builder, epoch, epochCts.Token))
+                    && !await SendAsync(builder, epoch, epochCts.Token).ConfigureAwait(false))
                 {
                     break;
                 }
@@ -83,12 +83,12 @@ public sealed partial class NatsReplicator
 
             if (builder.Count > 0 && _window.Fault is null && !epochCts.IsCancellationRequested)
             {
-                await SendAsync(builder, epoch, epochCts.Token);
+                await SendAsync(builder, epoch, epochCts.Token).ConfigureAwait(false);
             }
 
             if (!follow)
             {
-                await WaitUntilAsync(static w => w.InFlight == 0, epochCts.Token);
+                await WaitUntilAsync(static w => w.InFlight == 0, epochCts.Token).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (epochCts.IsCancellationRequested)
@@ -101,8 +101,8 @@ public sealed partial class NatsReplicator
         }
         finally
         {
-            await epochCts.CancelAsync();
-            await watchdog;
+            await epochCts.CancelAsync().ConfigureAwait(false);
+            await watchdog.ConfigureAwait(false);
         }
 
         if (_window.Fault is null && ct.IsCancellationRequested)
@@ -111,7 +111,7 @@ public sealed partial class NatsReplicator
             using var grace = new CancellationTokenSource(_options.AckTimeout);
             try
             {
-                await WaitUntilAsync(static w => w.InFlight == 0, grace.Token);
+                await WaitUntilAsync(static w => w.InFlight == 0, grace.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -133,7 +133,7 @@ public sealed partial class NatsReplicator
     private async ValueTask<bool> SendAsync(MessageBuilder builder, Epoch epoch, CancellationToken ct)
     {
         var body = builder.Finish();
-        if (!await WaitForRoomAsync(body.Length, ct))
+        if (!await WaitForRoomAsync(body.Length, ct).ConfigureAwait(false))
         {
             return false;
         }
@@ -180,7 +180,7 @@ public sealed partial class NatsReplicator
         var number = _window.Add(first, last, builder.PayloadBytes, body.Length, Stopwatch.GetTimestamp());
 
         // The body is the builder's buffer: the publish has copied it into the connection's buffer when it returns.
-        await _connection.PublishAsync(Subject, body, headers, epoch.ReplyPrefix + number.ToString(CultureInfo.InvariantCulture), cancellationToken: ct);
+        await _connection.PublishAsync(Subject, body, headers, epoch.ReplyPrefix + number.ToString(CultureInfo.InvariantCulture), cancellationToken: ct).ConfigureAwait(false);
         builder.Clear();
         epoch.PreviousMsgId = msgId;
         epoch.NextOrdinal++;
@@ -190,13 +190,13 @@ public sealed partial class NatsReplicator
             return true;
         }
 
-        await WaitUntilAsync(static w => w.InFlight == 0, ct);
+        await WaitUntilAsync(static w => w.InFlight == 0, ct).ConfigureAwait(false);
         if (_window.Fault is not null)
         {
             return false;
         }
 
-        await VerifyAnchorAsync(epoch.Start, first, msgId, ct);
+        await VerifyAnchorAsync(epoch.Start, first, msgId, ct).ConfigureAwait(false);
         epoch.BySequence = false;
         _anchorBySequence = false;
         return true;
@@ -231,7 +231,7 @@ public sealed partial class NatsReplicator
                 return false;
             }
 
-            await changed.WaitAsync(ct);
+            await changed.WaitAsync(ct).ConfigureAwait(false);
         }
     }
 
@@ -246,7 +246,7 @@ public sealed partial class NatsReplicator
                 return;
             }
 
-            await changed.WaitAsync(ct);
+            await changed.WaitAsync(ct).ConfigureAwait(false);
         }
     }
 

@@ -15,7 +15,7 @@ public sealed partial class NatsReplicator
     {
         try
         {
-            var stream = await _js.GetStreamAsync(StreamName, cancellationToken: ct);
+            var stream = await _js.GetStreamAsync(StreamName, cancellationToken: ct).ConfigureAwait(false);
             CheckFits(stream.Info.Config);
             return;
         }
@@ -40,14 +40,14 @@ public sealed partial class NatsReplicator
         };
         try
         {
-            await _js.CreateStreamAsync(config, ct);
+            await _js.CreateStreamAsync(config, ct).ConfigureAwait(false);
             _duplicateWindow = config.DuplicateWindow;
             ReplicationEvents.StreamCreated(_logger, StreamName, Subject, config.NumReplicas, _options.Storage, config.DuplicateWindow);
         }
         catch (NatsJSApiException ex) when (ex.Error.ErrCode == StreamNameInUse)
         {
             // Created meanwhile by someone else: it must fit like any existing stream.
-            var stream = await _js.GetStreamAsync(StreamName, cancellationToken: ct);
+            var stream = await _js.GetStreamAsync(StreamName, cancellationToken: ct).ConfigureAwait(false);
             CheckFits(stream.Info.Config);
         }
     }

@@ -194,7 +194,7 @@ public sealed partial class NatsReplicator : IDisposable
                 return;
             }
 
-            await changed.WaitAsync(ct);
+            await changed.WaitAsync(ct).ConfigureAwait(false);
         }
     }
 

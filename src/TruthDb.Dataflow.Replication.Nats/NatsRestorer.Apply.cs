@@ -16,9 +16,9 @@ public sealed partial class NatsRestorer
         var idle = TimeSpan.FromMilliseconds(5);
         while (true)
         {
-            await session.Appends.DrainAsync();
-            var stream = await _js.GetStreamAsync(StreamName, cancellationToken: ct);
-            var start = await PositionAsync(session, stream, ct);
+            await session.Appends.DrainAsync().ConfigureAwait(false);
+            var stream = await _js.GetStreamAsync(StreamName, cancellationToken: ct).ConfigureAwait(false);
+            var start = await PositionAsync(session, stream, ct).ConfigureAwait(false);
             if (start == 0)
             {
                 if (!follow)
@@ -27,14 +27,14 @@ public sealed partial class NatsRestorer
                 }
 
                 // Nothing beyond the restored log: look again, backing off while the stream is idle.
-                await Task.Delay(idle, ct);
+                await Task.Delay(idle, ct).ConfigureAwait(false);
                 idle = TimeSpan.FromTicks(Math.Min(idle.Ticks * 2, IdlePoll.Ticks));
                 continue;
             }
 
             idle = TimeSpan.FromMilliseconds(5);
-            await session.Fetcher.StartAsync(stream, start, stream.Info.State.LastSeq, ct);
-            if (!await FollowAsync(session, stream, follow, ct))
+            await session.Fetcher.StartAsync(stream, start, stream.Info.State.LastSeq, ct).ConfigureAwait(false);
+            if (!await FollowAsync(session, stream, follow, ct).ConfigureAwait(false))
             {
                 return;
             }
@@ -58,7 +58,7 @@ public sealed partial class NatsRestorer
 
             if (!session.Fetcher.HasMore)
             {
-                var info = (await _js.GetStreamAsync(StreamName, cancellationToken: ct)).Info;
+                var info = (await _js.GetStreamAsync(StreamName, cancellationToken: ct).ConfigureAwait(false)).Info;
                 Interlocked.Exchange(ref _streamLsn, Math.Max(Interlocked.Read(ref _streamLsn), session.Appends.Appended));
                 if (info.State.LastSeq >= session.Fetcher.Position)
                 {
@@ -78,15 +78,15 @@ public sealed partial class NatsRestorer
                     return false;
                 }
 
-                await session.Appends.DrainAsync();
+                await session.Appends.DrainAsync().ConfigureAwait(false);
                 Restored(session.Wal.DurableLsn);
-                await Task.Delay(idle, ct);
+                await Task.Delay(idle, ct).ConfigureAwait(false);
                 idle = TimeSpan.FromTicks(Math.Min(idle.Ticks * 2, IdlePoll.Ticks));
                 continue;
             }
 
-            var entry = await session.Fetcher.NextAsync();
-            if (!await ApplyAsync(session, stream, entry, previous, ct))
+            var entry = await session.Fetcher.NextAsync().ConfigureAwait(false);
+            if (!await ApplyAsync(session, stream, entry, previous, ct).ConfigureAwait(false))
             {
                 return true;
             }
@@ -110,7 +110,7 @@ public sealed partial class NatsRestorer
         var where = LeaderReads.Describe(stream.Info);
         if (!entry.Exists)
         {
-            var info = (await _js.GetStreamAsync(StreamName, cancellationToken: ct)).Info;
+            var info = (await _js.GetStreamAsync(StreamName, cancellationToken: ct).ConfigureAwait(false)).Info;
             if (info.State.LastSeq < entry.Sequence)
             {
                 ReplicationEvents.RestoreRepositioning(_logger, StreamName, $"sequence {entry.Sequence} is gone (the stream now ends at sequence {info.State.LastSeq})");
@@ -134,7 +134,7 @@ public sealed partial class NatsRestorer
 
         if (entry.FirstLsn > next || (entry.FirstLsn < next && previous is not null))
         {
-            if (previous is { } before && await StillHoldsAsync(stream, before, ct))
+            if (previous is { } before && await StillHoldsAsync(stream, before, ct).ConfigureAwait(false))
             {
                 // The stream, as its leader holds it, breaks continuity between the two.
                 throw StreamContinuity.Discontinuity(StreamName, where, before, entry, session.LogId, Suffix);
@@ -150,7 +150,7 @@ public sealed partial class NatsRestorer
             return false;
         }
 
-        await CompareAndAppendAsync(session, entry, records, where, ct);
+        await CompareAndAppendAsync(session, entry, records, where, ct).ConfigureAwait(false);
         Interlocked.Increment(ref _messagesRestored);
         return true;
     }
@@ -167,14 +167,14 @@ public sealed partial class NatsRestorer
             {
                 if (record.Lsn > end)
                 {
-                    await session.Appends.AddAsync(record);
+                    await session.Appends.AddAsync(record).ConfigureAwait(false);
                     Interlocked.Increment(ref _recordsRestored);
                     Interlocked.Add(ref _bytesRestored, record.Payload.Length);
                     continue;
                 }
 
                 local ??= session.Wal.ReadAsync(record.Lsn, new ReadOptions { Watermark = WalWatermark.Written, StartAtFirstAvailable = true }, ct).GetAsyncEnumerator(ct);
-                if (!await MoveToAsync(local, record.Lsn))
+                if (!await MoveToAsync(local, record.Lsn).ConfigureAwait(false))
                 {
                     // The restored log no longer has it (its own retention): nothing to compare.
                     continue;
@@ -187,13 +187,13 @@ public sealed partial class NatsRestorer
                 }
             }
 
-            await session.Appends.SendAsync();
+            await session.Appends.SendAsync().ConfigureAwait(false);
         }
         finally
         {
             if (local is not null)
             {
-                await local.DisposeAsync();
+                await local.DisposeAsync().ConfigureAwait(false);
             }
         }
     }
@@ -207,7 +207,7 @@ public sealed partial class NatsRestorer
                 return true;
             }
         }
-        while ((local.Current.Lsn < lsn || local.Current.Lsn == 0) && await local.MoveNextAsync());
+        while ((local.Current.Lsn < lsn || local.Current.Lsn == 0) && await local.MoveNextAsync().ConfigureAwait(false));
 
         return local.Current.Lsn == lsn;
     }
@@ -215,7 +215,7 @@ public sealed partial class NatsRestorer
     // True when the leader still holds, at its sequence, the message the restore applied.
     private static async Task<bool> StillHoldsAsync(INatsJSStream stream, StreamEntry applied, CancellationToken ct)
     {
-        var now = await LeaderReads.GetAsync(stream, applied.Sequence, withData: false, ct);
+        var now = await LeaderReads.GetAsync(stream, applied.Sequence, withData: false, ct).ConfigureAwait(false);
         return now.Exists && string.Equals(now.MsgId, applied.MsgId, StringComparison.Ordinal) && now.FirstLsn == applied.FirstLsn && now.LastLsn == applied.LastLsn;
     }
 
@@ -234,8 +234,8 @@ public sealed partial class NatsRestorer
         }
 
         var where = LeaderReads.Describe(stream.Info);
-        var first = await OurEntryAsync(session, stream, state.FirstSeq, where, ct);
-        var last = await OurEntryAsync(session, stream, state.LastSeq, where, ct);
+        var first = await OurEntryAsync(session, stream, state.FirstSeq, where, ct).ConfigureAwait(false);
+        var last = await OurEntryAsync(session, stream, state.LastSeq, where, ct).ConfigureAwait(false);
         Interlocked.Exchange(ref _streamLsn, last.LastLsn);
         _target = (long)state.LastSeq;
 
@@ -261,7 +261,7 @@ public sealed partial class NatsRestorer
         while (lo < hi)
         {
             var middle = lo + ((hi - lo) / 2);
-            var entry = await OurEntryAsync(session, stream, middle, where, ct);
+            var entry = await OurEntryAsync(session, stream, middle, where, ct).ConfigureAwait(false);
             if (entry.LastLsn >= target)
             {
                 hi = middle;
@@ -278,7 +278,7 @@ public sealed partial class NatsRestorer
 
     private async Task<StreamEntry> OurEntryAsync(Session session, INatsJSStream stream, ulong sequence, string where, CancellationToken ct)
     {
-        var entry = await LeaderReads.GetAsync(stream, sequence, withData: false, ct);
+        var entry = await LeaderReads.GetAsync(stream, sequence, withData: false, ct).ConfigureAwait(false);
         if (!entry.Exists)
         {
             throw new NATS.Client.Core.NatsException($"sequence {sequence} of stream '{StreamName}' cannot be read through {where} now");

@@ -32,7 +32,7 @@ public sealed partial class NatsRestorer
                 string reason;
                 try
                 {
-                    await RunOnceAsync(follow, ct);
+                    await RunOnceAsync(follow, ct).ConfigureAwait(false);
                     return;
                 }
                 catch (OperationCanceledException) when (ct.IsCancellationRequested && follow)
@@ -68,7 +68,7 @@ public sealed partial class NatsRestorer
                 ReplicationEvents.RestoreRetrying(_logger, StreamName, restored, reason);
                 try
                 {
-                    await Task.Delay(backoff, ct);
+                    await Task.Delay(backoff, ct).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (follow)
                 {
@@ -87,7 +87,7 @@ public sealed partial class NatsRestorer
     // One pass: opens the log (creating it as a copy of the stream's log), restores, closes it.
     private async Task RunOnceAsync(bool follow, CancellationToken ct)
     {
-        var stream = await _js.GetStreamAsync(StreamName, cancellationToken: ct);
+        var stream = await _js.GetStreamAsync(StreamName, cancellationToken: ct).ConfigureAwait(false);
         while (stream.Info.State.Messages == 0)
         {
             if (!follow)
@@ -95,11 +95,11 @@ public sealed partial class NatsRestorer
                 return;
             }
 
-            await Task.Delay(IdlePoll, ct);
-            stream = await _js.GetStreamAsync(StreamName, cancellationToken: ct);
+            await Task.Delay(IdlePoll, ct).ConfigureAwait(false);
+            stream = await _js.GetStreamAsync(StreamName, cancellationToken: ct).ConfigureAwait(false);
         }
 
-        var first = await LeaderReads.GetAsync(stream, stream.Info.State.FirstSeq, withData: false, ct);
+        var first = await LeaderReads.GetAsync(stream, stream.Info.State.FirstSeq, withData: false, ct).ConfigureAwait(false);
         var logId = SourceLogId(first, stream);
         var existing = ExistingLog(Directory);
         if (existing.LogId is { } id && id != logId)
@@ -109,14 +109,14 @@ public sealed partial class NatsRestorer
         }
 
         var segmentSize = existing.SegmentSize > 0 ? existing.SegmentSize : _options.SegmentSize;
-        var wal = await Wal.OpenAsync(_options.WalOptions(Directory, logId, first.FirstLsn), ct);
-        await using (wal)
+        var wal = await Wal.OpenAsync(_options.WalOptions(Directory, logId, first.FirstLsn), ct).ConfigureAwait(false);
+        await using (wal.ConfigureAwait(false))
         {
             var session = new Session(wal, new AppendQueue(wal, segmentSize, AppendDepth), new LeaderFetcher(_options.Concurrency), Publishing.MessageHeaders.FormatLogId(logId));
             ReplicationEvents.RestoreOpened(_logger, Directory, StreamName, session.LogId, existing.LogId is null ? "created" : "opened", wal.WrittenLsn);
             try
             {
-                await ApplyStreamAsync(session, follow, ct);
+                await ApplyStreamAsync(session, follow, ct).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested && follow)
             {
@@ -125,13 +125,13 @@ public sealed partial class NatsRestorer
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 // What was appended before the failure stays: made durable and reported, then the failure.
-                await session.Fetcher.DrainAsync();
-                await SettleAsync(session, quiet: true);
+                await session.Fetcher.DrainAsync().ConfigureAwait(false);
+                await SettleAsync(session, quiet: true).ConfigureAwait(false);
                 throw;
             }
 
-            await session.Fetcher.DrainAsync();
-            await SettleAsync(session, quiet: false);
+            await session.Fetcher.DrainAsync().ConfigureAwait(false);
+            await SettleAsync(session, quiet: false).ConfigureAwait(false);
         }
     }
 
@@ -141,8 +141,8 @@ public sealed partial class NatsRestorer
     {
         try
         {
-            await session.Appends.DrainAsync();
-            Restored(await session.Wal.FlushAsync(CancellationToken.None));
+            await session.Appends.DrainAsync().ConfigureAwait(false);
+            Restored(await session.Wal.FlushAsync(CancellationToken.None).ConfigureAwait(false));
         }
         catch (Exception ex) when (quiet && ex is WalFaultedException or IOException or InvalidOperationException or ObjectDisposedException)
         {

@@ -107,7 +107,7 @@ public sealed partial class NatsRestorer
     /// <exception cref="OperationCanceledException"><paramref name="ct"/> was cancelled first.</exception>
     public async Task<long> RestoreAsync(CancellationToken ct = default)
     {
-        await RunCoreAsync(follow: false, ct);
+        await RunCoreAsync(follow: false, ct).ConfigureAwait(false);
         ct.ThrowIfCancellationRequested();
         return Interlocked.Read(ref _restoredLsn);
     }
@@ -139,7 +139,7 @@ public sealed partial class NatsRestorer
                 return;
             }
 
-            await changed.WaitAsync(ct);
+            await changed.WaitAsync(ct).ConfigureAwait(false);
         }
     }
 

@@ -38,7 +38,7 @@ public static class StreamAuditor
         options.Validate();
         using var reader = WalReader.Open(directory);
         var js = new NatsJSContext(connection);
-        var stream = await GetStreamAsync(js, options.StreamName, ct);
+        var stream = await GetStreamAsync(js, options.StreamName, ct).ConfigureAwait(false);
         var state = stream.Info.State;
         var leader = stream.Info.Cluster?.Leader;
         var logId = MessageHeaders.FormatLogId(reader.LogId);
@@ -46,7 +46,8 @@ public static class StreamAuditor
         var cursor = reader.GetCursor(cursorName);
         var acknowledged = Math.Max(cursor, reader.GetCursor(LogNames.AcknowledgedMark(cursorName)));
         var durable = reader.DurableLsn;
-        await using var log = await LogLookup.OpenAsync(reader, reader.WrittenLsn, ct);
+        var log = await LogLookup.OpenAsync(reader, reader.WrittenLsn, ct).ConfigureAwait(false);
+        await using var closeLog = log.ConfigureAwait(false);
         var tally = new AuditTally(logId, log, options.MaxListed);
         if (state.Messages > 0)
         {
@@ -59,9 +60,9 @@ public static class StreamAuditor
                     batch[i] = GetAsync(stream, next + (ulong)i, ct);
                 }
 
-                foreach (var entry in await Task.WhenAll(batch.AsSpan(0, count).ToArray()))
+                foreach (var entry in await Task.WhenAll(batch.AsSpan(0, count).ToArray()).ConfigureAwait(false))
                 {
-                    await tally.AddAsync(entry);
+                    await tally.AddAsync(entry).ConfigureAwait(false);
                 }
 
                 next += (ulong)count;
@@ -69,7 +70,7 @@ public static class StreamAuditor
         }
 
         tally.Finish(state.FirstSeq, state.LastSeq, cursor, acknowledged);
-        var after = (await GetStreamAsync(js, options.StreamName, ct)).Info.Cluster?.Leader;
+        var after = (await GetStreamAsync(js, options.StreamName, ct).ConfigureAwait(false)).Info.Cluster?.Leader;
         var changed = !string.Equals(leader, after, StringComparison.Ordinal);
         if (changed)
         {
@@ -115,7 +116,7 @@ public static class StreamAuditor
         {
             try
             {
-                return await js.GetStreamAsync(name, cancellationToken: ct);
+                return await js.GetStreamAsync(name, cancellationToken: ct).ConfigureAwait(false);
             }
             catch (NatsJSApiException ex) when (ex.Error.ErrCode == 10059)
             {
@@ -124,7 +125,7 @@ public static class StreamAuditor
             catch (Exception ex) when (ex is NatsException or TimeoutException && attempt < Attempts)
             {
                 // No leader for a moment: ask again.
-                await Task.Delay(backoff, ct);
+                await Task.Delay(backoff, ct).ConfigureAwait(false);
                 backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
             }
         }
@@ -137,11 +138,11 @@ public static class StreamAuditor
         {
             try
             {
-                return await LeaderReads.GetAsync(stream, sequence, withData: true, ct);
+                return await LeaderReads.GetAsync(stream, sequence, withData: true, ct).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is NatsException or TimeoutException && attempt < Attempts)
             {
-                await Task.Delay(backoff, ct);
+                await Task.Delay(backoff, ct).ConfigureAwait(false);
                 backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
             }
         }

@@ -89,7 +89,7 @@ internal sealed class AuditTally(string logId, LogLookup log, int maxListed)
             var placed = Place(seq, record.Lsn);
             if (idMatches && placed)
             {
-                exact &= await CompareAsync(seq, record);
+                exact &= await CompareAsync(seq, record).ConfigureAwait(false);
             }
             else
             {
@@ -183,7 +183,7 @@ internal sealed class AuditTally(string logId, LogLookup log, int maxListed)
             return true;
         }
 
-        var comparison = await log.CompareAsync(lsn, record.Payload);
+        var comparison = await log.CompareAsync(lsn, record.Payload).ConfigureAwait(false);
         if (!comparison.InLog)
         {
             NotInLog++;

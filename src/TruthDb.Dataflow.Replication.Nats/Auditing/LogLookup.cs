@@ -32,7 +32,7 @@ internal sealed class LogLookup : IAsyncDisposable
     public static async Task<LogLookup> OpenAsync(WalReader reader, long written, CancellationToken ct)
     {
         var lookup = new LogLookup(reader, written, ct);
-        lookup._hasCurrent = await lookup._records.MoveNextAsync();
+        lookup._hasCurrent = await lookup._records.MoveNextAsync().ConfigureAwait(false);
         if (lookup._hasCurrent)
         {
             lookup.FirstLsn = lookup._records.Current.Lsn;
@@ -51,7 +51,7 @@ internal sealed class LogLookup : IAsyncDisposable
 
         while (_hasCurrent && _records.Current.Lsn < lsn)
         {
-            _hasCurrent = await _records.MoveNextAsync();
+            _hasCurrent = await _records.MoveNextAsync().ConfigureAwait(false);
         }
 
         if (_hasCurrent && _records.Current.Lsn == lsn)
@@ -59,7 +59,7 @@ internal sealed class LogLookup : IAsyncDisposable
             return Compare(_records.Current.Payload.Span, data.Span);
         }
 
-        await foreach (var record in _reader.ReadAsync(lsn, Options, _ct))
+        await foreach (var record in _reader.ReadAsync(lsn, Options, _ct).ConfigureAwait(false))
         {
             return record.Lsn == lsn ? Compare(record.Payload.Span, data.Span) : new LogComparison(false, false, 0, 0);
         }

@@ -31,7 +31,7 @@ internal sealed class AppendQueue(Wal wal, long segmentSize, int depth)
         var framed = record.Payload.Length + FrameAllowance;
         if (_batch.Count > 0 && _batchBytes + framed > _maxBatchBytes)
         {
-            await SendAsync();
+            await SendAsync().ConfigureAwait(false);
         }
 
         if (_batch.Count == 0)
@@ -58,24 +58,24 @@ internal sealed class AppendQueue(Wal wal, long segmentSize, int depth)
         _batchBytes = 0;
         while (_pending.Count > depth)
         {
-            await CompleteOldestAsync();
+            await CompleteOldestAsync().ConfigureAwait(false);
         }
     }
 
     /// <summary>Waits until every append is acknowledged.</summary>
     public async Task DrainAsync()
     {
-        await SendAsync();
+        await SendAsync().ConfigureAwait(false);
         while (_pending.Count > 0)
         {
-            await CompleteOldestAsync();
+            await CompleteOldestAsync().ConfigureAwait(false);
         }
     }
 
     private async Task CompleteOldestAsync()
     {
         var (append, first) = _pending.Dequeue();
-        var lsn = await append;
+        var lsn = await append.ConfigureAwait(false);
         if (lsn != first)
         {
             throw new InvalidOperationException($"The restored log gave LSN {lsn} to the record the stream holds as LSN {first}: something else appended to it. The restore stops.");

@@ -26,7 +26,7 @@ internal sealed class LeaderFetcher(int concurrency)
     /// <summary>Starts reading <paramref name="from"/> to <paramref name="to"/> afresh (what was in flight is dropped).</summary>
     public async Task StartAsync(INatsJSStream stream, ulong from, ulong to, CancellationToken ct)
     {
-        await DrainAsync();
+        await DrainAsync().ConfigureAwait(false);
         _stream = stream;
         _ct = ct;
         _next = from;
@@ -45,7 +45,7 @@ internal sealed class LeaderFetcher(int concurrency)
     /// <summary>The next sequence, in order.</summary>
     public async Task<StreamEntry> NextAsync()
     {
-        var entry = await _pending.Dequeue();
+        var entry = await _pending.Dequeue().ConfigureAwait(false);
         Position = entry.Sequence + 1;
         Fill();
         return entry;
@@ -58,7 +58,7 @@ internal sealed class LeaderFetcher(int concurrency)
         {
             try
             {
-                await pending;
+                await pending.ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is NATS.Client.Core.NatsException or TimeoutException or OperationCanceledException)
             {

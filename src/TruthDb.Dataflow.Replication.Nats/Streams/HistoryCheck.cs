@@ -27,7 +27,7 @@ internal static class HistoryCheck
         }
 
         var inStream = records.GetEnumerator();
-        await foreach (var record in log.ReadAsync(message.FirstLsn, follow: false, ct))
+        await foreach (var record in log.ReadAsync(message.FirstLsn, follow: false, ct).ConfigureAwait(false))
         {
             if (record.Lsn > last)
             {

@@ -57,7 +57,7 @@ internal static class LeaderReads
         StoredMessage message;
         try
         {
-            var response = await stream.GetAsync(new StreamMsgGetRequest { Seq = sequence }, ct);
+            var response = await stream.GetAsync(new StreamMsgGetRequest { Seq = sequence }, ct).ConfigureAwait(false);
             message = response.Message;
         }
         catch (NatsJSApiException ex) when (ex.Error.ErrCode == NoMessageFound || ex.Error.Code == 404)

@@ -44,14 +44,14 @@ internal static class StreamContinuity
 
         var firstSeq = state.FirstSeq;
         var lastSeq = state.LastSeq;
-        var first = await LeaderReads.GetAsync(stream, firstSeq, withData: firstSeq == lastSeq, ct);
+        var first = await LeaderReads.GetAsync(stream, firstSeq, withData: firstSeq == lastSeq, ct).ConfigureAwait(false);
         RequireOurs(first, name, where, logId);
         var rule = new Rule(logId, first.Format, first.Ordinal - (long)firstSeq);
 
         var span = lastSeq - firstSeq + 1;
         if (state.NumDeleted > 0 || (ulong)state.Messages != span)
         {
-            await ThrowDeletedAsync(js, stream, name, where, state, ct);
+            await ThrowDeletedAsync(js, stream, name, where, state, ct).ConfigureAwait(false);
         }
 
         var probes = new SortedSet<ulong> { lastSeq };
@@ -68,7 +68,7 @@ internal static class StreamContinuity
         var good = first;
         foreach (var sequence in probes)
         {
-            var entry = sequence == firstSeq ? first : await LeaderReads.GetAsync(stream, sequence, withData: sequence == lastSeq, ct);
+            var entry = sequence == firstSeq ? first : await LeaderReads.GetAsync(stream, sequence, withData: sequence == lastSeq, ct).ConfigureAwait(false);
             if (rule.Fits(entry) && Follows(good, entry))
             {
                 good = entry;
@@ -85,7 +85,7 @@ internal static class StreamContinuity
             // Two neighbours that break the rule: good fits it, bad does not.
             while (bad.Sequence - good.Sequence > 1)
             {
-                var middle = await LeaderReads.GetAsync(stream, good.Sequence + ((bad.Sequence - good.Sequence) / 2), withData: false, ct);
+                var middle = await LeaderReads.GetAsync(stream, good.Sequence + ((bad.Sequence - good.Sequence) / 2), withData: false, ct).ConfigureAwait(false);
                 if (rule.Fits(middle) && Follows(good, middle))
                 {
                     good = middle;
@@ -132,11 +132,11 @@ internal static class StreamContinuity
 
     private static async Task ThrowDeletedAsync(INatsJSContext js, INatsJSStream stream, string name, string where, StreamState state, CancellationToken ct)
     {
-        var detailed = await js.GetStreamAsync(name, new StreamInfoRequest { DeletedDetails = true }, ct);
+        var detailed = await js.GetStreamAsync(name, new StreamInfoRequest { DeletedDetails = true }, ct).ConfigureAwait(false);
         var deleted = detailed.Info.State.Deleted is { Count: > 0 } list ? (ulong)list.Min() : 0;
         if (deleted > state.FirstSeq)
         {
-            var before = await LeaderReads.GetAsync(stream, deleted - 1, withData: false, ct);
+            var before = await LeaderReads.GetAsync(stream, deleted - 1, withData: false, ct).ConfigureAwait(false);
             var lsn = before.Parsed ? before.LastLsn + 1 : 0;
             throw new StreamMismatchException(deleted, lsn,
                 $"The stream '{name}' is not continuous ({where}): sequence {deleted} holds no message (deleted), after sequence {deleted - 1} with {before.Holds}; LSN {lsn} is missing there ({state.NumDeleted} deleted message(s) between sequences {state.FirstSeq} and {state.LastSeq}). Replication stops rather than ship past a gap; 'truthdb replicate --audit' lists every difference.");
