@@ -59,9 +59,15 @@ public sealed partial class NatsRestorer
             if (!session.Fetcher.HasMore)
             {
                 var info = (await _js.GetStreamAsync(StreamName, cancellationToken: ct).ConfigureAwait(false)).Info;
-                Interlocked.Exchange(ref _streamLsn, Math.Max(Interlocked.Read(ref _streamLsn), session.Appends.Appended));
                 if (info.State.LastSeq >= session.Fetcher.Position)
                 {
+                    // The stream went on: read on, and note how far it goes (for the lag).
+                    var end = await LeaderReads.GetAsync(stream, info.State.LastSeq, withData: false, ct).ConfigureAwait(false);
+                    if (end.Parsed)
+                    {
+                        Interlocked.Exchange(ref _streamLsn, end.LastLsn);
+                    }
+
                     idle = TimeSpan.FromMilliseconds(5);
                     session.Fetcher.Extend(info.State.LastSeq);
                     continue;
@@ -152,6 +158,11 @@ public sealed partial class NatsRestorer
 
         await CompareAndAppendAsync(session, entry, records, where, ct).ConfigureAwait(false);
         Interlocked.Increment(ref _messagesRestored);
+        if (entry.LastLsn > Interlocked.Read(ref _streamLsn))
+        {
+            Interlocked.Exchange(ref _streamLsn, entry.LastLsn);
+        }
+
         return true;
     }
 
