@@ -8,7 +8,8 @@
 # so nothing is left behind. Needs the Release build:
 #   dotnet build -c Release src/TruthDb.Dataflow.Cli && bash perf/replication.sh
 # Environment: SECONDS_OF_LOAD (60), SIZES ("128 1024"), REPLICAS ("1 3"), SYNCS ("default always"),
-# PRODUCERS_DEFAULT (64), PRODUCERS_ALWAYS (8), FORMAT (batch), OUT (a file that gets the table too).
+# PRODUCERS_DEFAULT (64), PRODUCERS_ALWAYS (8), FORMAT (batch), OUT (a file that gets the table too),
+# LINES (a directory that gets each set-up's progress lines of the load, to see the lag second by second).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 truthdb=(dotnet src/TruthDb.Dataflow.Cli/bin/Release/net10.0/truthdb.dll)
@@ -77,6 +78,7 @@ for sync in ${SYNCS:-default always}; do
 
             # The lines written while the load ran (the first one of it is the warm-up).
             sed -n '/^shipped LSN/p' "$work/replicate.out" | sed -n "$((before + 2)),${after}p" >"$work/lines"
+            [ -z "${LINES:-}" ] || { mkdir -p "$LINES"; cp "$work/lines" "$LINES/$stream.txt"; }
             lags="$(while IFS= read -r line; do field "$line" 5; done <"$work/lines")"
             rates="$(while IFS= read -r line; do field "$line" 2; done <"$work/lines")"
             messages="$(while IFS= read -r line; do field "$line" 3; done <"$work/lines")"

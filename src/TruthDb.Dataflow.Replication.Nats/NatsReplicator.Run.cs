@@ -2,6 +2,7 @@ using System.Diagnostics;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
 using TruthDb.Dataflow.Replication.Nats.Diagnostics;
+using TruthDb.Dataflow.Replication.Nats.Streams;
 
 namespace TruthDb.Dataflow.Replication.Nats;
 
@@ -120,14 +121,9 @@ public sealed partial class NatsReplicator
             {
                 return;
             }
-            catch (NatsJSApiException ex) when (ex.Error.ErrCode == StreamNotFound)
+            catch (NatsJSApiException ex) when (ApiRefusals.Refusal(ex, StreamName, $"The stream '{StreamName}' was deleted while the replicator ran.") is { } refusal)
             {
-                throw new ReplicationException($"The stream '{StreamName}' was deleted while the replicator ran.", ex);
-            }
-            catch (NatsJSApiException ex) when (ex.Error.Code is not (408 or 500 or 503))
-            {
-                // A refusal, not an outage (subjects overlapping another stream, a bad configuration).
-                throw new ReplicationException($"JetStream refused a request for stream '{StreamName}': {ex.Error.Description} (error code {ex.Error.ErrCode}).", ex);
+                throw refusal;
             }
             catch (Exception ex) when (ex is NatsException or TimeoutException)
             {

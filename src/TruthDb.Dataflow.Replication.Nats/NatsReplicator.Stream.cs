@@ -8,7 +8,6 @@ namespace TruthDb.Dataflow.Replication.Nats;
 /// <summary>Creating the stream from the options, or checking that an existing one fits.</summary>
 public sealed partial class NatsReplicator
 {
-    private const int StreamNotFound = 10059;
     private const int StreamNameInUse = 10058;
 
     private async Task EnsureStreamAsync(CancellationToken ct)
@@ -19,7 +18,7 @@ public sealed partial class NatsReplicator
             CheckFits(stream.Info.Config);
             return;
         }
-        catch (NatsJSApiException ex) when (ex.Error.ErrCode == StreamNotFound)
+        catch (NatsJSApiException ex) when (ex.Error.ErrCode == ApiRefusals.StreamNotFound)
         {
             if (!_options.CreateStream)
             {

@@ -10,7 +10,6 @@ namespace TruthDb.Dataflow.Replication.Nats;
 /// <summary>The outer loop: open the restored log, restore (or follow), and again after an outage.</summary>
 public sealed partial class NatsRestorer
 {
-    private const int StreamNotFound = 10059;
     private const int AppendDepth = 64;
     private long _target;
 
@@ -39,13 +38,9 @@ public sealed partial class NatsRestorer
                 {
                     return;
                 }
-                catch (NatsJSApiException ex) when (ex.Error.ErrCode == StreamNotFound)
+                catch (NatsJSApiException ex) when (ApiRefusals.Refusal(ex, StreamName, $"The stream '{StreamName}' does not exist.") is { } refusal)
                 {
-                    throw new ReplicationException($"The stream '{StreamName}' does not exist.", ex);
-                }
-                catch (NatsJSApiException ex) when (ex.Error.Code is not (408 or 500 or 503))
-                {
-                    throw new ReplicationException($"JetStream refused a request for stream '{StreamName}': {ex.Error.Description} (error code {ex.Error.ErrCode}).", ex);
+                    throw refusal;
                 }
                 catch (Exception ex) when (ex is NatsException or TimeoutException)
                 {

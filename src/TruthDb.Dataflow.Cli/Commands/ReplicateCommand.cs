@@ -18,14 +18,10 @@ internal static class ReplicateCommand
 {
     public static Command Create()
     {
+        var command = new Command("replicate", "Ship the log into a NATS JetStream stream, each record exactly once and in order (in batches, or one message per record with --format record; message ids name the LSNs), resuming from a durable cursor; follows the log until Ctrl+C. Works while another process appends (no lock).");
         var directory = CommonOptions.Directory();
-        var nats = new Option<string>("--nats")
-        {
-            Description = "The NATS servers: one URL or several separated by commas (default nats://127.0.0.1:4222).",
-            DefaultValueFactory = _ => NatsConnect.DefaultUrl,
-            HelpName = "urls",
-        };
-        var stream = new Option<string>("--stream", "-s") { Description = "The JetStream stream to publish into (created if missing unless --no-create).", Required = true, HelpName = "name" };
+        var nats = NatsConnect.UrlsOption();
+        var stream = NatsConnect.StreamOption(command, "The JetStream stream to publish into (created if missing unless --no-create).");
         var subject = new Option<string?>("--subject") { Description = "The subject (default truthdb.<log name>).", HelpName = "subject" };
         var logName = new Option<string?>("--log-name") { Description = "The log's name in the default subject (default: the directory's name, with characters other than letters, digits, '-' and '_' replaced by '_').", HelpName = "name" };
         var cursor = new Option<string?>("--cursor") { Description = "The durable cursor that records what the stream acknowledged (default replicator-<stream>).", HelpName = "name" };
@@ -57,17 +53,12 @@ internal static class ReplicateCommand
         var untilCaughtUp = new Option<bool>("--until-caught-up") { Description = "Ship what is durable now, wait for the acknowledgements, and exit (instead of following the log)." };
         var audit = new Option<bool>("--audit") { Description = "Compare the whole stream with the log instead of shipping (read-only on both; through the stream leader): every LSN exactly once, in order, byte-exact. Exit 0 when they match, 5 when they differ." };
         var interval = Durations.Option("--interval", "Time between progress lines, such as 1s or 250ms (default 1s).", TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(50), TimeSpan.FromHours(1));
-        var command = new Command("replicate", "Ship the log into a NATS JetStream stream, each record exactly once and in order (in batches, or one message per record with --format record; message ids name the LSNs), resuming from a durable cursor; follows the log until Ctrl+C. Works while another process appends (no lock).")
+        foreach (var option in new Option[] { directory, nats, stream, subject, logName, cursor, replicas, storage, window, maxMessages, format, batchRecords, batchBytes, inFlight, inFlightBytes, ackTimeout, noCreate, untilCaughtUp, audit, interval })
         {
-            directory, nats, stream, subject, logName, cursor, replicas, storage, window, maxMessages, format, batchRecords, batchBytes, inFlight, inFlightBytes, ackTimeout, noCreate, untilCaughtUp, audit, interval,
-        };
+            command.Add(option);
+        }
         command.Validators.Add(result =>
         {
-            if (result.GetValue(stream) is { } name && !LogNames.IsStreamName(name))
-            {
-                result.AddError($"'{name}' is not a stream name: 1 to 255 printable characters without spaces, '.', '*', '>', '/' or '\\'.");
-            }
-
             if (result.GetValue(subject) is { } s && !LogNames.IsSubject(s))
             {
                 result.AddError($"'{s}' is not a literal subject (dot-separated tokens, no wildcards or spaces).");

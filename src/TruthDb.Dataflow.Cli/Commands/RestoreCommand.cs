@@ -16,30 +16,22 @@ internal static class RestoreCommand
 {
     public static Command Create()
     {
+        var command = new Command("restore", "Rebuild a log from a NATS JetStream stream that 'truthdb replicate' fed: the same log id and LSNs, byte-exact; resumes where it stopped; with --follow it stays a read replica. The restored log can later be opened as a writer (failover).");
         var directory = new Option<string>("--dir", "-d") { Description = "The directory of the restored log (created if missing; it holds no log yet, or the one restored from this stream before).", Required = true, HelpName = "path" };
-        var nats = new Option<string>("--nats")
-        {
-            Description = "The NATS servers: one URL or several separated by commas (default nats://127.0.0.1:4222).",
-            DefaultValueFactory = _ => NatsConnect.DefaultUrl,
-            HelpName = "urls",
-        };
-        var stream = new Option<string>("--stream", "-s") { Description = "The JetStream stream a replicator fed (batches or one record per message).", Required = true, HelpName = "name" };
+        var nats = NatsConnect.UrlsOption();
+        var stream = NatsConnect.StreamOption(command, "The JetStream stream a replicator fed (batches or one record per message).");
         var follow = new Option<bool>("--follow", "-f") { Description = "Keep restoring what the stream gets until Ctrl+C: the directory is a read replica (read it with truthdb read/tail --dir)." };
         var durability = CommonOptions.Durability();
         var segmentSize = Sizes.SegmentSizeOption();
         var concurrency = new Option<int>("--concurrency") { Description = "Messages read from the stream leader at once (1 to 1024; default 64).", DefaultValueFactory = _ => 64, HelpName = "n" }.AtLeast(1);
         var interval = Durations.Option("--interval", "Time between progress lines, such as 1s or 250ms (default 1s).", TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(50), TimeSpan.FromHours(1));
-        var command = new Command("restore", "Rebuild a log from a NATS JetStream stream that 'truthdb replicate' fed: the same log id and LSNs, byte-exact; resumes where it stopped; with --follow it stays a read replica. The restored log can later be opened as a writer (failover).")
+        foreach (var option in new Option[] { directory, nats, stream, follow, durability, segmentSize, concurrency, interval })
         {
-            directory, nats, stream, follow, durability, segmentSize, concurrency, interval,
-        };
+            command.Add(option);
+        }
+
         command.Validators.Add(result =>
         {
-            if (result.GetValue(stream) is { } name && !LogNames.IsStreamName(name))
-            {
-                result.AddError($"'{name}' is not a stream name: 1 to 255 printable characters without spaces, '.', '*', '>', '/' or '\\'.");
-            }
-
             if (result.GetValue(concurrency) > 1024)
             {
                 result.AddError("--concurrency must be at most 1024.");

@@ -1,6 +1,8 @@
+using System.CommandLine;
 using NATS.Client.Core;
 using Spectre.Console;
 using TruthDb.Dataflow.Cli.Support;
+using TruthDb.Dataflow.Replication.Nats;
 
 namespace TruthDb.Dataflow.Cli.Replicate;
 
@@ -9,6 +11,28 @@ internal static class NatsConnect
 {
     /// <summary>The <c>--nats</c> default.</summary>
     public const string DefaultUrl = "nats://127.0.0.1:4222";
+
+    /// <summary>The <c>--nats</c> option: the servers' URLs.</summary>
+    public static Option<string> UrlsOption() => new("--nats")
+    {
+        Description = "The NATS servers: one URL or several separated by commas (default nats://127.0.0.1:4222).",
+        DefaultValueFactory = _ => DefaultUrl,
+        HelpName = "urls",
+    };
+
+    /// <summary>The required <c>--stream</c> option, whose name is checked as JetStream checks it (a usage error otherwise).</summary>
+    public static Option<string> StreamOption(Command command, string description)
+    {
+        var stream = new Option<string>("--stream", "-s") { Description = description, Required = true, HelpName = "name" };
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(stream) is { } name && !LogNames.IsStreamName(name))
+            {
+                result.AddError($"'{name}' is not a stream name: 1 to 255 printable characters without spaces, '.', '*', '>', '/' or '\\'.");
+            }
+        });
+        return stream;
+    }
 
     /// <summary>Connects to <paramref name="urls"/> (comma-separated), or fails in the CLI's words.</summary>
     public static async Task<NatsConnection> ConnectAsync(string urls, string name, int pending)

@@ -148,19 +148,8 @@ public sealed class StreamAuditorTests(ITestOutputHelper output) : IDisposable
     }
 
     // Ships `shipped` records (batches of at most 100), then appends `more` that are not shipped yet.
-    private async Task<string> ShipAsync(INatsConnection nats, string prefix, int shipped, int more, CancellationToken ct, NatsMessageFormat format = NatsMessageFormat.Batch)
-    {
-        var options = new NatsReplicatorOptions { StreamName = NatsServers.UniqueStream(prefix), Format = format, BatchMaxRecords = 100, Logger = _logger };
-        await using var wal = await _log.OpenAsync();
-        await TestLog.AppendAsync(wal, shipped, seed: shipped, ct);
-        using (var replicator = NatsReplicator.Create(wal, nats, options))
-        {
-            Assert.Equal(shipped, await replicator.CatchUpAsync(ct));
-        }
-
-        await TestLog.AppendAsync(wal, more, seed: shipped + 1, ct);
-        return options.StreamName;
-    }
+    private Task<string> ShipAsync(INatsConnection nats, string prefix, int shipped, int more, CancellationToken ct, NatsMessageFormat format = NatsMessageFormat.Batch) =>
+        Shipping.ShipAsync(_log, nats, new NatsReplicatorOptions { StreamName = NatsServers.UniqueStream(prefix), Format = format, BatchMaxRecords = 100, Logger = _logger }, shipped, more, ct);
 
     private async Task<StreamAuditReport> AuditAsync(INatsConnection nats, string stream, CancellationToken ct)
     {

@@ -1,4 +1,3 @@
-using NATS.Client.Core;
 using NATS.Client.JetStream;
 using NATS.Client.JetStream.Models;
 using TruthDb.Dataflow.Replication.Nats.Tests.Support;
@@ -24,7 +23,7 @@ public sealed class BatchContinuityTests(ITestOutputHelper output) : IDisposable
         var ct = Timeouts.Token();
         await using var nats = await NatsServers.ConnectAsync(NatsServers.SingleUrl);
         var options = Options("bdeleted");
-        await ShipAsync(nats, options, 100, 20, ct);
+        await Shipping.ShipAsync(_log, nats, options, 100, 20, ct);
         var stream = await new NatsJSContext(nats).GetStreamAsync(options.StreamName, cancellationToken: ct);
         Assert.True(await stream.DeleteMessageAsync(new StreamMsgDeleteRequest { Seq = 4 }, ct) is { Success: true });
 
@@ -33,7 +32,7 @@ public sealed class BatchContinuityTests(ITestOutputHelper output) : IDisposable
 
         Assert.Equal((4UL, 31L), (error.Sequence, error.Lsn));
         Assert.Contains("sequence 4 holds no message (deleted), after sequence 3 with LSN 21 to 30 (batch 3); LSN 31 is missing there", error.Message, StringComparison.Ordinal);
-        Assert.Equal(100, ReadCursor(options));
+        Assert.Equal(100, Shipping.ReadCursor(_log, options.StreamName));
     }
 
     [Fact]
@@ -42,7 +41,7 @@ public sealed class BatchContinuityTests(ITestOutputHelper output) : IDisposable
         var ct = Timeouts.Token();
         await using var nats = await NatsServers.ConnectAsync(NatsServers.SingleUrl);
         var options = Options("bgap");
-        await ShipAsync(nats, options, 100, 20, ct);
+        await Shipping.ShipAsync(_log, nats, options, 100, 20, ct);
         await StreamPlanter.PublishBatchAsync(nats, _log.Subject, _log.Dir, 105, 110, 11, ct);
 
         using var replicator = NatsReplicator.Open(_log.Dir, nats, options);
@@ -50,8 +49,8 @@ public sealed class BatchContinuityTests(ITestOutputHelper output) : IDisposable
 
         Assert.Equal((11UL, 101L), (error.Sequence, error.Lsn));
         Assert.Contains("sequence 10 holds LSN 91 to 100 (batch 10), sequence 11 holds LSN 105 to 110 (batch 11): LSN 101 to 104 (4 LSNs) missing (a gap)", error.Message, StringComparison.Ordinal);
-        Assert.Equal(100, ReadCursor(options));
-        await AssertMessagesAsync(nats, options.StreamName, 11, ct);
+        Assert.Equal(100, Shipping.ReadCursor(_log, options.StreamName));
+        await Shipping.AssertMessagesAsync(nats, options.StreamName, 11, ct);
     }
 
     [Fact]
@@ -61,7 +60,7 @@ public sealed class BatchContinuityTests(ITestOutputHelper output) : IDisposable
         var ct = Timeouts.Token();
         await using var nats = await NatsServers.ConnectAsync(NatsServers.SingleUrl);
         var options = Options("bfargap");
-        await ShipAsync(nats, options, 100, 200, ct);
+        await Shipping.ShipAsync(_log, nats, options, 100, 200, ct);
         for (var batch = 12; batch <= 30; batch++)
         {
             await StreamPlanter.PublishBatchAsync(nats, _log.Subject, _log.Dir, (batch * 10) - 9, batch * 10, batch, ct);
@@ -80,7 +79,7 @@ public sealed class BatchContinuityTests(ITestOutputHelper output) : IDisposable
         var ct = Timeouts.Token();
         await using var nats = await NatsServers.ConnectAsync(NatsServers.SingleUrl);
         var options = Options("bdup");
-        await ShipAsync(nats, options, 100, 20, ct);
+        await Shipping.ShipAsync(_log, nats, options, 100, 20, ct);
         await StreamPlanter.PublishBatchAsync(nats, _log.Subject, _log.Dir, 91, 100, 10, ct, withMsgId: false);
 
         using var replicator = NatsReplicator.Open(_log.Dir, nats, options);
@@ -97,7 +96,7 @@ public sealed class BatchContinuityTests(ITestOutputHelper output) : IDisposable
         var ct = Timeouts.Token();
         await using var nats = await NatsServers.ConnectAsync(NatsServers.SingleUrl);
         var options = Options("bhistory");
-        await ShipAsync(nats, options, 100, 20, ct);
+        await Shipping.ShipAsync(_log, nats, options, 100, 20, ct);
         await StreamPlanter.PublishBatchAsync(nats, _log.Subject, _log.Dir, 101, 110, 11, ct, flipLsn: 105);
 
         using var replicator = NatsReplicator.Open(_log.Dir, nats, options);
@@ -106,7 +105,7 @@ public sealed class BatchContinuityTests(ITestOutputHelper output) : IDisposable
         Assert.Equal((11UL, 105L), (error.Sequence, error.Lsn));
         Assert.Contains("holds another history of this log: its message at sequence 11 (LSN 101 to 110 (batch 11), ", error.Message, StringComparison.Ordinal);
         Assert.Contains(") has other bytes for LSN 105 than the log", error.Message, StringComparison.Ordinal);
-        Assert.Equal(100, ReadCursor(options));
+        Assert.Equal(100, Shipping.ReadCursor(_log, options.StreamName));
     }
 
     [Fact]
@@ -115,7 +114,7 @@ public sealed class BatchContinuityTests(ITestOutputHelper output) : IDisposable
         var ct = Timeouts.Token();
         await using var nats = await NatsServers.ConnectAsync(NatsServers.SingleUrl);
         var options = Options("brecreated");
-        await ShipAsync(nats, options, 300, 50, ct);
+        await Shipping.ShipAsync(_log, nats, options, 300, 50, ct);
         var js = new NatsJSContext(nats);
         await js.DeleteStreamAsync(options.StreamName, ct);
         await js.CreateStreamAsync(new StreamConfig(options.StreamName, [_log.Subject]) { DuplicateWindow = TimeSpan.FromMinutes(2) }, ct);
@@ -145,40 +144,15 @@ public sealed class BatchContinuityTests(ITestOutputHelper output) : IDisposable
         await using var nats = await NatsServers.ConnectAsync(NatsServers.SingleUrl);
         var options = Options("bformat");
         options.Format = NatsMessageFormat.Record;
-        await ShipAsync(nats, options, 10, 5, ct);
+        await Shipping.ShipAsync(_log, nats, options, 10, 5, ct);
         options.Format = NatsMessageFormat.Batch;
 
         using var replicator = NatsReplicator.Open(_log.Dir, nats, options);
         var error = await Assert.ThrowsAsync<ReplicationException>(() => replicator.CatchUpAsync(ct));
 
         Assert.Contains("holds one record per message (its last message, sequence 10, holds LSN 10), but this replicator ships batches", error.Message, StringComparison.Ordinal);
-        await AssertMessagesAsync(nats, options.StreamName, 10, ct);
+        await Shipping.AssertMessagesAsync(nats, options.StreamName, 10, ct);
     }
 
     private NatsReplicatorOptions Options(string prefix) => new() { StreamName = NatsServers.UniqueStream(prefix), BatchMaxRecords = 10, Logger = _logger };
-
-    // Ships `shipped` records (in batches of 10), then appends `more` that are not shipped yet.
-    private async Task ShipAsync(INatsConnection nats, NatsReplicatorOptions options, int shipped, int more, CancellationToken ct)
-    {
-        await using var wal = await _log.OpenAsync();
-        await TestLog.AppendAsync(wal, shipped, seed: shipped, ct);
-        using (var replicator = NatsReplicator.Create(wal, nats, options))
-        {
-            Assert.Equal(shipped, await replicator.CatchUpAsync(ct));
-        }
-
-        await TestLog.AppendAsync(wal, more, seed: shipped + 1, ct);
-    }
-
-    private long ReadCursor(NatsReplicatorOptions options)
-    {
-        using var reader = WalReader.Open(_log.Dir);
-        return reader.GetCursor("replicator-" + options.StreamName);
-    }
-
-    private static async Task AssertMessagesAsync(INatsConnection nats, string stream, long messages, CancellationToken ct)
-    {
-        var info = await new NatsJSContext(nats).GetStreamAsync(stream, cancellationToken: ct);
-        Assert.Equal(messages, info.Info.State.Messages);
-    }
 }

@@ -23,7 +23,7 @@ public sealed class ContinuityTests(ITestOutputHelper output) : IDisposable
         var ct = Timeouts.Token();
         await using var nats = await NatsServers.ConnectAsync(NatsServers.SingleUrl);
         var options = Options("deleted");
-        await ShipAsync(nats, options, 100, 20, ct);
+        await Shipping.ShipAsync(_log, nats, options, 100, 20, ct);
         var stream = await new NatsJSContext(nats).GetStreamAsync(options.StreamName, cancellationToken: ct);
         Assert.True(await stream.DeleteMessageAsync(new StreamMsgDeleteRequest { Seq = 40 }, ct) is { Success: true });
 
@@ -33,8 +33,8 @@ public sealed class ContinuityTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(40UL, error.Sequence);
         Assert.Equal(40, error.Lsn);
         Assert.Contains("sequence 40 holds no message (deleted), after sequence 39 with LSN 39", error.Message, StringComparison.Ordinal);
-        Assert.Equal(100, ReadCursor(options));
-        await AssertMessagesAsync(nats, options.StreamName, 99, ct);
+        Assert.Equal(100, Shipping.ReadCursor(_log, options.StreamName));
+        await Shipping.AssertMessagesAsync(nats, options.StreamName, 99, ct);
     }
 
     [Fact]
@@ -43,7 +43,7 @@ public sealed class ContinuityTests(ITestOutputHelper output) : IDisposable
         var ct = Timeouts.Token();
         await using var nats = await NatsServers.ConnectAsync(NatsServers.SingleUrl);
         var options = Options("gap");
-        await ShipAsync(nats, options, 100, 20, ct);
+        await Shipping.ShipAsync(_log, nats, options, 100, 20, ct);
 
         // LSN 102 and 103 land in the stream without 101: what a leader that lost a message would hold.
         await StreamPlanter.PublishRecordAsync(nats, _log.Subject, _log.Dir, 102, ct);
@@ -55,8 +55,8 @@ public sealed class ContinuityTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(101UL, error.Sequence);
         Assert.Equal(101, error.Lsn);
         Assert.Contains("sequence 100 holds LSN 100, sequence 101 holds LSN 102: LSN 101 missing (a gap)", error.Message, StringComparison.Ordinal);
-        Assert.Equal(100, ReadCursor(options));
-        await AssertMessagesAsync(nats, options.StreamName, 102, ct);
+        Assert.Equal(100, Shipping.ReadCursor(_log, options.StreamName));
+        await Shipping.AssertMessagesAsync(nats, options.StreamName, 102, ct);
     }
 
     [Fact]
@@ -66,7 +66,7 @@ public sealed class ContinuityTests(ITestOutputHelper output) : IDisposable
         var ct = Timeouts.Token();
         await using var nats = await NatsServers.ConnectAsync(NatsServers.SingleUrl);
         var options = Options("fargap");
-        await ShipAsync(nats, options, 100, 500, ct);
+        await Shipping.ShipAsync(_log, nats, options, 100, 500, ct);
         await StreamPlanter.PublishRecordsAsync(nats, _log.Subject, _log.Dir, 102, 600, ct);
 
         using var replicator = NatsReplicator.Open(_log.Dir, nats, options);
@@ -74,7 +74,7 @@ public sealed class ContinuityTests(ITestOutputHelper output) : IDisposable
 
         Assert.Equal((101UL, 101L), (error.Sequence, error.Lsn));
         Assert.Contains("sequence 100 holds LSN 100, sequence 101 holds LSN 102: LSN 101 missing (a gap)", error.Message, StringComparison.Ordinal);
-        Assert.Equal(100, ReadCursor(options));
+        Assert.Equal(100, Shipping.ReadCursor(_log, options.StreamName));
     }
 
     [Fact]
@@ -83,7 +83,7 @@ public sealed class ContinuityTests(ITestOutputHelper output) : IDisposable
         var ct = Timeouts.Token();
         await using var nats = await NatsServers.ConnectAsync(NatsServers.SingleUrl);
         var options = Options("dup");
-        await ShipAsync(nats, options, 100, 20, ct);
+        await Shipping.ShipAsync(_log, nats, options, 100, 20, ct);
         await StreamPlanter.PublishRecordAsync(nats, _log.Subject, _log.Dir, 100, ct, withMsgId: false);
 
         using var replicator = NatsReplicator.Open(_log.Dir, nats, options);
@@ -101,7 +101,7 @@ public sealed class ContinuityTests(ITestOutputHelper output) : IDisposable
         var ct = Timeouts.Token();
         await using var nats = await NatsServers.ConnectAsync(NatsServers.SingleUrl);
         var options = Options("recreated");
-        await ShipAsync(nats, options, 300, 50, ct);
+        await Shipping.ShipAsync(_log, nats, options, 300, 50, ct);
         var js = new NatsJSContext(nats);
         await js.DeleteStreamAsync(options.StreamName, ct);
         await js.CreateStreamAsync(new StreamConfig(options.StreamName, [_log.Subject]) { DuplicateWindow = TimeSpan.FromMinutes(2) }, ct);
@@ -117,7 +117,7 @@ public sealed class ContinuityTests(ITestOutputHelper output) : IDisposable
         }
 
         Assert.Contains(_logger.Lines, l => l.Contains("is at LSN 300 but stream " + options.StreamName + " holds only up to LSN 120 (sequence 120)", StringComparison.Ordinal));
-        Assert.Equal(350, ReadCursor(options));
+        Assert.Equal(350, Shipping.ReadCursor(_log, options.StreamName));
         using (var reader = WalReader.Open(_log.Dir))
         {
             // The mark kept LSN 300 while the cursor was below it, and follows the cursor once past it
@@ -161,33 +161,8 @@ public sealed class ContinuityTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(1, error.Lsn);
         Assert.Contains($"the log's first record is now LSN {first}: LSN 1 to {first - 1} ({first - 1} LSNs) can no longer be shipped", error.Message, StringComparison.Ordinal);
         Assert.Contains("The cursor says LSN 4000 was shipped", error.Message, StringComparison.Ordinal);
-        await AssertMessagesAsync(nats, options.StreamName, 0, ct);
+        await Shipping.AssertMessagesAsync(nats, options.StreamName, 0, ct);
     }
 
     private NatsReplicatorOptions Options(string prefix) => new() { StreamName = NatsServers.UniqueStream(prefix), Format = NatsMessageFormat.Record, Logger = _logger };
-
-    // Ships `shipped` records, then appends `more` that are not shipped yet.
-    private async Task ShipAsync(NATS.Client.Core.INatsConnection nats, NatsReplicatorOptions options, int shipped, int more, CancellationToken ct)
-    {
-        await using var wal = await _log.OpenAsync();
-        await TestLog.AppendAsync(wal, shipped, seed: shipped, ct);
-        using (var replicator = NatsReplicator.Create(wal, nats, options))
-        {
-            Assert.Equal(shipped, await replicator.CatchUpAsync(ct));
-        }
-
-        await TestLog.AppendAsync(wal, more, seed: shipped + 1, ct);
-    }
-
-    private long ReadCursor(NatsReplicatorOptions options)
-    {
-        using var reader = WalReader.Open(_log.Dir);
-        return reader.GetCursor("replicator-" + options.StreamName);
-    }
-
-    private static async Task AssertMessagesAsync(NATS.Client.Core.INatsConnection nats, string stream, long messages, CancellationToken ct)
-    {
-        var info = await new NatsJSContext(nats).GetStreamAsync(stream, cancellationToken: ct);
-        Assert.Equal(messages, info.Info.State.Messages);
-    }
 }

@@ -24,31 +24,13 @@ public sealed partial class ProcessKillTests : IDisposable
         await using var nats = await NatsServers.ConnectAsync(NatsServers.ClusterUrls);
         string[] args = ["replicate", "--dir", _log.Dir, "--nats", NatsServers.ClusterUrls, "--stream", stream, "--replicas", "3", "--interval", "0.05", "--max-in-flight", "256"];
         var random = new Random(20261201);
-        var killedWhileShipping = 0;
+        int killedWhileShipping;
         long lastLsn;
         await using (var wal = await _log.OpenAsync())
         {
             await TestLog.AppendAsync(wal, 2_000, seed: 1, ct);
             await using var appender = new Appender(wal, seed: 2);
-            for (var round = 0; round < rounds; round++)
-            {
-                await using var child = TruthdbProcess.Start(args);
-
-                // Kill at a random moment: during start-up and reconciliation, or while shipping.
-                if (random.Next(4) == 0)
-                {
-                    await child.WaitForOutputAsync(o => o.Contains("replicating", StringComparison.Ordinal), ct);
-                }
-                else
-                {
-                    await child.WaitForOutputAsync(o => ShippedLines().Count(o) >= 1, ct);
-                    killedWhileShipping++;
-                }
-
-                await Task.Delay(random.Next(0, 150), ct);
-                await child.KillAsync(ct);
-            }
-
+            killedWhileShipping = await RandomKills.RunAsync(args, rounds, random, "replicating", ShippedLines(), ct);
             lastLsn = await appender.StopAsync(wal);
         }
 

@@ -28,7 +28,7 @@ public sealed partial class RestoreKillTests(ITestOutputHelper output) : IDispos
         await using var nats = await NatsServers.ConnectAsync(NatsServers.ClusterUrls);
         string[] args = ["restore", "--dir", Restored, "--nats", NatsServers.ClusterUrls, "--stream", stream, "--interval", "0.05", "--durability", "sync"];
         var random = new Random(20261207);
-        var killedWhileRestoring = 0;
+        int killedWhileRestoring;
         long lastLsn;
         await using (var wal = await _log.OpenAsync())
         {
@@ -38,25 +38,7 @@ public sealed partial class RestoreKillTests(ITestOutputHelper output) : IDispos
             var shipping = replicator.RunAsync(stop.Token);
             await using (var appender = new Appender(wal, seed: 142))
             {
-                for (var round = 0; round < rounds; round++)
-                {
-                    await using var child = TruthdbProcess.Start(args);
-
-                    // Kill at a random moment: while it opens or finds its place, or while it appends.
-                    if (random.Next(4) == 0)
-                    {
-                        await child.WaitForOutputAsync(o => o.Contains("restoring stream", StringComparison.Ordinal), ct);
-                    }
-                    else
-                    {
-                        await child.WaitForOutputAsync(o => RestoringLines().Count(o) >= 1, ct);
-                        killedWhileRestoring++;
-                    }
-
-                    await Task.Delay(random.Next(0, 150), ct);
-                    await child.KillAsync(ct);
-                }
-
+                killedWhileRestoring = await RandomKills.RunAsync(args, rounds, random, "restoring stream", RestoringLines(), ct);
                 lastLsn = await appender.StopAsync(wal);
             }
 

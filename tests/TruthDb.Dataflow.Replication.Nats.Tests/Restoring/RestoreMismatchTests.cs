@@ -99,17 +99,6 @@ public sealed class RestoreMismatchTests(ITestOutputHelper output) : IDisposable
     private NatsReplicatorOptions Replicating(string stream) => new() { StreamName = stream, BatchMaxRecords = 10, Logger = _logger };
 
     // Ships `records` in batches of 10 into a new stream, then appends `more` that are not shipped.
-    private async Task<string> ShipAsync(INatsConnection nats, int records, CancellationToken ct, int more = 0)
-    {
-        var stream = NatsServers.UniqueStream("restbad");
-        await using var wal = await _log.OpenAsync();
-        await TestLog.AppendAsync(wal, records, seed: records, ct);
-        using (var replicator = NatsReplicator.Create(wal, nats, Replicating(stream)))
-        {
-            Assert.Equal(records, await replicator.CatchUpAsync(ct));
-        }
-
-        await TestLog.AppendAsync(wal, more, seed: records + 1, ct);
-        return stream;
-    }
+    private Task<string> ShipAsync(INatsConnection nats, int records, CancellationToken ct, int more = 0) =>
+        Shipping.ShipAsync(_log, nats, Replicating(NatsServers.UniqueStream("restbad")), records, more, ct);
 }

@@ -150,13 +150,6 @@ public sealed class RestoreTests(ITestOutputHelper output) : IDisposable
 
     private NatsRestorerOptions Options(string stream) => new() { StreamName = stream, Durability = Durability.Written, SegmentSize = 1024 * 1024, Logger = _logger };
 
-    private async Task<string> ShipAsync(INatsConnection nats, int records, NatsMessageFormat format, CancellationToken ct)
-    {
-        var stream = NatsServers.UniqueStream("restore");
-        await using var wal = await _log.OpenAsync();
-        await TestLog.AppendAsync(wal, records, seed: records, ct);
-        using var replicator = NatsReplicator.Create(wal, nats, new NatsReplicatorOptions { StreamName = stream, Format = format, BatchMaxRecords = 100, Logger = _logger });
-        Assert.Equal(records, await replicator.CatchUpAsync(ct));
-        return stream;
-    }
+    private Task<string> ShipAsync(INatsConnection nats, int records, NatsMessageFormat format, CancellationToken ct) =>
+        Shipping.ShipAsync(_log, nats, new NatsReplicatorOptions { StreamName = NatsServers.UniqueStream("restore"), Format = format, BatchMaxRecords = 100, Logger = _logger }, records, 0, ct);
 }
