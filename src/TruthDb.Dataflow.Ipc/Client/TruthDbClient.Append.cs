@@ -43,35 +43,7 @@ public sealed partial class TruthDbClient
     public ValueTask<long> AppendAsync(ReadOnlyMemory<byte> payload, CancellationToken ct = default)
     {
         CheckSize(payload);
-        var operation = AppendOperation.Rent();
-        var completion = operation.Task;
-        bool start;
-        lock (_appendLock)
-        {
-            if (Volatile.Read(ref _lost) is { } lost)
-            {
-                operation.Fail(new TruthDbConnectionException("The connection to the server is lost; the append was not sent.", lost));
-                return completion;
-            }
-
-            var open = _open;
-            if (open is not null && !open.Fits(payload.Length, _options.MaxBatchRecords, _maxMessageSize))
-            {
-                _sealed.Enqueue(open);
-                open = null;
-            }
-
-            open ??= _open = new AppendMessage(_sizeHint, _operationsHint, batch: false);
-            open.Add(payload.Span, operation);
-            start = ClaimSender();
-        }
-
-        if (start)
-        {
-            StartSender();
-        }
-
-        return ct.CanBeCanceled ? new ValueTask<long>(completion.AsTask().WaitAsync(ct)) : completion;
+        return Join(payload.Span, [], 0, ct);
     }
 
     /// <summary>
@@ -97,6 +69,13 @@ public sealed partial class TruthDbClient
             throw new ArgumentException($"The batch of {payloads.Length} records takes {total} bytes as a message; one message holds at most {ProtocolConstants.MaxAppendRecords} records and {_maxMessageSize} bytes: split it.", nameof(payloads));
         }
 
+        return Join([], payloads, (int)total, ct);
+    }
+
+    // Joins one append (payload) to the open message, or queues a batch (batch, batchSize bytes) as a
+    // message of its own behind it: under the lock, so the messages keep the calls' order.
+    private ValueTask<long> Join(ReadOnlySpan<byte> payload, ReadOnlySpan<ReadOnlyMemory<byte>> batch, int batchSize, CancellationToken ct)
+    {
         var operation = AppendOperation.Rent();
         var completion = operation.Task;
         bool start;
@@ -104,19 +83,29 @@ public sealed partial class TruthDbClient
         {
             if (Volatile.Read(ref _lost) is { } lost)
             {
-                operation.Fail(new TruthDbConnectionException("The connection to the server is lost; the batch was not sent.", lost));
+                operation.Fail(new TruthDbConnectionException("The connection to the server is lost; the append was not sent.", lost));
                 return completion;
             }
 
-            if (_open is { } open)
+            var open = _open;
+            if (open is not null && (!batch.IsEmpty || !open.Fits(payload.Length, _options.MaxBatchRecords, _maxMessageSize)))
             {
                 _sealed.Enqueue(open);
-                _open = null;
+                open = _open = null;
             }
 
-            var batch = new AppendMessage((int)total, 1, batch: true);
-            batch.AddBatch(payloads, operation);
-            _sealed.Enqueue(batch);
+            if (batch.IsEmpty)
+            {
+                open ??= _open = new AppendMessage(_sizeHint, _operationsHint, batch: false);
+                open.Add(payload, operation);
+            }
+            else
+            {
+                var message = new AppendMessage(batchSize, 1, batch: true);
+                message.AddBatch(batch, operation);
+                _sealed.Enqueue(message);
+            }
+
             start = ClaimSender();
         }
 
