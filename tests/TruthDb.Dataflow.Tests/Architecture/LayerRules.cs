@@ -21,8 +21,7 @@ internal sealed class LayerRules(string rootNamespace, IReadOnlyList<string[]> t
         "TruthDb.Dataflow",
         [
             ["Threading"],
-            ["Format"],
-            ["Storage"],
+            ["Format", "Storage"],
             ["Contracts"],
             ["LogState", "Validation"],
             ["Writing", "Reading", "Recovery", "Cursors", "Inspection"],

@@ -1,7 +1,7 @@
 using TruthDb.Dataflow.Format;
 using TruthDb.Dataflow.Tests.Support;
 
-namespace TruthDb.Dataflow.Tests.Writing;
+namespace TruthDb.Dataflow.Tests.LogState;
 
 public sealed class MirrorPublisherTests
 {
