@@ -82,7 +82,15 @@ public sealed partial class TruthDbClient
             FinishReplies(finish);
         }
 
-        _replies.Dispose();
+        try
+        {
+            _replies.Dispose();
+        }
+        catch (InvalidOperationException)
+        {
+            // The channel's reader was completed under it (the connection is gone): nothing to release.
+        }
+
         if (reason is null)
         {
             // The server completed the control channel (it stops, or refused this connection): close.
