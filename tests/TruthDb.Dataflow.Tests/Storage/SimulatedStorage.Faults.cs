@@ -38,12 +38,14 @@ internal sealed partial class SimulatedStorage
     /// <paramref name="errno"/> (<see cref="StorageErrors.NoSpaceErrno"/>, <see cref="StorageErrors.IoErrno"/>, ...).
     /// The failed operation has no effect; a failed mutating operation is still traced, as failed.
     /// </summary>
-    public void FailOperation(OperationKind kind, int nth, int errno)
+    /// <remarks>With <paramref name="fileName"/>, only operations on that file count (the segment
+    /// preparer writes other files on its own thread, at times a test does not choose).</remarks>
+    public void FailOperation(OperationKind kind, int nth, int errno, string? fileName = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(nth, 1);
         lock (_gate)
         {
-            _faults.Add(new FaultRule(kind, nth, errno));
+            _faults.Add(new FaultRule(kind, nth, errno, fileName));
         }
     }
 
@@ -77,7 +79,7 @@ internal sealed partial class SimulatedStorage
         for (var i = 0; i < _faults.Count; i++)
         {
             var rule = _faults[i];
-            if (rule.Kind != kind || ++rule.Seen != rule.Nth)
+            if (rule.Kind != kind || (rule.FileName is { } only && only != name) || ++rule.Seen != rule.Nth)
             {
                 continue;
             }
@@ -107,10 +109,12 @@ internal sealed partial class SimulatedStorage
         _ => new IOException($"Injected error {errno} ({what}).", errno),
     };
 
-    /// <summary>Fail the <see cref="Nth"/> operation of <see cref="Kind"/> with <see cref="Errno"/>.</summary>
-    private sealed class FaultRule(OperationKind kind, int nth, int errno)
+    /// <summary>Fail the <see cref="Nth"/> operation of <see cref="Kind"/> (on <see cref="FileName"/>, when set) with <see cref="Errno"/>.</summary>
+    private sealed class FaultRule(OperationKind kind, int nth, int errno, string? fileName)
     {
         public OperationKind Kind { get; } = kind;
+
+        public string? FileName { get; } = fileName;
 
         public int Nth { get; } = nth;
 

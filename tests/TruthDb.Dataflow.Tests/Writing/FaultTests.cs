@@ -81,7 +81,9 @@ public sealed class FaultTests
         var storage = new SimulatedStorage("sim://enospc-write");
         await using var wal = await Wal.OpenAsync(SimulatedWorkload.OptionsFor(storage));
         await wal.AppendAsync(Payloads.Make(0, 0, 50));
-        storage.FailOperation(OperationKind.Write, 1, StorageErrors.NoSpaceErrno);
+
+        // The active segment's next write: the preparer may be writing the next segment meanwhile.
+        storage.FailOperation(OperationKind.Write, 1, StorageErrors.NoSpaceErrno, fileName: "00000000000000000001.wal");
 
         var error = await Assert.ThrowsAsync<WalFaultedException>(async () => await wal.AppendAsync(Payloads.Make(0, 1, 50)));
 
