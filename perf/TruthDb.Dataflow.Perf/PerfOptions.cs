@@ -12,7 +12,8 @@ internal sealed class PerfOptions
 
         usage: TruthDb.Dataflow.Perf [options]
           --engine <list>        truthdb, fasterlog, fasterlog-fast, tsavoritelog, rocksdb, filestream,
-                                 or all (default all); also truthdb-ipc (the log served over a Unix
+                                 or all (default all); also truthdb-16-followers (16 in-process
+                                 followers read the log), truthdb-ipc (the log served over a Unix
                                  socket in this process), truthdb-ipc-stalled-tail (the same with a
                                  stalled tail open), truthdb-serve (served by a `truthdb serve` child)
                                  and tsavoritelog-direct (O_DIRECT device, never synced: not

@@ -10,13 +10,14 @@ internal static class EngineCatalog
     ];
 
     /// <summary>
-    /// Every engine that can be named: <c>all</c>'s, and the ones run only when named (the log served
+    /// Every engine that can be named: <c>all</c>'s, and the ones run only when named (the log with
+    /// in-process followers reading it; the log served
     /// over IPC, in this process or by a child process; TsavoriteLog on its direct-IO device, which is
     /// not power-safe).
     /// </summary>
     public static readonly string[] Known =
     [
-        .. Names, TruthDbIpcEngine.EngineName, TruthDbIpcEngine.StalledTailName, TruthDbServeEngine.EngineName, TsavoriteLogEngine.DirectName,
+        .. Names, TruthDbEngine.FollowersName, TruthDbIpcEngine.EngineName, TruthDbIpcEngine.StalledTailName, TruthDbServeEngine.EngineName, TsavoriteLogEngine.DirectName,
     ];
 
     /// <summary>
@@ -34,7 +35,7 @@ internal static class EngineCatalog
     /// <summary>Opens the engine called <paramref name="name"/>.</summary>
     public static ValueTask<IAppendEngine> OpenAsync(string name, EngineSettings settings) => name switch
     {
-        TruthDbEngine.EngineName => TruthDbEngine.OpenAsync(settings),
+        TruthDbEngine.EngineName or TruthDbEngine.FollowersName => TruthDbEngine.OpenAsync(name, settings),
         TruthDbIpcEngine.EngineName => TruthDbIpcEngine.OpenAsync(settings),
         TruthDbIpcEngine.StalledTailName => TruthDbIpcEngine.OpenAsync(settings, stalledTail: true),
         TruthDbServeEngine.EngineName => TruthDbServeEngine.OpenAsync(settings),
