@@ -54,7 +54,7 @@ public sealed partial class NatsReplicator
             // Room for every acknowledgement in flight, twice (a late epoch's too): a full channel would
             // drop acknowledgements, which then time out and cost a reconciliation.
             var channel = new NatsSubChannelOpts { Capacity = Math.Max(1024, _options.MaxInFlight * 2), FullMode = System.Threading.Channels.BoundedChannelFullMode.Wait };
-            var sub = await _connection.SubscribeCoreAsync<byte[]>(_inbox + ".>", opts: new NatsSubOpts { ChannelOpts = channel }, cancellationToken: ct).ConfigureAwait(false);
+            var sub = await SubscribeAcksAsync(new NatsSubOpts { ChannelOpts = channel }, ct).ConfigureAwait(false);
             await using (sub.ConfigureAwait(false))
             {
                 pump = PumpAcksAsync(sub, stopPump.Token);
@@ -75,6 +75,36 @@ public sealed partial class NatsReplicator
             }
 
             Volatile.Write(ref _running, 0);
+        }
+    }
+
+    // The acknowledgement inbox, subscribed before anything is published: the first NATS operation,
+    // so servers that cannot be reached yet are retried here as in the ship loop, up to the retry limit.
+    private async Task<INatsSub<byte[]>> SubscribeAcksAsync(NatsSubOpts opts, CancellationToken ct)
+    {
+        var backoff = FirstBackoff;
+        var started = Stopwatch.GetTimestamp();
+        while (true)
+        {
+            string reason;
+            try
+            {
+                return await _connection.SubscribeCoreAsync<byte[]>(_inbox + ".>", opts: opts, cancellationToken: ct).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is NatsException or TimeoutException)
+            {
+                reason = ex.Message;
+                if (_options.RetryLimit != Timeout.InfiniteTimeSpan && Stopwatch.GetElapsedTime(started) > _options.RetryLimit)
+                {
+                    throw new ReplicationException($"The NATS servers could not be reached for {_options.RetryLimit.TotalSeconds:0} s (last: {reason}); replication to stream '{StreamName}' did not start.", ex);
+                }
+            }
+
+            Interlocked.Increment(ref _retries);
+            _instruments.Retries.Add(1, _tag);
+            ReplicationEvents.Retrying(_logger, StreamName, _window.Acked, reason);
+            await Task.Delay(backoff, ct).ConfigureAwait(false);
+            backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
         }
     }
 
