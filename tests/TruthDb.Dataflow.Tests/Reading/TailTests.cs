@@ -88,8 +88,19 @@ public sealed class TailTests
             }
         }));
         await Task.WhenAll(producers);
+
+        // Everything durable, and seen by the follower, before the log closes (a follower that first
+        // looks after the close gets ObjectDisposedException, not the records).
+        var last = await wal.FlushAsync();
+        Assert.Equal(600, last);
+        while (!seenAt.Any(seen => seen.Lsn == last) && !follower.IsCompleted)
+        {
+            await Task.Delay(10);
+        }
+
         await wal.DisposeAsync();
         await follower.WaitAsync(Timeouts.Unexpected);
+        Assert.Equal(Enumerable.Range(1, 600).Select(lsn => (long)lsn), seenAt.Select(seen => seen.Lsn));
 
         // A power loss at any moment after a record was seen keeps it.
         foreach (var (lsn, operation) in seenAt.Where((_, i) => i % 7 == 0))
