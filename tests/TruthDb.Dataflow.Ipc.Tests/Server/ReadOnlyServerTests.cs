@@ -28,30 +28,13 @@ public sealed class ReadOnlyServerTests : IDisposable
         Assert.True(client.IsReadOnly);
         Assert.Equal(wal.LogId, client.LogId);
 
-        var tailed = new List<(long Lsn, byte[] Payload)>();
-        var tail = Task.Run(async () =>
-        {
-            await foreach (var record in client.ReadAsync(0, new ReadOptions { Follow = true }, ct))
-            {
-                tailed.Add((record.Lsn, record.Payload.ToArray()));
-                if (record.Lsn == 150)
-                {
-                    return;
-                }
-            }
-        }, ct);
+        var tail = RecordCopies.CopyAsync(client.ReadAsync(0, new ReadOptions { Follow = true }, ct), last: 150);
         await AppendAsync(wal, 21, 150, ct);
-        await tail.WaitAsync(ct);
+        var tailed = await tail.WaitAsync(ct);
 
-        var expected = new List<(long Lsn, byte[] Payload)>();
-        await foreach (var record in wal.ReadAsync(1, ct: ct))
-        {
-            expected.Add((record.Lsn, record.Payload.ToArray()));
-        }
-
-        Assert.Equal(150, expected.Count);
-        Assert.Equal(expected.Select(r => r.Lsn), tailed.Select(r => r.Lsn));
-        Assert.All(expected.Zip(tailed), pair => Assert.Equal(pair.First.Payload, pair.Second.Payload));
+        var source = await RecordCopies.CopyAsync(wal.ReadAsync(1, ct: ct));
+        Assert.Equal(150, source.Count);
+        RecordCopies.AssertSame(source, tailed);
     }
 
     [Fact]

@@ -37,37 +37,21 @@ public sealed class ServeReplicaTests : IDisposable
         Assert.True(client.IsReadOnly);
         Assert.Equal(wal.LogId, client.LogId);
 
-        var tailed = new List<(long Lsn, byte[] Payload)>();
         var caughtUp = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var tail = Task.Run(async () =>
+        var tail = RecordCopies.CopyAsync(client.ReadAsync(0, new ReadOptions { Follow = true }, ct), last: 600, seen: lsn =>
         {
-            await foreach (var record in client.ReadAsync(0, new ReadOptions { Follow = true }, ct))
+            if (lsn == 100)
             {
-                tailed.Add((record.Lsn, record.Payload.ToArray()));
-                if (record.Lsn == 100)
-                {
-                    caughtUp.SetResult();
-                }
-
-                if (record.Lsn == 600)
-                {
-                    return;
-                }
+                caughtUp.SetResult();
             }
-        }, ct);
+        });
         await caughtUp.Task.WaitAsync(ct);
         await TestLog.AppendAsync(wal, 500, seed: 142, ct);
-        await tail.WaitAsync(ct);
+        var tailed = await tail.WaitAsync(ct);
 
-        var source = new List<(long Lsn, byte[] Payload)>();
-        await foreach (var record in wal.ReadAsync(1, ct: ct))
-        {
-            source.Add((record.Lsn, record.Payload.ToArray()));
-        }
-
+        var source = await RecordCopies.CopyAsync(wal.ReadAsync(1, ct: ct));
         Assert.Equal(600, source.Count);
-        Assert.Equal(source.Select(r => r.Lsn), tailed.Select(r => r.Lsn));
-        Assert.All(source.Zip(tailed), pair => Assert.Equal(pair.First.Payload, pair.Second.Payload));
+        RecordCopies.AssertSame(source, tailed);
 
         // Writes go to the writer: the replica's server refuses them and goes on serving.
         var refused = await Assert.ThrowsAsync<TruthDbException>(async () => await client.AppendAsync(new byte[] { 1 }, ct));
