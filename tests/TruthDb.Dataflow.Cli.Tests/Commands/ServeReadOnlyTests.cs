@@ -40,6 +40,12 @@ public sealed class ServeReadOnlyTests : IDisposable
             Assert.Equal(Enumerable.Range(101, 30).Select(i => $"{i}\t{Line(i)}"), tailed.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         }
 
+        var stats = await Truthdb.RunAsync(["stats", "--socket", server.Socket], [], ct);
+        Assert.Contains("read-only: it writes nothing", stats.Stdout, StringComparison.Ordinal);
+        Assert.Contains("last LSN:          130 (written watermark)", stats.Stdout, StringComparison.Ordinal);
+        var json = await Truthdb.RunAsync(["stats", "--socket", server.Socket, "--json"], [], ct);
+        Assert.Contains("\"readOnly\":true", json.Stdout, StringComparison.Ordinal);
+
         var before = _log.FileHashes();
         var append = await Truthdb.RunAsync(["append", "--socket", server.Socket], "refused\n", ct);
         var commit = await Truthdb.RunAsync(["read", "--socket", server.Socket, "--cursor", "job", "--commit", "--to", "5"], [], ct);
