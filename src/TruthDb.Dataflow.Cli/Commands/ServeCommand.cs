@@ -56,7 +56,7 @@ internal static class ServeCommand
         });
         var maxMessage = new Option<long>("--max-message-size")
         {
-            Description = "The largest protocol message, bytes or with KiB/MiB (default 4MiB, or half of --segment-size when that is less; at least 64KiB, at most half of --segment-size); it must hold the largest record a read returns.",
+            Description = "The largest protocol message, bytes or with KiB/MiB (default 4MiB, or half of --segment-size when that is less; at least 64KiB, at most half of --segment-size; with --read-only: default 4MiB, at most 64MiB); it must hold the largest record a read returns.",
             DefaultValueFactory = _ => DefaultMessageSize,
             CustomParser = r => Sizes.Parse(r, MinMessageSize, 64 * 1024 * 1024),
             HelpName = "size",
@@ -84,7 +84,7 @@ internal static class ServeCommand
         {
             Description = "Serve the log read-only, as it is: open it without the writer's lock (another process may write it, such as 'truthdb restore --follow' keeping a replica current), write nothing in --dir, and answer appends, cursor commits and truncation with the error ReadOnly. Reads and tails work as on the writer's server.",
         };
-        var command = new Command("serve", "Serve the log in --dir to other processes over a Unix domain socket and/or stdio (MessagePack over a multiplexed stream; see docs/ipc-protocol.md) until SIGTERM or Ctrl+C.")
+        var command = new Command("serve", "Serve the log in --dir to other processes over a Unix domain socket and/or stdio (MessagePack over a multiplexed stream; see docs/ipc-protocol.md) until SIGTERM or Ctrl+C. With --read-only, a log another process writes (a read replica): reads and tails only.")
         {
             directory, socket, stdio, tokenFile, socketMode, maxMessage, readOnly, durability, segmentSize, retentionBytes, retentionAge, retentionIgnoresCursors, verbose,
         };
