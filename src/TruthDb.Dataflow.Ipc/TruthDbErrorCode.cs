@@ -47,4 +47,11 @@ public enum TruthDbErrorCode
 
     /// <summary>An unexpected server error; the message says what.</summary>
     Internal = 14,
+
+    /// <summary>
+    /// A write request (Append, CommitCursor, Truncate) to a server that serves its log read-only (a
+    /// replica: <c>truthdb serve --read-only</c>); nothing was done, the connection goes on. Writes go
+    /// to the log's writer.
+    /// </summary>
+    ReadOnly = 15,
 }

@@ -17,6 +17,9 @@ public interface IWalReader
     /// <summary>The LSN of the last record covered by a completed fdatasync (survives a power loss); 0 when none.</summary>
     long DurableLsn { get; }
 
+    /// <summary>The LSN of the first record still in the log (retention drops whole segments below it); 0 while the log holds no record.</summary>
+    long FirstLsn { get; }
+
     /// <summary>
     /// The records with LSN ≥ <paramref name="fromLsn"/> (0: from the first record still in the log), in
     /// LSN order, up to the watermark <see cref="ReadOptions.Watermark"/> picks as it was when the read

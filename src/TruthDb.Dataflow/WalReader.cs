@@ -56,6 +56,21 @@ public sealed class WalReader : IWalReader, IDisposable
     /// </summary>
     public long DurableLsn => _source.Watermark(WalWatermark.Durable);
 
+    /// <summary>
+    /// The LSN of the first record still in the log; 0 while it holds no record. The directory is listed
+    /// again for it (the writer's retention may have dropped segments since the last look).
+    /// </summary>
+    public long FirstLsn
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(_source.IsClosed, this);
+            _source.Refresh();
+            var segments = _source.Segments;
+            return segments.Length > 0 && WrittenLsn >= segments[0].FirstLsn ? segments[0].FirstLsn : 0;
+        }
+    }
+
     /// <summary>True while a writer has the log open and publishes its watermarks (a writer killed with the log open still counts until another opens it).</summary>
     public bool IsWriterOpen => _source.WriterOpen;
 

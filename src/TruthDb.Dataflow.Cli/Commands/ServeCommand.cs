@@ -14,6 +14,10 @@ namespace TruthDb.Dataflow.Cli.Commands;
 /// closed. Status lines go to stderr (stdout may carry the protocol). The retention options set the
 /// log's <see cref="WalOptions.RetentionMaxBytes"/>, <see cref="WalOptions.RetentionMaxAge"/> and
 /// <see cref="WalOptions.RetentionIgnoresCursors"/> (the last also governs <c>truncate --socket</c>).
+/// With <c>--read-only</c> it opens the log with a <see cref="WalReader"/> instead (no writer lock, no
+/// recovery, nothing written: another process, such as <c>truthdb restore --follow</c>, may write the
+/// log meanwhile) and serves reads and tails as the writer's server does, refusing write requests with
+/// the protocol's <c>ReadOnly</c> error; the options of the log's writer cannot be given with it.
 /// </summary>
 internal static class ServeCommand
 {
@@ -52,7 +56,7 @@ internal static class ServeCommand
         });
         var maxMessage = new Option<long>("--max-message-size")
         {
-            Description = "The largest protocol message, bytes or with KiB/MiB (default 4MiB, or half of --segment-size when that is less; at least 64KiB, at most half of --segment-size); it must hold the largest record a read returns.",
+            Description = "The largest protocol message, bytes or with KiB/MiB (default 4MiB, or half of --segment-size when that is less; at least 64KiB, at most half of --segment-size; with --read-only: default 4MiB, at most 64MiB); it must hold the largest record a read returns.",
             DefaultValueFactory = _ => DefaultMessageSize,
             CustomParser = r => Sizes.Parse(r, MinMessageSize, 64 * 1024 * 1024),
             HelpName = "size",
@@ -76,15 +80,30 @@ internal static class ServeCommand
         {
             Description = "Retention (the two options above and 'truthdb truncate --socket') may drop records durable cursors have not committed yet. Without it, it stops at the slowest cursor.",
         };
-        var command = new Command("serve", "Serve the log in --dir to other processes over a Unix domain socket and/or stdio (MessagePack over a multiplexed stream; see docs/ipc-protocol.md) until SIGTERM or Ctrl+C.")
+        var readOnly = new Option<bool>("--read-only")
         {
-            directory, socket, stdio, tokenFile, socketMode, maxMessage, durability, segmentSize, retentionBytes, retentionAge, retentionIgnoresCursors, verbose,
+            Description = "Serve the log read-only, as it is: open it without the writer's lock (another process may write it, such as 'truthdb restore --follow' keeping a replica current), write nothing in --dir, and answer appends, cursor commits and truncation with the error ReadOnly. Reads and tails work as on the writer's server.",
+        };
+        var command = new Command("serve", "Serve the log in --dir to other processes over a Unix domain socket and/or stdio (MessagePack over a multiplexed stream; see docs/ipc-protocol.md) until SIGTERM or Ctrl+C. With --read-only, a log another process writes (a read replica): reads and tails only.")
+        {
+            directory, socket, stdio, tokenFile, socketMode, maxMessage, readOnly, durability, segmentSize, retentionBytes, retentionAge, retentionIgnoresCursors, verbose,
         };
         command.Validators.Add(result =>
         {
             if (result.GetValue(socket) is null && !result.GetValue(stdio))
             {
                 result.AddError("Give --socket PATH, --stdio, or both.");
+            }
+
+            if (result.GetValue(readOnly))
+            {
+                foreach (Option writerOption in (Option[])[durability, segmentSize, retentionBytes, retentionAge, retentionIgnoresCursors])
+                {
+                    if (result.GetResult(writerOption) is { Implicit: false })
+                    {
+                        result.AddError($"{writerOption.Name} cannot be used with --read-only: it is an option of the log's writer, and a read-only server writes nothing (give it to the process that writes the log).");
+                    }
+                }
             }
         });
         command.SetAction((parse, ct) => Verb.RunAsync(() => RunAsync(
@@ -94,10 +113,11 @@ internal static class ServeCommand
                 parse.GetValue(stdio),
                 parse.GetValue(tokenFile),
                 TryParseMode(parse.GetValue(socketMode) ?? "600", out var mode) ? mode : UnixFileMode.UserRead | UnixFileMode.UserWrite,
-                MessageSize(parse.GetResult(maxMessage) is { Implicit: false } ? parse.GetValue(maxMessage) : null, parse.GetValue(segmentSize)),
+                MessageSize(parse.GetResult(maxMessage) is { Implicit: false } ? parse.GetValue(maxMessage) : null, parse.GetValue(readOnly) ? null : parse.GetValue(segmentSize)),
                 CommonOptions.ParseDurability(parse.GetValue(durability)),
                 parse.GetValue(segmentSize),
-                new Retention(parse.GetValue(retentionBytes), parse.GetValue(retentionAge), parse.GetValue(retentionIgnoresCursors))),
+                new Retention(parse.GetValue(retentionBytes), parse.GetValue(retentionAge), parse.GetValue(retentionIgnoresCursors)),
+                parse.GetValue(readOnly)),
             parse.GetValue(verbose),
             ct)));
         return command;
@@ -106,8 +126,16 @@ internal static class ServeCommand
     private static async Task<int> RunAsync(ServeSettings settings, bool verbose, CancellationToken ct)
     {
         var token = LogTarget.ReadToken(settings.TokenFile);
-        // SIGTERM and Ctrl+C cancel ct (Program.cs).
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var serverOptions = new TruthDbServerOptions
+        {
+            Token = token,
+            MaxMessageSize = settings.MaxMessageSize,
+            SocketFileMode = settings.SocketMode,
+        };
+        if (settings.ReadOnly)
+        {
+            return await RunReadOnlyAsync(settings, serverOptions, ct);
+        }
 
         await using var wal = await CommonOptions.OpenAsync(
             new WalOptions
@@ -121,12 +149,38 @@ internal static class ServeCommand
                 Logger = CommonOptions.EngineLogger(verbose),
             },
             ct);
-        var server = new TruthDbServer(wal, new TruthDbServerOptions
-        {
-            Token = token,
-            MaxMessageSize = settings.MaxMessageSize,
-            SocketFileMode = settings.SocketMode,
-        });
+        await ServeAsync(
+            new TruthDbServer(wal, serverOptions),
+            settings,
+            where => string.Create(CultureInfo.InvariantCulture,
+                $"truthdb: serving {Path.GetFullPath(settings.Directory)} (log {JsonOutput.LogId(wal.LogId)}, LSN {wal.FirstLsn}..{wal.WrittenLsn}, {settings.Durability}) on {where}{(token is null ? string.Empty : ", token required")}{settings.Retention.Describe()}"),
+            ct);
+        await wal.DisposeAsync();
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"truthdb: stopped; the log is synced and closed at LSN {wal.DurableLsn}"));
+        return ExitCodes.Ok;
+    }
+
+    // The log as it is, through a WalReader: no lock, no recovery, nothing written in the directory.
+    private static async Task<int> RunReadOnlyAsync(ServeSettings settings, TruthDbServerOptions serverOptions, CancellationToken ct)
+    {
+        CommonOptions.RequireExistingLog(settings.Directory);
+        using var reader = WalReader.Open(settings.Directory);
+        await ServeAsync(
+            TruthDbServer.CreateReadOnly(reader, serverOptions),
+            settings,
+            where => string.Create(CultureInfo.InvariantCulture,
+                $"truthdb: serving {Path.GetFullPath(settings.Directory)} read-only (log {JsonOutput.LogId(reader.LogId)}, LSN {reader.FirstLsn}..{reader.WrittenLsn}, {(reader.IsWriterOpen ? "a writer has it open" : "no writer has it open")}) on {where}{(serverOptions.Token is null ? string.Empty : ", token required")}"),
+            ct);
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"truthdb: stopped; served read-only up to LSN {reader.WrittenLsn}, nothing written"));
+        return ExitCodes.Ok;
+    }
+
+    // Listens and/or serves stdio, prints the status line, and serves until a signal (with stdio
+    // alone, also until the parent closes stdin); then stops the server gracefully.
+    private static async Task ServeAsync(TruthDbServer server, ServeSettings settings, Func<string, string> status, CancellationToken ct)
+    {
+        // SIGTERM and Ctrl+C cancel ct (Program.cs).
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         await using (server)
         {
             var where = new List<string>();
@@ -152,36 +206,35 @@ internal static class ServeCommand
                 where.Add("stdio");
             }
 
-            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"truthdb: serving {Path.GetFullPath(settings.Directory)} (log {JsonOutput.LogId(wal.LogId)}, LSN {wal.FirstLsn}..{wal.WrittenLsn}, {settings.Durability}) on {string.Join(" and ", where)}{(token is null ? string.Empty : ", token required")}{settings.Retention.Describe()}"));
-
-            // Until a signal; with stdio alone, also until the parent closes stdin.
+            Console.Error.WriteLine(status(string.Join(" and ", where)));
             var stopped = Task.Delay(Timeout.Infinite, stop.Token);
             await Task.WhenAny(stopped, settings.Socket is null ? stdioServed : stopped);
             await server.StopAsync();
         }
-
-        await wal.DisposeAsync();
-        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"truthdb: stopped; the log is synced and closed at LSN {wal.DurableLsn}"));
-        return ExitCodes.Ok;
     }
 
     // A client joins concurrent appends into one message and the server appends a message into one
     // segment, so a message must fit in a segment with room to spare: at most half of one. Without
-    // --max-message-size: 4 MiB, or half a segment when that is less.
-    private static int MessageSize(long? requested, long segmentSize)
+    // --max-message-size: 4 MiB, or half a segment when that is less. A read-only server appends
+    // nothing (no segment size): 4 MiB unless asked.
+    private static int MessageSize(long? requested, long? segmentSize)
     {
-        if (segmentSize < 2 * MinMessageSize)
+        if (segmentSize is not { } segment)
         {
-            throw new CliException($"--segment-size is {segmentSize} bytes; serving needs at least {2 * MinMessageSize} (128KiB), twice the smallest --max-message-size.", ExitCodes.Usage);
+            return (int)(requested ?? DefaultMessageSize);
         }
 
-        if (requested > segmentSize / 2)
+        if (segment < 2 * MinMessageSize)
         {
-            throw new CliException($"--max-message-size is {requested} bytes, more than half of --segment-size ({segmentSize} bytes): a message of appends might not fit in one segment.", ExitCodes.Usage);
+            throw new CliException($"--segment-size is {segment} bytes; serving needs at least {2 * MinMessageSize} (128KiB), twice the smallest --max-message-size.", ExitCodes.Usage);
         }
 
-        return (int)(requested ?? Math.Min(DefaultMessageSize, segmentSize / 2));
+        if (requested > segment / 2)
+        {
+            throw new CliException($"--max-message-size is {requested} bytes, more than half of --segment-size ({segment} bytes): a message of appends might not fit in one segment.", ExitCodes.Usage);
+        }
+
+        return (int)(requested ?? Math.Min(DefaultMessageSize, segment / 2));
     }
 
     private static bool TryParseMode(string text, out UnixFileMode mode)
@@ -207,7 +260,7 @@ internal static class ServeCommand
         return true;
     }
 
-    private sealed record ServeSettings(string Directory, string? Socket, bool Stdio, string? TokenFile, UnixFileMode SocketMode, int MaxMessageSize, Durability Durability, long SegmentSize, Retention Retention);
+    private sealed record ServeSettings(string Directory, string? Socket, bool Stdio, string? TokenFile, UnixFileMode SocketMode, int MaxMessageSize, Durability Durability, long SegmentSize, Retention Retention, bool ReadOnly);
 
     private sealed record Retention(long MaxBytes, TimeSpan MaxAge, bool IgnoresCursors)
     {

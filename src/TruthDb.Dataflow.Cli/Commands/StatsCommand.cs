@@ -126,7 +126,7 @@ internal static class StatsCommand
         }
 
         var inv = Show.Invariant;
-        Console.WriteLine($"socket:            {Path.GetFullPath(socket)} (server {client.ServerName})");
+        Console.WriteLine($"socket:            {Path.GetFullPath(socket)} (server {client.ServerName}{(stats.ReadOnly ? ", read-only: it writes nothing, appends go to the log's writer" : string.Empty)})");
         Console.WriteLine($"log id:            {JsonOutput.LogId(stats.LogId)}");
         Console.WriteLine(string.Create(inv, $"first LSN:         {stats.FirstLsn}"));
         Console.WriteLine(string.Create(inv, $"last LSN:          {stats.WrittenLsn} (written watermark)"));
@@ -155,5 +155,6 @@ internal static class StatsCommand
         json.WriteNumber("pendingBytes", stats.PendingBytes);
         json.WriteNumber("connections", stats.Connections);
         json.WriteNumber("subscriptions", stats.Subscriptions);
+        json.WriteBoolean("readOnly", stats.ReadOnly);
     }
 }

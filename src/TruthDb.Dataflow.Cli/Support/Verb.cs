@@ -46,6 +46,7 @@ internal static class Verb
     private static string Hint(TruthDbErrorCode code) => code switch
     {
         TruthDbErrorCode.Corrupted => " Run 'truthdb verify' for details.",
+        TruthDbErrorCode.ReadOnly => " Its server was started with 'truthdb serve --read-only': write through the server of the log's writer, or to its --dir.",
         _ => string.Empty,
     };
 

@@ -39,7 +39,7 @@ public sealed partial class TruthDbClient
     /// <exception cref="ArgumentException">The record does not fit in one message (<see cref="MaxMessageSize"/>).</exception>
     /// <exception cref="TruthDbAppendOutcomeUnknownException">The connection was lost after the append was sent: it may or may not be in the log.</exception>
     /// <exception cref="TruthDbConnectionException">The connection was lost before the append was sent: it is not in the log.</exception>
-    /// <exception cref="TruthDbException">The server refused it (a full disk, a faulted log, shutting down).</exception>
+    /// <exception cref="TruthDbException">The server refused it (a full disk, a faulted log, shutting down; <see cref="TruthDbErrorCode.ReadOnly"/>: the server serves a read-only replica, appends go to the writer).</exception>
     public ValueTask<long> AppendAsync(ReadOnlyMemory<byte> payload, CancellationToken ct = default)
     {
         CheckSize(payload);
@@ -51,6 +51,7 @@ public sealed partial class TruthDbClient
     /// appends called before it) and returns the first LSN, like <see cref="Wal.AppendBatchAsync"/>.
     /// </summary>
     /// <exception cref="ArgumentException">The batch is empty or does not fit in one message.</exception>
+    /// <exception cref="TruthDbException">The server refused it, as for <see cref="AppendAsync"/>.</exception>
     public ValueTask<long> AppendBatchAsync(ReadOnlySpan<ReadOnlyMemory<byte>> payloads, CancellationToken ct = default)
     {
         if (payloads.IsEmpty)

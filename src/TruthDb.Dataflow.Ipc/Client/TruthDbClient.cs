@@ -44,6 +44,13 @@ public sealed partial class TruthDbClient : IAsyncDisposable
     /// <summary>The name the server gave in its Hello reply.</summary>
     public string ServerName { get; private set; } = string.Empty;
 
+    /// <summary>
+    /// True when the server serves its log read-only (a replica, <c>truthdb serve --read-only</c>): reads
+    /// and tails work, appends, cursor commits and truncation fail with a <see cref="TruthDbException"/>
+    /// whose <see cref="TruthDbException.ErrorCode"/> is <see cref="TruthDbErrorCode.ReadOnly"/>.
+    /// </summary>
+    public bool IsReadOnly { get; private set; }
+
     /// <summary>The largest message the server accepts (a record must fit in one, with a few bytes of framing).</summary>
     public int MaxMessageSize => _maxMessageSize;
 
@@ -92,6 +99,7 @@ public sealed partial class TruthDbClient : IAsyncDisposable
                 ct).ConfigureAwait(false);
             client.LogId = Guid.TryParse(hello.LogId, out var id) ? id : Guid.Empty;
             client.ServerName = hello.ServerName;
+            client.IsReadOnly = hello.ReadOnly;
             client._maxMessageSize = Math.Max(hello.MaxMessageSize, ProtocolConstants.MinMaxMessageSize);
             return client;
         }
@@ -120,7 +128,7 @@ public sealed partial class TruthDbClient : IAsyncDisposable
         new(await RequestAsync<EmptyBody, StatsReply>(MessageType.Stats, MessageType.StatsReply, EmptyBody.Instance, ct).ConfigureAwait(false));
 
     /// <summary>Durably commits cursor <paramref name="name"/> at <paramref name="lsn"/> in the server's log (see <see cref="Wal.CommitCursorAsync"/>).</summary>
-    /// <exception cref="TruthDbException">The name is invalid (<see cref="TruthDbErrorCode.InvalidArgument"/>) or the LSN is beyond the log (<see cref="TruthDbErrorCode.OutOfRange"/>).</exception>
+    /// <exception cref="TruthDbException">The name is invalid (<see cref="TruthDbErrorCode.InvalidArgument"/>), the LSN is beyond the log (<see cref="TruthDbErrorCode.OutOfRange"/>), or the server is read-only (<see cref="TruthDbErrorCode.ReadOnly"/>).</exception>
     public async ValueTask CommitCursorAsync(string name, long lsn, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(name);
@@ -128,6 +136,7 @@ public sealed partial class TruthDbClient : IAsyncDisposable
     }
 
     /// <summary>Retention: drops whole sealed segments below <paramref name="lsn"/> (see <see cref="Wal.TruncateBeforeAsync"/>); returns the log's first LSN afterwards.</summary>
+    /// <exception cref="TruthDbException">The server refused it; <see cref="TruthDbErrorCode.ReadOnly"/> when it serves its log read-only.</exception>
     public async ValueTask<long> TruncateBeforeAsync(long lsn, CancellationToken ct = default) =>
         (await RequestAsync<TruncateRequest, TruncateReply>(MessageType.Truncate, MessageType.TruncateReply, new TruncateRequest { BeforeLsn = lsn }, ct).ConfigureAwait(false)).FirstLsn;
 

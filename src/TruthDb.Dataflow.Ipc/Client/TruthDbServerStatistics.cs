@@ -17,6 +17,7 @@ public sealed class TruthDbServerStatistics
         Connections = reply.Connections;
         Subscriptions = reply.Subscriptions;
         SyncTime = TimeSpan.FromMicroseconds(reply.SyncMicroseconds);
+        ReadOnly = reply.ReadOnly;
     }
 
     /// <summary>The log's written watermark.</summary>
@@ -54,4 +55,7 @@ public sealed class TruthDbServerStatistics
 
     /// <summary>Time spent in fdatasync since the log was opened.</summary>
     public TimeSpan SyncTime { get; }
+
+    /// <summary>True when the server serves its log read-only: it writes nothing, so the counters of writing (<see cref="Appends"/> to <see cref="SyncTime"/>) are 0.</summary>
+    public bool ReadOnly { get; }
 }

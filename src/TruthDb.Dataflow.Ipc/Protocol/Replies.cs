@@ -4,7 +4,7 @@ namespace TruthDb.Dataflow.Ipc.Protocol;
 
 // The bodies of the server's replies on the control channel (same array rules as the requests).
 
-/// <summary>HelloReply: [protocolVersion, serverName, logId, maxMessageSize, writtenLsn, durableLsn, firstLsn].</summary>
+/// <summary>HelloReply: [protocolVersion, serverName, logId, maxMessageSize, writtenLsn, durableLsn, firstLsn, readOnly].</summary>
 [MessagePackObject]
 internal sealed class HelloReply
 {
@@ -28,6 +28,9 @@ internal sealed class HelloReply
 
     [Key(6)]
     public long FirstLsn { get; set; }
+
+    [Key(7)]
+    public bool ReadOnly { get; set; }
 }
 
 /// <summary>AppendReply: [firstLsn, count, durable].</summary>
@@ -63,7 +66,7 @@ internal sealed class TruncateReply
     public long FirstLsn { get; set; }
 }
 
-/// <summary>StatsReply: [writtenLsn, durableLsn, firstLsn, logId, appends, batches, syncs, bytesWritten, pendingBytes, connections, subscriptions, syncMicroseconds].</summary>
+/// <summary>StatsReply: [writtenLsn, durableLsn, firstLsn, logId, appends, batches, syncs, bytesWritten, pendingBytes, connections, subscriptions, syncMicroseconds, readOnly].</summary>
 [MessagePackObject]
 internal sealed class StatsReply
 {
@@ -102,6 +105,9 @@ internal sealed class StatsReply
 
     [Key(11)]
     public long SyncMicroseconds { get; set; }
+
+    [Key(12)]
+    public bool ReadOnly { get; set; }
 }
 
 /// <summary>Error: [code, message].</summary>

@@ -111,11 +111,12 @@ internal sealed partial class ServerConnection
         {
             ProtocolVersion = ProtocolConstants.Version,
             ServerName = Options.ServerName,
-            LogId = Wal.LogId.ToString("D"),
+            LogId = Reader.LogId.ToString("D"),
             MaxMessageSize = Options.MaxMessageSize,
-            WrittenLsn = Wal.WrittenLsn,
-            DurableLsn = Wal.DurableLsn,
-            FirstLsn = Wal.FirstLsn,
+            WrittenLsn = Reader.WrittenLsn,
+            DurableLsn = Reader.DurableLsn,
+            FirstLsn = Reader.FirstLsn,
+            ReadOnly = _server.Log.IsReadOnly,
         });
     }
 

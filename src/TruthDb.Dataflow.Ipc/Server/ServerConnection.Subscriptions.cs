@@ -24,8 +24,8 @@ internal sealed partial class ServerConnection
             throw new ArgumentException($"Watermark is 0 (durable) or 1 (written); got {request.Watermark}.");
         }
 
-        var from = request.Cursor is { } cursor ? Wal.GetCursor(cursor) + 1 : request.FromLsn;
-        var next = Wal.WrittenLsn + 1;
+        var from = request.Cursor is { } cursor ? Reader.GetCursor(cursor) + 1 : request.FromLsn;
+        var next = Reader.WrittenLsn + 1;
         if (from > next)
         {
             // LSNs are dense: a position past the next one cannot come from this log (a tail there
@@ -87,7 +87,7 @@ internal sealed partial class ServerConnection
         }
     }
 
-    internal Wal Log => Wal;
+    internal IWalReader Log => Reader;
 
     internal ServerCounters Counters => _server.Counters;
 

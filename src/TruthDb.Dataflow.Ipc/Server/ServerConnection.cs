@@ -50,7 +50,7 @@ internal sealed partial class ServerConnection : IDisposable
         }
     }
 
-    private Wal Wal => _server.Wal;
+    private IWalReader Reader => _server.Log.Reader;
 
     private TruthDbServerOptions Options => _server.Options;
 

@@ -5,12 +5,13 @@ using TruthDb.Dataflow.Ipc.Protocol;
 namespace TruthDb.Dataflow.Ipc.Server;
 
 /// <summary>
-/// One read or tail on its own channel. Records are read from the log's in-process reader (never
-/// blocking the writer) only while the client has credit: each Records message spends one credit,
-/// and the client grants more with Credit messages as its application consumes. With no credit the
-/// server reads nothing and buffers nothing, so a stalled consumer (also one whose multiplexer acks
-/// bytes on arrival, as the npm package does) holds back only this channel: at most its credit of
-/// messages (each at most 64 KiB of payload, or one record) is ever outstanding.
+/// One read or tail on its own channel. Records are read through the served log's reader (a Wal's
+/// in-process one, or a WalReader; never blocking the writer) only while the client has credit: each
+/// Records message spends one credit, and the client grants more with Credit messages as its
+/// application consumes. With no credit the server reads nothing and buffers nothing, so a stalled
+/// consumer (also one whose multiplexer acks bytes on arrival, as the npm package does) holds back
+/// only this channel: at most its credit of messages (each at most 64 KiB of payload, or one record)
+/// is ever outstanding.
 /// </summary>
 internal sealed partial class TailSubscription : IDisposable
 {

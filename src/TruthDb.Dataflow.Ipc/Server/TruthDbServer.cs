@@ -6,8 +6,11 @@ using TruthDb.Dataflow.Ipc.Server;
 namespace TruthDb.Dataflow.Ipc;
 
 /// <summary>
-/// Serves one open <see cref="Wal"/> to other processes: on a Unix domain socket
-/// (<see cref="ListenAsync"/>) and on any duplex stream such as stdio (<see cref="ServeAsync"/>).
+/// Serves one log to other processes: on a Unix domain socket (<see cref="ListenAsync"/>) and on any
+/// duplex stream such as stdio (<see cref="ServeAsync"/>). The log is an open <see cref="Wal"/> (every
+/// request), or any <see cref="IWalReader"/> served read-only (<see cref="CreateReadOnly"/>; a <see cref="WalReader"/> of a directory
+/// another process writes, such as a restored replica: reads, tails, stats and pings as on the writer,
+/// and every write request refused with <see cref="TruthDbErrorCode.ReadOnly"/>).
 /// Each connection is a Nerdbank.Streams <c>MultiplexingStream</c> (protocol major version 3) with a
 /// control channel for requests and one channel per read or tail; messages are MessagePack
 /// (docs/ipc-protocol.md). A connection's failures (garbage, a peer that vanishes) end only that
@@ -24,9 +27,13 @@ public sealed partial class TruthDbServer : IAsyncDisposable
     /// <summary>Makes a server for <paramref name="wal"/>; nothing is served until <see cref="ListenAsync"/> or <see cref="ServeAsync"/>.</summary>
     /// <exception cref="ArgumentException">An option is out of range (the message names it).</exception>
     public TruthDbServer(Wal wal, TruthDbServerOptions? options = null)
+        : this(new WritableLog(wal ?? throw new ArgumentNullException(nameof(wal))), options)
     {
-        ArgumentNullException.ThrowIfNull(wal);
-        Wal = wal;
+    }
+
+    private TruthDbServer(ServedLog log, TruthDbServerOptions? options)
+    {
+        Log = log;
         Options = (options ?? new TruthDbServerOptions()).ValidatedCopy();
         Logger = Options.Logger ?? NullLogger.Instance;
     }
@@ -43,7 +50,26 @@ public sealed partial class TruthDbServer : IAsyncDisposable
         }
     }
 
-    internal Wal Wal { get; }
+    /// <summary>
+    /// Makes a read-only server for <paramref name="reader"/> (in practice a <see cref="WalReader"/>: it
+    /// takes no lock, so another process may write the log meanwhile, as <c>truthdb restore --follow</c>
+    /// does; a <see cref="Wal"/> given here is served read-only too). Hello, Read, Tail, Stats and Ping
+    /// work as on a writer's server; Append, CommitCursor and Truncate get the error
+    /// <see cref="TruthDbErrorCode.ReadOnly"/> (the connection goes on), and the server writes nothing in
+    /// the log's directory. Nothing is served until <see cref="ListenAsync"/> or <see cref="ServeAsync"/>;
+    /// the server does not own the reader: dispose it after <see cref="StopAsync"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">An option is out of range (the message names it).</exception>
+    public static TruthDbServer CreateReadOnly(IWalReader reader, TruthDbServerOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        return new TruthDbServer(new ReadOnlyLog(reader), options);
+    }
+
+    /// <summary>True when the server serves its log read-only (made by <see cref="CreateReadOnly"/>): write requests get <see cref="TruthDbErrorCode.ReadOnly"/>.</summary>
+    public bool IsReadOnly => Log.IsReadOnly;
+
+    internal ServedLog Log { get; }
 
     internal TruthDbServerOptions Options { get; }
 
@@ -129,7 +155,7 @@ public sealed partial class TruthDbServer : IAsyncDisposable
     /// <summary>
     /// Graceful shutdown: stops accepting connections and reading requests, lets the requests in flight
     /// finish and their replies go out (appends included), ends reads and tails with an End message,
-    /// and closes every connection. Then dispose the <see cref="Wal"/> (which drains and syncs).
+    /// and closes every connection. Then dispose the <see cref="Wal"/> (which drains and syncs) or the reader.
     /// </summary>
     public Task StopAsync()
     {

@@ -76,6 +76,35 @@ public sealed class PythonClientTests : IDisposable
         _log.AssertClean();
     }
 
+    [Fact]
+    public async Task PythonClient_ReadOnlyServer_SeesReadOnlyAndGetsErrorCode15ForAnAppend()
+    {
+        var folder = Scripts.Folder("python", "client.py");
+        await AssertMsgpackInstalledAsync(folder);
+        var written = new List<byte[]>();
+        await using var wal = await Wal.OpenAsync(_log.Options());
+        for (var i = 1; i <= 50; i++)
+        {
+            written.Add(System.Text.Encoding.UTF8.GetBytes($"written by the writer: {i}"));
+            await wal.AppendAsync(written[^1], Timeouts.Token());
+        }
+
+        await using var server = await ServeProcess.StartServingAsync(["--dir", _log.Dir, "--socket", _log.Socket, "--read-only"]);
+
+        var run = await Scripts.RunAsync(Python, ["client.py", _log.Socket, "--read-only"], folder);
+        Assert.True(run.ExitCode == 0, $"the python client failed (exit {run.ExitCode}):\n{run.Stdout}{run.Stderr}");
+        using var result = JsonDocument.Parse(run.Stdout.Trim().Split('\n')[^1]);
+        var root = result.RootElement;
+
+        Assert.True(root.GetProperty("readOnly").GetBoolean());
+        var refused = root.GetProperty("appendReply");
+        Assert.Equal(127, refused[0].GetInt32());
+        Assert.Equal((int)TruthDbErrorCode.ReadOnly, refused[1].GetInt32());
+        Assert.Contains("read-only replica", refused[2].GetString(), StringComparison.Ordinal);
+        AssertRecords(written, root.GetProperty("read"));
+        Assert.Equal(50, wal.WrittenLsn);
+    }
+
     private static void AssertRecords(List<byte[]> expected, JsonElement records)
     {
         Assert.Equal(expected.Count, records.GetArrayLength());

@@ -43,9 +43,14 @@ internal sealed class TruthdbProcess : IAsyncDisposable
     public string Stderr => Read(_stderr);
 
     /// <summary>Waits until stdout satisfies <paramref name="done"/>; fails if the process ends first.</summary>
-    public async Task WaitForOutputAsync(Func<string, bool> done, CancellationToken ct)
+    public Task WaitForOutputAsync(Func<string, bool> done, CancellationToken ct) => WaitForAsync(() => done(Stdout), ct);
+
+    /// <summary>Waits until stderr (where <c>serve</c> prints its status lines) contains <paramref name="text"/>; fails if the process ends first.</summary>
+    public Task WaitForStderrAsync(string text, CancellationToken ct) => WaitForAsync(() => Stderr.Contains(text, StringComparison.Ordinal), ct);
+
+    private async Task WaitForAsync(Func<bool> done, CancellationToken ct)
     {
-        while (!done(Stdout))
+        while (!done())
         {
             if (_pumps.IsCompleted)
             {

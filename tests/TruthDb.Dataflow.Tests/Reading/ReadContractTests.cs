@@ -59,6 +59,25 @@ public abstract class ReadContractTests
         });
     }
 
+    [Fact]
+    public async Task FirstLsn_AfterRetentionDropsSegments_IsTheWritersFirstLsn()
+    {
+        await WithLogAsync(async (log, wal) =>
+        {
+            Assert.Equal(1, log.FirstLsn);
+            for (var i = Records + 1; i <= Records * 4; i++)
+            {
+                await wal.AppendAsync(Payloads.Make(0, i, 900));
+            }
+
+            await wal.TruncateBeforeAsync(wal.WrittenLsn, Timeouts.Token());
+
+            Assert.True(wal.FirstLsn > 1, $"retention dropped no segment (FirstLsn {wal.FirstLsn})");
+            Assert.Equal(wal.FirstLsn, log.FirstLsn);
+            Assert.Equal(wal.FirstLsn, await FirstAsync(log.ReadAsync(0, ct: Timeouts.Token())));
+        });
+    }
+
     private static async Task<long> FirstAsync(IAsyncEnumerable<WalRecord> records)
     {
         await foreach (var record in records)
@@ -69,7 +88,9 @@ public abstract class ReadContractTests
         return 0;
     }
 
-    private async Task WithLogAsync(Func<IWalReader, Task> test)
+    private Task WithLogAsync(Func<IWalReader, Task> test) => WithLogAsync((log, _) => test(log));
+
+    private async Task WithLogAsync(Func<IWalReader, Wal, Task> test)
     {
         using var dir = new TestDirectory();
         var owned = new List<IDisposable>();
@@ -81,7 +102,7 @@ public abstract class ReadContractTests
 
         try
         {
-            await test(Reader(wal, dir.Path, owned));
+            await test(Reader(wal, dir.Path, owned), wal);
         }
         finally
         {

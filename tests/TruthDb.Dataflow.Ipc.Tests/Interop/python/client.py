@@ -3,12 +3,16 @@
 library and msgpack (Debian: python3-msgpack), with the multiplexer (Nerdbank.Streams protocol
 version 3) implemented here, over a Unix domain socket.
 
-Usage: client.py SOCKET [COUNT]    (the token, if the server needs one, comes from TRUTHDB_TOKEN)
+Usage: client.py SOCKET [COUNT]       (the token, if the server needs one, comes from TRUTHDB_TOKEN)
+       client.py SOCKET --read-only   (a server started with 'truthdb serve --read-only')
 
 Appends one record, then COUNT records in several Append messages sent before any reply is read,
 reads everything back with a Read, follows the log with a Tail granting credit as it consumes (and
 sees a record appended while it follows), asks for Stats and closes cleanly. Prints one JSON line:
 what it appended (LSNs and payloads in hex) and what the Read and the Tail returned.
+
+With --read-only: checks HelloReply's readOnly, sends an Append (which such a server refuses), reads
+everything, and prints one JSON line: readOnly, the Append's error [code, message], and the Read.
 """
 
 import json
@@ -212,6 +216,7 @@ class Client:
             raise ProtocolError(f"Hello refused: {hello}")
         self.max_message_size = hello[2][3]
         self.log_id = hello[2][2]
+        self.read_only = len(hello[2]) > 7 and hello[2][7]     # absent: an older server, a writer's
 
     def next_id(self):
         self.last_id = self.last_id % 0xFFFFFFFF + 1       # 1 to 2^32-1; 0 is reserved
@@ -288,8 +293,28 @@ def payloads_for(rng, count):
     return [rng.randbytes(size) for size in sizes]
 
 
+def read_only(path):
+    """Against a read-only server: Append is refused with an Error, and the connection goes on."""
+    client = Client(path, os.environ.get("TRUTHDB_TOKEN"))
+    request_id = client.next_id()
+    client.control.send_message(APPEND, request_id, [[b"refused"], True])
+    refused = client.reply(request_id)
+    read_id, _, channel = client.subscribe(READ, 0, 4)
+    read = [[lsn, payload.hex()] for lsn, payload in client.records(channel, read_id)]
+    channel.close()
+    client.close()
+    print(json.dumps({
+        "readOnly": client.read_only,
+        "appendReply": [refused[0]] + list(refused[2]),
+        "read": read,
+    }))
+
+
 def main():
     path = sys.argv[1]
+    if sys.argv[2:] == ["--read-only"]:
+        read_only(path)
+        return
     count = int(sys.argv[2]) if len(sys.argv) > 2 else 3000
     client = Client(path, os.environ.get("TRUTHDB_TOKEN"))
     rng = random.Random(15)
