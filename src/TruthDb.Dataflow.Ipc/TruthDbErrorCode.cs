@@ -42,7 +42,10 @@ public enum TruthDbErrorCode
     /// <summary>The server is shutting down.</summary>
     ShuttingDown = 12,
 
-    /// <summary>A record in the log is damaged (the message names segment and offset).</summary>
+    /// <summary>
+    /// A record in the log is damaged, or (a read-only server) the log cannot be read past a point that
+    /// is either damage or a torn last write no writer has truncated yet; the message names segment and offset.
+    /// </summary>
     Corrupted = 13,
 
     /// <summary>An unexpected server error; the message says what.</summary>

@@ -16,6 +16,10 @@ internal static class ErrorMapping
         WalFaultedException => (TruthDbErrorCode.LogFaulted, ex.Message),
         WalFullException => (TruthDbErrorCode.LogFull, ex.Message),
         WalCorruptedException => (TruthDbErrorCode.Corrupted, ex.Message),
+
+        // A read-only server's reader at an end of the log it cannot read past (a torn last write or
+        // damage, which no writer's watermark tells apart): the message says which segment and offset.
+        InvalidDataException => (TruthDbErrorCode.Corrupted, ex.Message),
         ObjectDisposedException or OperationCanceledException => (TruthDbErrorCode.ShuttingDown, "The server is shutting down."),
         _ => (TruthDbErrorCode.Internal, ex.GetType().Name + ": " + ex.Message),
     };

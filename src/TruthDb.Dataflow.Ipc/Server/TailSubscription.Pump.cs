@@ -74,15 +74,17 @@ internal sealed partial class TailSubscription
                         break;
                     }
 
-                    // Send what is gathered rather than wait for the next record.
+                    // Send what is gathered rather than wait for the next record; and before a failure
+                    // to read it (damage after these records, say): the client gets every record that
+                    // could be read, then the Error, when its next credit comes.
                     var next = records.MoveNextAsync();
-                    if (!next.IsCompleted)
+                    if (!next.IsCompletedSuccessfully)
                     {
                         pendingNext = next.AsTask();
                         break;
                     }
 
-                    if (!next.GetAwaiter().GetResult())
+                    if (!next.Result)
                     {
                         remaining = 0;
                         break;

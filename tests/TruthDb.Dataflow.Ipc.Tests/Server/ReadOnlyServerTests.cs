@@ -98,6 +98,44 @@ public sealed class ReadOnlyServerTests : IDisposable
         Assert.Equal((40L, 25L), (reopened.WrittenLsn, reopened.GetCursor("etl")));
     }
 
+    [Fact]
+    public async Task Read_PastAnEndNoWriterVouchesFor_SendsEveryReadableRecordThenFailsAsCorrupted()
+    {
+        var ct = Timeouts.Token();
+        await using (var wal = await Wal.OpenAsync(_log.Options()))
+        {
+            await AppendAsync(wal, 1, 40, ct);
+        }
+
+        // As after a crash: no clean-close note, and bytes after the last record that no writer has
+        // truncated yet (a torn write, or damage: a reader without a writer cannot tell which).
+        File.Delete(Path.Combine(_log.Dir, "truthdb.clean"));
+        var segment = Assert.Single(Directory.GetFiles(_log.Dir, "*.wal"));
+        await using (var file = new FileStream(segment, FileMode.Open, FileAccess.Write))
+        {
+            file.Position = file.Length / 2;
+            await file.WriteAsync("torn write"u8.ToArray(), ct);
+        }
+
+        using var reader = WalReader.Open(_log.Dir);
+        await using var server = await ListenAsync(reader);
+        await using var client = await TruthDbClient.ConnectAsync(_log.Socket, ct: ct);
+        var seen = 0;
+        var error = await Assert.ThrowsAsync<TruthDbException>(async () =>
+        {
+            await foreach (var record in client.ReadAsync(0, ct: ct))
+            {
+                Assert.Equal(++seen, record.Lsn);
+            }
+        });
+
+        Assert.Equal(40, seen);
+        Assert.Equal(TruthDbErrorCode.Corrupted, error.ErrorCode);
+        Assert.Contains("cannot be read past LSN 40", error.Message, StringComparison.Ordinal);
+        Assert.Contains(Path.GetFileName(segment), error.Message, StringComparison.Ordinal);
+        Assert.True(await client.PingAsync(ct) > TimeSpan.Zero);
+    }
+
     private async Task<TruthDbServer> ListenAsync(IWalReader reader)
     {
         var server = TruthDbServer.CreateReadOnly(reader);
