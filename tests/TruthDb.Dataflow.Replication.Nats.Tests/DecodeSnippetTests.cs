@@ -9,15 +9,29 @@ namespace TruthDb.Dataflow.Replication.Nats.Tests;
 /// <summary>
 /// The batch decoders docs/replication.md gives for other languages, taken from the page as written,
 /// run on the bodies of batches a replicator shipped: they must give every record as the log holds it,
-/// and refuse a damaged body. Python 3 and Node.js (20.15 or later) must be on the PATH.
+/// and refuse a damaged body. Go (1.19 or later), Python 3 and Node.js (20.15 or later) must be on the PATH.
 /// </summary>
 public sealed class DecodeSnippetTests : IDisposable
 {
+    // Go wants every import before the first other declaration: the loop's go above the snippet's.
+    private const string GoPreamble = """
+        package main
+
+        import (
+            "fmt"
+            "os"
+            "sort"
+        )
+
+
+        """;
+
     private readonly TestLog _log = new();
 
     public void Dispose() => _log.Dispose();
 
     [Theory]
+    [InlineData("go", "Go (standard library only):", "```go\n", "DecodeBatch")]
     [InlineData("python3", "Python (standard library only):", "```python\n", "decode_batch")]
     [InlineData("node", "JavaScript (Node.js 20.15", "```js\n", "decodeBatch")]
     public async Task Snippet_BatchesAReplicatorShipped_GivesEveryRecordAsTheLogHoldsIt(string program, string heading, string fence, string function)
@@ -79,22 +93,51 @@ public sealed class DecodeSnippetTests : IDisposable
         var start = doc.IndexOf(fence, doc.IndexOf(heading, StringComparison.Ordinal), StringComparison.Ordinal) + fence.Length;
         var snippet = doc[start..doc.IndexOf("```", start, StringComparison.Ordinal)];
         Assert.Contains(function, snippet, StringComparison.Ordinal);
-        var loop = program == "node"
-            ? $$"""
+        var loop = program switch
+        {
+            "go" => $$"""
+                func main() {
+                    entries, err := os.ReadDir({{Quote(bodies)}})
+                    if err != nil {
+                        panic(err)
+                    }
+                    names := []string{}
+                    for _, e := range entries {
+                        names = append(names, e.Name())
+                    }
+                    sort.Strings(names)
+                    for _, name := range names {
+                        body, err := os.ReadFile({{Quote(bodies)}} + "/" + name)
+                        if err != nil {
+                            panic(err)
+                        }
+                        records, err := {{function}}(body)
+                        if err != nil {
+                            fmt.Fprintln(os.Stderr, err)
+                            os.Exit(1)
+                        }
+                        for _, r := range records {
+                            fmt.Printf("%d %x\n", r.LSN, r.Payload)
+                        }
+                    }
+                }
+                """,
+            "node" => $$"""
                 const fs = require("node:fs");
                 for (const name of fs.readdirSync({{Quote(bodies)}}).sort()) {
                   for (const r of {{function}}(fs.readFileSync({{Quote(bodies)}} + "/" + name))) console.log(`${r.lsn} ${r.payload.toString("hex")}`);
                 }
-                """
-            : $"""
+                """,
+            _ => $"""
                 import os
                 for name in sorted(os.listdir({Quote(bodies)})):
                     with open(os.path.join({Quote(bodies)}, name), "rb") as f:
                         for lsn, payload in {function}(f.read()):
                             print(lsn, payload.hex())
-                """;
-        var script = Path.Combine(_log.Root, program == "node" ? "decode.js" : "decode.py");
-        await File.WriteAllTextAsync(script, snippet + "\n" + loop + "\n");
+                """,
+        };
+        var script = Path.Combine(_log.Root, program switch { "go" => "decode.go", "node" => "decode.js", _ => "decode.py" });
+        await File.WriteAllTextAsync(script, (program == "go" ? GoPreamble : string.Empty) + snippet + "\n" + loop + "\n");
         return script;
     }
 
@@ -103,6 +146,13 @@ public sealed class DecodeSnippetTests : IDisposable
     private static async Task<(int ExitCode, string Output)> RunAsync(string program, string script, CancellationToken ct)
     {
         var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (program == "go")
+        {
+            // `go run` builds the file (no module needed) in a build cache of this test's own.
+            start.ArgumentList.Add("run");
+            start.Environment["GOCACHE"] = Path.Combine(Path.GetDirectoryName(script)!, "go-cache");
+        }
+
         start.ArgumentList.Add(script);
         Process process;
         try
