@@ -16,8 +16,8 @@ namespace TruthDb.Dataflow;
 /// same durable (or written) watermark as an in-process reader. A following read learns of new data
 /// from the file system's change notifications (inotify, on Linux): the writer's update of that file
 /// wakes it, with no polling and nothing changed in the writer; it lists the segment files again only
-/// when one is created, renamed or deleted, and looks at everything again every <c>pollInterval</c> as
-/// a safety net. Where notifications are not available (another OS, the per-user inotify limits
+/// when one is created, renamed or deleted, and looks at everything again every <c>pollInterval</c>
+/// (at most once a second) as a safety net. Where notifications are not available (another OS, the per-user inotify limits
 /// reached) or turned off, it polls instead: every millisecond while data flows, backing off to
 /// <c>pollInterval</c> while the log is idle (<see cref="WatchesForChanges"/> tells which).
 /// When no writer publishes (no mirror — a plain copy of the segment files —, a short or foreign one,
@@ -77,12 +77,12 @@ public sealed class WalReader : IWalReader, IDisposable
     /// <summary>Opens the log in <paramref name="directory"/> for reading.</summary>
     /// <param name="directory">A log directory: segment files, with or without the writer's watermark file.</param>
     /// <param name="pollInterval">The longest a following read waits before looking at the log again: the
-    /// safety net of change notifications, and the longest nap when polling (naps start at 1 ms after
+    /// safety net of change notifications (at most once a second), and the longest nap when polling (naps start at 1 ms after
     /// each change and back off to this while the log is idle); default 20 ms.</param>
     /// <param name="watchForChanges">False makes following reads poll instead of waiting for the file
     /// system's change notifications (for a file system whose notifications miss other machines'
-    /// writes, such as a network file system: there, a watching reader sees new data only every
-    /// <paramref name="pollInterval"/>).</param>
+    /// writes, such as a network file system: there, a watching reader sees new data only at its safety
+    /// net, every <paramref name="pollInterval"/> but at most once a second).</param>
     /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
     /// <exception cref="InvalidDataException">The directory holds no segment.</exception>
     /// <exception cref="WalCorruptedException">No segment header of the log can be read.</exception>
@@ -118,7 +118,7 @@ public sealed class WalReader : IWalReader, IDisposable
     /// other bytes than zeros after it throws <see cref="InvalidDataException"/> (a torn tail or damage;
     /// this reader cannot tell which) or <see cref="WalCorruptedException"/> (the clean-close note or the
     /// closed writer's mirror proves a record after it durable); a following read does so once it has
-    /// waited a poll interval there.
+    /// waited a poll interval there (while watching, the safety net's interval: at least a second).
     /// </remarks>
     public IAsyncEnumerable<WalRecord> ReadAsync(long fromLsn, ReadOptions? options = null, CancellationToken ct = default)
     {

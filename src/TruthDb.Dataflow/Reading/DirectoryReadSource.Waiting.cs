@@ -8,8 +8,11 @@ namespace TruthDb.Dataflow.Reading;
 /// change watch (<see cref="IWalStorage.WatchChanges"/>: inotify on the mirror file and on the
 /// directory's entries), and a wait ends when the writer's next store into the mirror wakes it. The
 /// segment list is listed again only when the watch counted a segment created, renamed or deleted (or
-/// lost events), and on the safety net: a tick every poll interval reopens the mirror, lists the
-/// segments and checks the end of the log, as polling does when idle. Polling (no inotify, its limits
+/// lost events), and on the safety net: a tick every poll interval, but at most once a second
+/// (<see cref="MinSafetyNet"/>), reopens the mirror, lists the segments and checks the end of the log,
+/// as polling does when idle. What only the safety net sees is rare (a writer that stopped updating its
+/// mirror, or never had one; a file system whose notifications miss other machines' writes); a tick
+/// every 20 ms instead cost a busy follower its p99 (docs/reading.md). Polling (no inotify, its limits
 /// reached, the directory gone, or watching turned off): look again with a back-off from 1 ms to the
 /// poll interval. Both are correct; polling only sees a change later and costs more while idle.
 /// </content>
@@ -21,6 +24,9 @@ internal sealed partial class DirectoryReadSource
         Watching,
         Polling,
     }
+
+    /// <summary>The shortest interval of the safety net while watching.</summary>
+    private static readonly TimeSpan MinSafetyNet = TimeSpan.FromSeconds(1);
 
     private volatile WatchState _watchState;
     private IChangeWatch? _watch;
@@ -126,7 +132,7 @@ internal sealed partial class DirectoryReadSource
             {
                 try
                 {
-                    _watch = _storage.WatchChanges(WatermarkMirror.FileName, IsSegment, _pollInterval);
+                    _watch = _storage.WatchChanges(WatermarkMirror.FileName, IsSegment, _pollInterval > MinSafetyNet ? _pollInterval : MinSafetyNet);
                     _pollingReason = _watch is null ? "the storage has no change notifications (inotify is Linux only)" : null;
                 }
                 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
