@@ -17,8 +17,8 @@ namespace TruthDb.Dataflow;
 /// from the file system's change notifications (inotify, on Linux): the writer's update of that file
 /// wakes it, with no polling and nothing changed in the writer; it lists the segment files again only
 /// when one is created, renamed or deleted, and looks at everything again every <c>pollInterval</c>
-/// (at most once a second) as a safety net. Where notifications are not available (another OS, the per-user inotify limits
-/// reached) or turned off, it polls instead: every millisecond while data flows, backing off to
+/// (at most once a second) as a safety net. Where notifications are not available (another OS, the
+/// per-user inotify limits reached) or turned off, it polls instead: every millisecond while data flows, backing off to
 /// <c>pollInterval</c> while the log is idle (<see cref="WatchesForChanges"/> tells which).
 /// When no writer publishes (no mirror — a plain copy of the segment files —, a short or foreign one,
 /// or the writer closed the log), it reads what the files prove: the valid prefix of frames, validated
