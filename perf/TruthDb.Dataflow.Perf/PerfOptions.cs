@@ -1,5 +1,6 @@
 using System.Globalization;
 using TruthDb.Dataflow.Perf.Engines;
+using TruthDb.Dataflow.Perf.Workload;
 using TruthDb.Dataflow.Units;
 
 namespace TruthDb.Dataflow.Perf;
@@ -40,6 +41,10 @@ internal sealed class PerfOptions
                                  engine, durable and written appends over sizes and producer counts,
                                  median of 3, then tail, scan and recovery; a few minutes
           --tail-records <n>     records per tail-latency run                     (default 200000)
+          --tail-follower <list> who follows in a tail run: wal (the writing Wal itself), walreader
+                                 (a WalReader in a child process, woken by change notifications),
+                                 walreader-poll (the same, polling), none (the writer alone)
+                                 (default wal; tail runs use --durability too)
           --scan-mib <n>         MiB of payload in the scanned log                (default 256)
           --recovery-mib <list>  MiB of payload in the recovered log              (default 64,512)
           --run-timeout <s>      time limit of opening and of closing an engine, and added to warm-up
@@ -98,9 +103,17 @@ internal sealed class PerfOptions
 
     public long TailRecords { get; private set; } = 200_000;
 
+    public string[] TailFollowers { get; private set; } = [TailRun.InProcess];
+
+    /// <summary>Unmeasured appends before each tail run's measured ones: --warmup, at most 1 s.</summary>
+    public TimeSpan TailWarmup => Warmup < TimeSpan.FromSeconds(1) ? Warmup : TimeSpan.FromSeconds(1);
+
     public long ScanMebibytes { get; private set; } = 256;
 
     public long[] RecoveryMebibytes { get; private set; } = [64, 512];
+
+    /// <summary>Internal: the tail workload's follower process (directory, records, durable|written, watch|poll, output file).</summary>
+    public string[]? FollowAndExit { get; private set; }
 
     /// <summary>Internal: the recovery workload's child process (engine, directory, MiB, record size, segment size).</summary>
     public string[]? FillAndExit { get; private set; }
@@ -137,6 +150,9 @@ internal sealed class PerfOptions
                 case "--tail-records":
                     options.TailRecords = Positive(Value(args, ref i), name);
                     break;
+                case "--tail-follower":
+                    options.TailFollowers = List(Value(args, ref i), name, ParseFollower);
+                    break;
                 case "--scan-mib":
                     options.ScanMebibytes = Positive(Value(args, ref i), name);
                     break;
@@ -145,6 +161,9 @@ internal sealed class PerfOptions
                     break;
                 case "--fill-and-exit":
                     options.FillAndExit = [Value(args, ref i), Value(args, ref i), Value(args, ref i), Value(args, ref i), Value(args, ref i)];
+                    break;
+                case "--follow-and-exit":
+                    options.FollowAndExit = [Value(args, ref i), Value(args, ref i), Value(args, ref i), Value(args, ref i), Value(args, ref i)];
                     break;
                 case "--engine":
                     options.Engines = ParseEngines(Value(args, ref i));
@@ -333,6 +352,10 @@ internal sealed class PerfOptions
         "written" => Durability.Written,
         _ => throw new ArgumentException($"Unknown durability '{text}'; use sync or written."),
     };
+
+    private static string ParseFollower(string text) => Array.IndexOf(TailRun.Followers, text.ToLowerInvariant()) is var at and >= 0
+        ? TailRun.Followers[at]
+        : throw new ArgumentException($"Unknown tail follower '{text}'; use {string.Join(", ", TailRun.Followers)}.");
 
     private static long Positive(string text, string name) =>
         long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value > 0

@@ -29,6 +29,11 @@ if (options.Help)
     return 0;
 }
 
+if (options.FollowAndExit is { } follow)
+{
+    return await FollowerChild.FollowAndExitAsync(follow[0], long.Parse(follow[1], CultureInfo.InvariantCulture), follow[2], follow[3], follow[4]);
+}
+
 if (options.FillAndExit is { } fill)
 {
     return await RecoveryRun.FillAndExitAsync(

@@ -5,10 +5,10 @@ using TruthDb.Dataflow.Perf.Workload;
 namespace TruthDb.Dataflow.Perf;
 
 /// <summary>
-/// The workloads after the append comparison: tail latency (truthdb, and FasterLog's fastest durable
-/// set-up), scan of a closed log and recovery time (truthdb, and FasterLog with stock settings); the
+/// The workloads after the append comparison: tail latency (truthdb with the followers of
+/// <c>--tail-follower</c>, and FasterLog's fastest durable set-up), scan of a closed log and recovery time (truthdb, and FasterLog with stock settings); the
 /// FasterLog runs happen when a FasterLog engine is selected.
-/// Each prints a table; tail runs are repeated <c>--repeat</c> times and the median row is printed
+/// Each prints a table; tail runs are repeated <c>--repeat</c> times (interleaved) and the median row is printed
 /// (the JSON lines carry every run); a scan reports the median of its timed passes.
 /// </summary>
 internal static class ReadSideWorkloads
@@ -19,43 +19,7 @@ internal static class ReadSideWorkloads
         var failures = 0;
         if (options.Runs("tail"))
         {
-            Console.WriteLine();
-            Console.WriteLine("tail latency (durable appends, one follower reading what is durable/committed; medians of the repeats)");
-            Console.WriteLine("| engine | size B | producers | records | append rec/s | ack->follower p50 us | p99 us | p99.9 us | call->follower p50 us | p99 us | follower first |");
-            Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
-            var sizes = options.Suite is null ? options.RecordSizes : [128];
-            var producerCounts = options.Suite is null ? options.Producers : [1, 64];
-            var tailEngines = WithFaster(options) ? TailRun.Engines : [Engines.TruthDbEngine.EngineName];
-            foreach (var (size, producers, engine) in TailConfigurations(sizes, producerCounts, tailEngines))
-            {
-                var runs = new List<TailResult>();
-                for (var r = 0; r < options.Repeat; r++)
-                {
-                    var directory = Path.Combine(options.Directory, $"tail-{session}-{engine}-{size}-{producers}-{r}");
-                    try
-                    {
-                        var records = Math.Min(options.TailRecords, producers == 1 ? options.TailRecords / 20 : options.TailRecords);
-                        var result = await TailRun.ExecuteAsync(engine, directory, size, producers, Math.Max(records, producers), options.SegmentSize);
-                        json?.Write(result);
-                        runs.Add(result);
-                    }
-                    catch (Exception ex) when (ex is IOException or InvalidOperationException or WalFaultedException)
-                    {
-                        failures++;
-                        Console.Error.WriteLine($"  tail run failed: {ex}");
-                    }
-                    finally
-                    {
-                        TryDelete(directory);
-                    }
-                }
-
-                if (runs.Count > 0)
-                {
-                    Console.WriteLine(Invariant(
-                        $"| {engine} | {size:N0} | {producers} | {runs[0].Records:N0} | {Median(runs, x => x.RecordsPerSecond):N0} | {Median(runs, x => x.AckToFollowerP50Micros):N0} | {Median(runs, x => x.AckToFollowerP99Micros):N0} | {Median(runs, x => x.AckToFollowerP999Micros):N0} | {Median(runs, x => x.CallToFollowerP50Micros):N0} | {Median(runs, x => x.CallToFollowerP99Micros):N0} | {Median(runs, x => x.FollowerFirstFraction):P0} |"));
-                }
-            }
+            failures += await RunTailAsync(options, session, json);
         }
 
         if (options.Runs("scan"))
@@ -124,21 +88,88 @@ internal static class ReadSideWorkloads
         return failures;
     }
 
+    // The tail runs: every configuration once per repeat, repeats outermost, so the followers and
+    // engines of a configuration are compared under the same conditions; the median row of each.
+    private static async Task<int> RunTailAsync(PerfOptions options, string session, JsonLines? json)
+    {
+        var failures = 0;
+        Console.WriteLine();
+        Console.WriteLine("tail latency (appends, one follower reading what is durable/committed, or written with --durability written; medians of the repeats, interleaved)");
+        Console.WriteLine("| engine | follower | durability | size B | producers | records | append rec/s | ack->follower p50 us | p99 us | p99.9 us | call->follower p50 us | p99 us | follower first |");
+        Console.WriteLine("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        var configurations = TailConfigurations(options);
+        var runs = new List<TailResult>[configurations.Count];
+        for (var r = 0; r < options.Repeat; r++)
+        {
+            for (var c = 0; c < configurations.Count; c++)
+            {
+                var (size, producers, durability, engine, follower) = configurations[c];
+                var directory = Path.Combine(options.Directory, $"tail-{session}-{engine}-{follower}-{size}-{producers}-{r}");
+                try
+                {
+                    var records = Math.Min(options.TailRecords, producers == 1 ? options.TailRecords / 20 : options.TailRecords);
+                    var result = await TailRun.ExecuteAsync(engine, follower, durability, directory, size, producers, Math.Max(records, producers), options.SegmentSize, options.TailWarmup);
+                    json?.Write(result);
+                    (runs[c] ??= []).Add(result);
+                }
+                catch (Exception ex) when (ex is IOException or InvalidOperationException or WalFaultedException)
+                {
+                    failures++;
+                    Console.Error.WriteLine($"  tail run failed: {ex}");
+                }
+                finally
+                {
+                    TryDelete(directory);
+                }
+            }
+        }
+
+        for (var c = 0; c < configurations.Count; c++)
+        {
+            if (runs[c] is not { Count: > 0 } done)
+            {
+                continue;
+            }
+
+            var (size, producers, durability, engine, follower) = configurations[c];
+            var latency = follower == TailRun.NoFollower
+                ? "- | - | - | - | - | -"
+                : Invariant($"{Median(done, x => x.AckToFollowerP50Micros):N0} | {Median(done, x => x.AckToFollowerP99Micros):N0} | {Median(done, x => x.AckToFollowerP999Micros):N0} | {Median(done, x => x.CallToFollowerP50Micros):N0} | {Median(done, x => x.CallToFollowerP99Micros):N0} | {Median(done, x => x.FollowerFirstFraction):P0}");
+            Console.WriteLine(Invariant(
+                $"| {engine} | {follower} | {(durability == Durability.Sync ? "sync" : "written")} | {size:N0} | {producers} | {done[0].Records:N0} | {Median(done, x => x.RecordsPerSecond):N0} | {latency} |"));
+        }
+
+        return failures;
+    }
+
     private static bool WithFaster(PerfOptions options) =>
         Array.IndexOf(options.Engines, Engines.FasterLogEngine.StockName) >= 0
         || Array.IndexOf(options.Engines, Engines.FasterLogEngine.FastName) >= 0;
 
-    // Size by producer count, the engines of one configuration next to each other.
-    private static List<(int Size, int Producers, string Engine)> TailConfigurations(int[] sizes, int[] producerCounts, string[] engines)
+    // Size by producer count by durability, the engines and followers of one configuration next to
+    // each other. The suite: 128 B, 1 and 64 producers, durable, the in-process follower.
+    // FasterLog only durable, with its own follower.
+    private static List<(int Size, int Producers, Durability Durability, string Engine, string Follower)> TailConfigurations(PerfOptions options)
     {
-        var list = new List<(int, int, string)>();
-        foreach (var size in sizes)
+        var suite = options.Suite is not null;
+        var engines = WithFaster(options) ? TailRun.Engines : [Engines.TruthDbEngine.EngineName];
+        var list = new List<(int, int, Durability, string, string)>();
+        foreach (var size in suite ? [128] : options.RecordSizes)
         {
-            foreach (var producers in producerCounts)
+            foreach (var producers in suite ? [1, 64] : options.Producers)
             {
-                foreach (var engine in engines)
+                foreach (var durability in suite ? [Durability.Sync] : options.Durabilities)
                 {
-                    list.Add((size, producers, engine));
+                    foreach (var engine in engines)
+                    {
+                        foreach (var follower in suite ? [TailRun.InProcess] : options.TailFollowers)
+                        {
+                            if (engine == Engines.TruthDbEngine.EngineName || (follower == TailRun.InProcess && durability == Durability.Sync))
+                            {
+                                list.Add((size, producers, durability, engine, follower));
+                            }
+                        }
+                    }
                 }
             }
         }

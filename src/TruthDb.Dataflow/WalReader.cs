@@ -13,8 +13,13 @@ namespace TruthDb.Dataflow;
 /// While a writer has the log open it mirrors its watermarks into the small file
 /// <c>truthdb.watermarks</c>; this reader reads that file's few words (positional reads, never a
 /// mapping, so a mirror that is shrunk or replaced under it cannot crash it), so it reads up to the
-/// same durable (or written) watermark as an in-process reader, and notices new data by looking again
-/// every millisecond while data flows, backing off to <c>pollInterval</c> while the log is idle.
+/// same durable (or written) watermark as an in-process reader. A following read learns of new data
+/// from the file system's change notifications (inotify, on Linux): the writer's update of that file
+/// wakes it, with no polling and nothing changed in the writer; it lists the segment files again only
+/// when one is created, renamed or deleted, and looks at everything again every <c>pollInterval</c>
+/// (at most once a second) as a safety net. Where notifications are not available (another OS, the
+/// per-user inotify limits reached) or turned off, it polls instead: every millisecond while data flows, backing off to
+/// <c>pollInterval</c> while the log is idle (<see cref="WatchesForChanges"/> tells which).
 /// When no writer publishes (no mirror — a plain copy of the segment files —, a short or foreign one,
 /// or the writer closed the log), it reads what the files prove: the valid prefix of frames, validated
 /// exactly as recovery validates them, up to the first frame that does not validate and never past it;
@@ -74,14 +79,29 @@ public sealed class WalReader : IWalReader, IDisposable
     /// <summary>True while a writer has the log open and publishes its watermarks (a writer killed with the log open still counts until another opens it).</summary>
     public bool IsWriterOpen => _source.WriterOpen;
 
+    /// <summary>
+    /// True while following reads are woken by the file system's change notifications; false before
+    /// the first following read waits, and while they poll (notifications turned off or not available:
+    /// <see cref="PollingReason"/> says why).
+    /// </summary>
+    public bool WatchesForChanges => _source.IsWatching;
+
+    /// <summary>Why following reads poll instead of waiting for change notifications; null while they watch, and before the first following read waits.</summary>
+    public string? PollingReason => _source.PollingReason;
+
     /// <summary>Opens the log in <paramref name="directory"/> for reading.</summary>
     /// <param name="directory">A log directory: segment files, with or without the writer's watermark file.</param>
-    /// <param name="pollInterval">The longest a following read waits before looking for new data again
-    /// (it starts at 1 ms after each change and backs off to this while the log is idle); default 20 ms.</param>
+    /// <param name="pollInterval">The longest a following read waits before looking at the log again: the
+    /// safety net of change notifications (at most once a second), and the longest nap when polling (naps start at 1 ms after
+    /// each change and back off to this while the log is idle); default 20 ms.</param>
+    /// <param name="watchForChanges">False makes following reads poll instead of waiting for the file
+    /// system's change notifications (for a file system whose notifications miss other machines'
+    /// writes, such as a network file system: there, a watching reader sees new data only at its safety
+    /// net, every <paramref name="pollInterval"/> but at most once a second).</param>
     /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
     /// <exception cref="InvalidDataException">The directory holds no segment.</exception>
     /// <exception cref="WalCorruptedException">No segment header of the log can be read.</exception>
-    public static WalReader Open(string directory, TimeSpan? pollInterval = null)
+    public static WalReader Open(string directory, TimeSpan? pollInterval = null, bool watchForChanges = true)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         var full = Path.GetFullPath(directory);
@@ -92,13 +112,13 @@ public sealed class WalReader : IWalReader, IDisposable
 
         var interval = pollInterval ?? TimeSpan.FromMilliseconds(20);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(interval, TimeSpan.Zero, nameof(pollInterval));
-        return Open(new FileSystemStorage(full), interval);
+        return Open(new FileSystemStorage(full), interval, watchForChanges);
     }
 
-    /// <summary>Opens the log in <paramref name="storage"/> for reading (see <see cref="Open(string, TimeSpan?)"/>).</summary>
-    internal static WalReader Open(IWalStorage storage, TimeSpan pollInterval)
+    /// <summary>Opens the log in <paramref name="storage"/> for reading (see <see cref="Open(string, TimeSpan?, bool)"/>).</summary>
+    internal static WalReader Open(IWalStorage storage, TimeSpan pollInterval, bool watchForChanges = true)
     {
-        var source = new DirectoryReadSource(storage, pollInterval);
+        var source = new DirectoryReadSource(storage, pollInterval, watchForChanges);
         return new WalReader(source, new SegmentCatalog(storage, source.Seed, readOnly: true), CursorStore.Open(storage, NullLogger.Instance));
     }
 
@@ -113,7 +133,7 @@ public sealed class WalReader : IWalReader, IDisposable
     /// other bytes than zeros after it throws <see cref="InvalidDataException"/> (a torn tail or damage;
     /// this reader cannot tell which) or <see cref="WalCorruptedException"/> (the clean-close note or the
     /// closed writer's mirror proves a record after it durable); a following read does so once it has
-    /// waited a poll interval there.
+    /// waited a poll interval there (while watching, the safety net's interval: at least a second).
     /// </remarks>
     public IAsyncEnumerable<WalRecord> ReadAsync(long fromLsn, ReadOptions? options = null, CancellationToken ct = default)
     {
@@ -158,7 +178,7 @@ public sealed class WalReader : IWalReader, IDisposable
     public IAsyncEnumerable<WalRecord> ReadFromCursorAsync(string name, ReadOptions? options = null, CancellationToken ct = default) =>
         ReadAsync(GetCursor(name) + 1, options, ct);
 
-    /// <summary>Stops following reads and closes the watermark file.</summary>
+    /// <summary>Stops following reads, stops watching for changes and closes the watermark file.</summary>
     public void Dispose()
     {
         _source.Dispose();

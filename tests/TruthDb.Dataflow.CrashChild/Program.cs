@@ -1,15 +1,17 @@
 // A child process for the SIGKILL tests: appends with Sync durability from several producers and
 // prints "ack <lsn> <producer> <sequence> <length>" for every acknowledged append, flushed at once,
-// until it is killed. Usage: CrashChild <directory> <producers> <segmentSize>
+// until it is killed. Usage: CrashChild <directory> <producers> <segmentSize> [on-input]
+// With on-input it appends one record (producer 0) per line read from stdin instead, and ends at the
+// end of stdin: a writer in another process whose appends the test paces.
 // Payloads come from the test project's Payloads.Make (the same source file is compiled into both),
 // so the tests check every record byte for byte against the very function that made it.
 using System.Globalization;
 using TruthDb.Dataflow;
 using TruthDb.Dataflow.Tests.Support;
 
-if (args.Length != 3)
+if (args.Length is not (3 or 4) || (args.Length == 4 && args[3] != "on-input"))
 {
-    Console.Error.WriteLine("usage: CrashChild <directory> <producers> <segmentSize>");
+    Console.Error.WriteLine("usage: CrashChild <directory> <producers> <segmentSize> [on-input]");
     return 2;
 }
 
@@ -28,6 +30,19 @@ lock (gate)
 {
     output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"open {wal.DurableLsn}"));
     output.Flush();
+}
+
+if (args.Length == 4)
+{
+    for (var sequence = 0; await Console.In.ReadLineAsync() is not null; sequence++)
+    {
+        var length = 12 + (sequence * 17 % 700);
+        var lsn = await wal.AppendAsync(Payloads.Make(0, sequence, length));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ack {lsn} 0 {sequence} {length}"));
+        output.Flush();
+    }
+
+    return 0;
 }
 
 var run = Guid.NewGuid().GetHashCode() & 0x7FFF;

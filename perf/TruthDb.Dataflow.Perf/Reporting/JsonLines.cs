@@ -85,10 +85,18 @@ internal sealed class JsonLines(string path, string session, MachineInfo machine
     {
         w.WriteString("kind", "tail");
         w.WriteString("engine", t.Engine);
+        w.WriteString("follower", t.Follower);
+        w.WriteString("durability", t.Durability == Durability.Sync ? "sync" : "written");
         w.WriteNumber("record_size", t.RecordSize);
         w.WriteNumber("producers", t.Producers);
         w.WriteNumber("records", t.Records);
         w.WriteNumber("records_per_second", t.RecordsPerSecond);
+        if (double.IsNaN(t.AckToFollowerP50Micros))
+        {
+            // Nobody followed: the writer alone.
+            return;
+        }
+
         w.WriteNumber("ack_to_follower_p50_us", t.AckToFollowerP50Micros);
         w.WriteNumber("ack_to_follower_p99_us", t.AckToFollowerP99Micros);
         w.WriteNumber("ack_to_follower_p999_us", t.AckToFollowerP999Micros);

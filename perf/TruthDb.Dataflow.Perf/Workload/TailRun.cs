@@ -8,7 +8,11 @@ namespace TruthDb.Dataflow.Perf.Workload;
 /// <summary>
 /// Tail latency: producers append durably while one follower reads the same log as records become
 /// durable. truthdb: <c>AppendAsync</c> with <see cref="Durability.Sync"/>, the follower
-/// <c>ReadAsync(1, new ReadOptions { Follow = true })</c> (durable watermark). FasterLog
+/// <c>ReadAsync(1, new ReadOptions { Follow = true })</c> (durable watermark); with
+/// <see cref="Durability.Written"/>, the follower reads up to the written watermark. The follower is
+/// one of <see cref="Followers"/>: the writing <see cref="Wal"/> itself, a <see cref="WalReader"/> in a
+/// child process (<see cref="FollowerChild"/>) woken by change notifications or polling, or none (the
+/// writer alone, for its throughput). FasterLog
 /// (<c>fasterlog-fast</c>, its fastest durable set-up): <c>EnqueueAndWaitForCommitAsync</c> with the
 /// committer task, the follower <c>Scan(BeginAddress, long.MaxValue)</c> (committed entries only) with
 /// <c>WaitAsync</c> and zero-copy <c>UnsafeGetNext</c>. Every record carries its ordinal in its first 8
@@ -24,19 +28,61 @@ internal static class TailRun
     /// <summary>The engines the tail workload runs.</summary>
     public static readonly string[] Engines = [TruthDbEngine.EngineName, FasterLogEngine.FastName];
 
-    public static async Task<TailResult> ExecuteAsync(string engine, string directory, int recordSize, int producers, long records, long segmentSize)
+    /// <summary>The in-process follower: the engine's own reader (truthdb's <see cref="Wal.ReadAsync"/>, FasterLog's scan).</summary>
+    public const string InProcess = "wal";
+
+    /// <summary>A <see cref="WalReader"/> in another process, woken by change notifications.</summary>
+    public const string Reader = "walreader";
+
+    /// <summary>A <see cref="WalReader"/> in another process with watching turned off: it polls.</summary>
+    public const string PollingReader = "walreader-poll";
+
+    /// <summary>No follower: the writer's throughput alone.</summary>
+    public const string NoFollower = "none";
+
+    /// <summary>The followers of <c>--tail-follower</c>; all but <see cref="InProcess"/> are truthdb's only.</summary>
+    public static readonly string[] Followers = [InProcess, Reader, PollingReader, NoFollower];
+
+    /// <summary>
+    /// One run: <paramref name="warmup"/> of unmeasured appends (ordinal -1: followers skip them; they
+    /// let every thread start and the read path be compiled, in a child follower too), then
+    /// <paramref name="records"/> measured ones.
+    /// </summary>
+    public static async Task<TailResult> ExecuteAsync(string engine, string follower, Durability durability, string directory, int recordSize, int producers, long records, long segmentSize, TimeSpan warmup)
     {
         var perProducer = Math.Max(1, records / producers);
         var times = new Timeline(perProducer * producers);
-        await using var appender = await EngineCatalog.OpenAsync(engine, new EngineSettings(directory, Durability.Sync, segmentSize));
+        await using var appender = await EngineCatalog.OpenAsync(engine, new EngineSettings(directory, durability, segmentSize));
+        var watermark = durability == Durability.Written ? WalWatermark.Written : WalWatermark.Durable;
+        using var child = appender is TruthDbEngine && follower is Reader or PollingReader
+            ? await FollowerChild.StartAsync(directory, times.Records, watermark, watch: follower == Reader)
+            : null;
         using var stop = new CancellationTokenSource();
-        var follower = appender switch
+        var following = (appender, follower) switch
         {
-            TruthDbEngine truthdb => Task.Run(() => FollowAsync(truthdb.Wal, times, stop.Token)),
-            FasterLogEngine faster => Task.Run(() => FollowAsync(faster.Log, times, stop.Token)),
-            _ => throw new ArgumentException($"The tail workload runs {string.Join(" and ", Engines)}, not '{engine}'.", nameof(engine)),
+            (TruthDbEngine, NoFollower) => Task.CompletedTask,
+            (TruthDbEngine, Reader or PollingReader) => child!.CollectAsync(times.Seen, TimeSpan.FromSeconds(30) + TimeSpan.FromSeconds(times.Records / 1000.0)),
+            (TruthDbEngine truthdb, InProcess) => Task.Run(() => FollowAsync(truthdb.Wal, watermark, times, stop.Token)),
+            (FasterLogEngine faster, InProcess) when durability == Durability.Sync => Task.Run(() => FollowAsync(faster.Log, times, stop.Token)),
+            _ => throw new ArgumentException($"The tail workload runs {string.Join(" and ", Engines)} (FasterLog durable, with its own follower only), not '{engine}' with follower '{follower}'.", nameof(engine)),
         };
 
+        var warmupEnd = Stopwatch.GetTimestamp() + (long)(warmup.TotalSeconds * Stopwatch.Frequency);
+        var warming = new Task[producers];
+        for (var p = 0; p < producers; p++)
+        {
+            warming[p] = Task.Run(async () =>
+            {
+                var payload = new byte[Math.Max(recordSize, sizeof(long))];
+                BinaryPrimitives.WriteInt64LittleEndian(payload, -1);
+                while (Stopwatch.GetTimestamp() < warmupEnd)
+                {
+                    await appender.AppendAsync(payload).ConfigureAwait(false);
+                }
+            });
+        }
+
+        await Task.WhenAll(warming);
         var started = Stopwatch.GetTimestamp();
         var tasks = new Task[producers];
         for (var p = 0; p < producers; p++)
@@ -59,22 +105,28 @@ internal static class TailRun
         await Task.WhenAll(tasks);
         var appended = Stopwatch.GetElapsedTime(started).TotalSeconds;
 
-        if (await Task.WhenAny(follower, Task.Delay(TimeSpan.FromSeconds(30))) != follower)
+        if (await Task.WhenAny(following, Task.Delay(TimeSpan.FromSeconds(30))) != following)
         {
             await stop.CancelAsync();
             throw new InvalidOperationException($"The {engine} follower did not see every durable record within 30 s.");
         }
 
-        await follower;
-        return times.Result(engine, recordSize, producers, appended);
+        await following;
+        return times.Result(engine, follower == NoFollower ? null : follower, durability, recordSize, producers, appended);
     }
 
-    private static async Task FollowAsync(Wal wal, Timeline times, CancellationToken ct)
+    private static async Task FollowAsync(Wal wal, WalWatermark watermark, Timeline times, CancellationToken ct)
     {
         var count = 0L;
-        await foreach (var record in wal.ReadAsync(1, new ReadOptions { Follow = true }, ct).ConfigureAwait(false))
+        await foreach (var record in wal.ReadAsync(1, new ReadOptions { Follow = true, Watermark = watermark }, ct).ConfigureAwait(false))
         {
-            times.Seen[BinaryPrimitives.ReadInt64LittleEndian(record.Payload.Span)] = Stopwatch.GetTimestamp();
+            var ordinal = BinaryPrimitives.ReadInt64LittleEndian(record.Payload.Span);
+            if (ordinal < 0)
+            {
+                continue;
+            }
+
+            times.Seen[ordinal] = Stopwatch.GetTimestamp();
             if (++count == times.Records)
             {
                 return;
@@ -103,9 +155,13 @@ internal static class TailRun
         long count = 0;
         while (iterator.UnsafeGetNext(out var entry, out _, out _, out _))
         {
-            times.Seen[*(long*)entry] = Stopwatch.GetTimestamp();
+            var ordinal = *(long*)entry;
             iterator.UnsafeRelease();
-            count++;
+            if (ordinal >= 0)
+            {
+                times.Seen[ordinal] = Stopwatch.GetTimestamp();
+                count++;
+            }
         }
 
         return count;
@@ -121,8 +177,15 @@ internal static class TailRun
 
         public long[] Seen { get; } = new long[records];
 
-        public TailResult Result(string engine, int recordSize, int producers, double appendSeconds)
+        // follower null: nobody followed (the latency figures are NaN).
+        public TailResult Result(string engine, string? follower, Durability durability, int recordSize, int producers, double appendSeconds)
         {
+            if (follower is null)
+            {
+                return new TailResult(engine, NoFollower, durability, recordSize, producers, Records, Records / appendSeconds,
+                    double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN);
+            }
+
             var fromAck = new LatencyHistogram();
             var fromCall = new LatencyHistogram();
             long followerFirst = 0;
@@ -139,6 +202,8 @@ internal static class TailRun
 
             return new TailResult(
                 engine,
+                follower,
+                durability,
                 recordSize,
                 producers,
                 Records,
@@ -156,6 +221,8 @@ internal static class TailRun
 /// <summary>What one tail run measured.</summary>
 internal sealed record TailResult(
     string Engine,
+    string Follower,
+    Durability Durability,
     int RecordSize,
     int Producers,
     long Records,

@@ -1,22 +1,21 @@
 using System.Diagnostics;
+using TruthDb.Dataflow.Threading;
 
 namespace TruthDb.Dataflow.LogState;
 
 /// <summary>
 /// The two published positions (written and durable) and a signal that wakes readers waiting for
 /// either to move. Only the writer publishes, always after the data a position covers; readers
-/// never take a lock the writer needs: publishing swaps a completion source and completes it, and
-/// only when a reader has asked for it since the last swap, so a log nobody waits on allocates
-/// nothing per publish.
+/// never take a lock the writer needs: publishing signals a <see cref="ChangeSignal"/>, which
+/// allocates nothing when no reader waits.
 /// Invariants (checked in Debug builds): both positions only move forward, and written ≥ durable.
 /// </summary>
 internal sealed class Watermarks(long initial)
 {
     private long _written = initial;
     private long _durable = initial;
-    private TaskCompletionSource _changed = NewSignal();
+    private readonly ChangeSignal _changed = new();
     private volatile bool _closed;
-    private int _awaited;
     private MirrorPublisher? _mirror;
 
     /// <summary>The last LSN whose write returned.</summary>
@@ -74,22 +73,8 @@ internal sealed class Watermarks(long initial)
     /// A task that completes at the next publish (or close). Check the position after taking the task
     /// and before awaiting it, so no publish is missed.
     /// </summary>
-    public Task NextChange()
-    {
-        // Say so before taking the task, with a full fence: a publisher that then finds the flag clear
-        // has cleared it before this reader looks at the position, so the reader sees that publish.
-        Interlocked.Exchange(ref _awaited, 1);
-        return Volatile.Read(ref _changed).Task;
-    }
+    public Task NextChange() => _changed.Next();
 
     // Publishers call this after storing the position they publish.
-    private void Signal()
-    {
-        if (Interlocked.Exchange(ref _awaited, 0) != 0 || _closed)
-        {
-            Interlocked.Exchange(ref _changed, NewSignal()).TrySetResult();
-        }
-    }
-
-    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private void Signal() => _changed.Signal(always: _closed);
 }

@@ -10,15 +10,25 @@ namespace TruthDb.Dataflow.Reading;
 /// open and publishes into its mirror (<see cref="WatermarkMirror"/>), the mirror's words, read with
 /// positional reads (<see cref="MirrorProbe"/>). Otherwise — no mirror, a short or foreign one, or the
 /// writer closed the log — what the files prove (<see cref="ProvenEnd"/>): the valid prefix of frames,
-/// both as the written and as the durable watermark. New data is noticed by looking again, with a
-/// back-off from 1 ms to the poll interval while the log is idle.
+/// both as the written and as the durable watermark. How a following read learns of new data is in
+/// <c>DirectoryReadSource.Waiting.cs</c>.
 /// </summary>
 /// <remarks>
+/// <para>
 /// Nothing here writes, syncs or locks anything in the directory. A segment whose header cannot be
 /// read is damage: the segments listed stop before it, the watermarks stop before its first LSN, and a
 /// read that reaches it fails naming it, so no record is ever skipped.
+/// </para>
+/// <para>
+/// The segment list always covers the watermark handed out: a writer renames a segment into place
+/// before it publishes any LSN in it, so a listing made after a watermark was read holds every segment
+/// up to that watermark. A watermark beyond the highest one listed for is followed by a listing — at
+/// once when polling; while watching, only when the watch has counted a change of segments since the
+/// last listing (after <see cref="IChangeWatch.Settle"/>, which counts every rename the kernel
+/// reported before the watermark was read).
+/// </para>
 /// </remarks>
-internal sealed class DirectoryReadSource : IReadSource, IDisposable
+internal sealed partial class DirectoryReadSource : IReadSource, IDisposable
 {
     private readonly IWalStorage _storage;
     private readonly MirrorProbe _mirror;
@@ -30,10 +40,16 @@ internal sealed class DirectoryReadSource : IReadSource, IDisposable
     private volatile UnreadableSegment? _unreadableSegment;
     private volatile bool _closed;
 
-    public DirectoryReadSource(IWalStorage storage, TimeSpan pollInterval)
+    // The highest LSN the segment list is known to cover (a watermark read before the last listing).
+    private long _coveredLsn;
+
+    /// <summary>Reads the log in <paramref name="storage"/>; following reads wait with the storage's change watch when <paramref name="watchChanges"/> (and it has one), and poll otherwise.</summary>
+    public DirectoryReadSource(IWalStorage storage, TimeSpan pollInterval, bool watchChanges)
     {
         _storage = storage;
         _pollInterval = pollInterval;
+        _watchState = watchChanges ? WatchState.NotStarted : WatchState.Polling;
+        _pollingReason = watchChanges ? null : "watching was turned off";
         var logId = FindLogId(storage);
         _logId = logId;
         _mirror = new MirrorProbe(storage, logId);
@@ -60,6 +76,7 @@ internal sealed class DirectoryReadSource : IReadSource, IDisposable
         if (_mirror.TryRead(out var words) && words.WriterOpen)
         {
             watermark = which == WalWatermark.Written ? words.Written : words.Durable;
+            Cover(words.Written);
         }
         else
         {
@@ -111,33 +128,6 @@ internal sealed class DirectoryReadSource : IReadSource, IDisposable
         }
     }
 
-    public async Task WaitForChangeAsync(long seen, WalWatermark which, CancellationToken ct)
-    {
-        // Back off from 1 ms to the poll interval while nothing changes: a busy log is seen within a
-        // millisecond, an idle follower wakes up only a few dozen times a second. The delay is not
-        // cancelled through the token (that would run this reader's continuation inline on whatever
-        // thread cancels, a signal handler say); the token is checked after each nap instead.
-        // While idle, the mirror is opened afresh (it may have been replaced), the directory listed
-        // again (a writer that does not publish may have rolled), and, with no writer publishing,
-        // the end of the log checked: a follower does not wait silently at a tail it cannot read.
-        var nap = TimeSpan.FromMilliseconds(1);
-        while (!_closed && Watermark(which) <= seen)
-        {
-            ct.ThrowIfCancellationRequested();
-            if (nap >= _pollInterval)
-            {
-                ReopenMirror();
-                Refresh();
-                CheckEnd(seen);
-            }
-
-            await Task.Delay(nap, CancellationToken.None).ConfigureAwait(false);
-            nap = TimeSpan.FromTicks(Math.Min(nap.Ticks * 2, _pollInterval.Ticks));
-        }
-
-        Refresh();
-    }
-
     /// <summary>Opens the mirror afresh and lists the segments again: a new writer may have replaced the one the last read saw.</summary>
     public void BeginRead()
     {
@@ -150,6 +140,14 @@ internal sealed class DirectoryReadSource : IReadSource, IDisposable
 
     /// <summary>Lists the segments again (new ones appear by rename; retention removes old ones).</summary>
     public void Refresh()
+    {
+        lock (_gate)
+        {
+            RefreshLocked();
+        }
+    }
+
+    private void RefreshLocked()
     {
         var known = Segments;
         var found = new List<SegmentInfo>();
@@ -197,10 +195,48 @@ internal sealed class DirectoryReadSource : IReadSource, IDisposable
         Volatile.Write(ref _segments, [.. found]);
     }
 
+    /// <summary>Ends following reads, stops the change watch and closes the mirror.</summary>
     public void Dispose()
     {
         _closed = true;
+        lock (_gate)
+        {
+            StopWatch();
+        }
+
         _mirror.Dispose();
+    }
+
+    // Makes the segment list cover lsn: lists the directory again when it may not (see the remarks).
+    private void Cover(long lsn)
+    {
+        if (lsn <= Volatile.Read(ref _coveredLsn))
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            if (lsn <= _coveredLsn)
+            {
+                return;
+            }
+
+            if (_watch is { IsBroken: false } watch)
+            {
+                watch.Settle();
+                if (watch.EntryChanges != _listedAt)
+                {
+                    ListWatched(watch);
+                }
+            }
+            else
+            {
+                RefreshLocked();
+            }
+
+            Volatile.Write(ref _coveredLsn, lsn);
+        }
     }
 
     // The log id most segment headers carry (a foreign or damaged file does not decide it).

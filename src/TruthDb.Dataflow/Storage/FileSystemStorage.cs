@@ -83,6 +83,10 @@ internal sealed class FileSystemStorage : IWalStorage
     /// <inheritdoc />
     public ISharedFile? CreateSharedFile(string name, ReadOnlySpan<byte> contents) => SharedFile.Create(_directory, name, contents);
 
+    /// <inheritdoc />
+    public IChangeWatch? WatchChanges(string fileName, Func<string, bool> isEntryOfInterest, TimeSpan tick) =>
+        LinuxNative.IsSupported ? InotifyWatch.Start(_directory, fileName, isEntryOfInterest, tick) : null;
+
     private string PathOf(string name) => Path.Combine(_directory, name);
 
     private RealFile OpenFile(string name, FileMode mode, bool writable)

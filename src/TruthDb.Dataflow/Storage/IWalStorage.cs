@@ -57,6 +57,42 @@ internal interface IWalStorage
     /// (or <see cref="UnauthorizedAccessException"/>) when it cannot be created, a full disk say.
     /// </summary>
     ISharedFile? CreateSharedFile(string name, ReadOnlySpan<byte> contents);
+
+    /// <summary>
+    /// Starts watching the directory for what other processes change in it (a reader's way to learn of
+    /// the writer's progress without polling): the contents of the file <paramref name="fileName"/>
+    /// (while it exists), and the entries created, renamed or deleted whose name
+    /// <paramref name="isEntryOfInterest"/> accepts or that are <paramref name="fileName"/>; and a tick
+    /// every <paramref name="tick"/>. Returns null where this storage cannot watch (no inotify: another
+    /// OS; a simulated storage). Throws an <see cref="IOException"/> when watching fails (a per-user
+    /// limit of the kernel's watches, say).
+    /// </summary>
+    IChangeWatch? WatchChanges(string fileName, Func<string, bool> isEntryOfInterest, TimeSpan tick);
+}
+
+/// <summary>
+/// A watch started by <see cref="IWalStorage.WatchChanges"/>. Counters only grow; each is stored before
+/// the signal that announces it. Nothing it does writes to the directory.
+/// </summary>
+internal interface IChangeWatch : IDisposable
+{
+    /// <summary>How many times entries of interest changed; also counts the watched file being replaced, and events the kernel dropped (any change may be among them).</summary>
+    long EntryChanges { get; }
+
+    /// <summary>How many ticks have passed.</summary>
+    long Ticks { get; }
+
+    /// <summary>True once the watch cannot see changes anymore (the directory itself was removed or moved).</summary>
+    bool IsBroken { get; }
+
+    /// <summary>A task that completes at the next change or tick (or dispose). Look at what you wait for after taking it, then await it.</summary>
+    Task NextChange();
+
+    /// <summary>Wakes every waiter now, without a change (a wait that was cancelled).</summary>
+    void Wake();
+
+    /// <summary>Counts every change the kernel has reported by now: a change that happened before this call is in the counters when it returns.</summary>
+    void Settle();
 }
 
 /// <summary>

@@ -26,6 +26,10 @@ internal sealed partial class SimulatedStorage
     /// <remarks>No other process can read a simulated directory: no shared file (so no watermark mirror).</remarks>
     public ISharedFile? CreateSharedFile(string name, ReadOnlySpan<byte> contents) => null;
 
+    /// <inheritdoc/>
+    /// <remarks>No other process can change a simulated directory: nothing to watch.</remarks>
+    public IChangeWatch? WatchChanges(string fileName, Func<string, bool> isEntryOfInterest, TimeSpan tick) => null;
+
     /// <summary>
     /// A live view of a file's current bytes, like a shared mapping of the page cache: what is written
     /// later shows through. Not traced (mapping changes nothing on disk).

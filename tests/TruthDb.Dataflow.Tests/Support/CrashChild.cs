@@ -61,8 +61,9 @@ internal sealed class CrashChild : IAsyncDisposable
     /// <summary>
     /// Starts <c>dotnet TruthDb.Dataflow.CrashChild.dll &lt;directory&gt; &lt;producers&gt; &lt;segmentSize&gt;</c>;
     /// the dll is built next to the test assembly (the test project references the child project).
+    /// With <paramref name="onInput"/>, the child appends one record per <see cref="AppendOneAsync"/> instead.
     /// </summary>
-    public static CrashChild Start(string directory, int producers, long segmentSize, int ackTarget)
+    public static CrashChild Start(string directory, int producers, long segmentSize, int ackTarget, bool onInput = false)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, AssemblyName + ".dll");
         foreach (var needed in new[] { dll, Path.ChangeExtension(dll, ".runtimeconfig.json"), Path.ChangeExtension(dll, ".deps.json") })
@@ -75,6 +76,7 @@ internal sealed class CrashChild : IAsyncDisposable
 
         var start = new ProcessStartInfo(ChildProcesses.DotnetHost())
         {
+            RedirectStandardInput = onInput,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
@@ -83,8 +85,20 @@ internal sealed class CrashChild : IAsyncDisposable
         start.ArgumentList.Add(directory);
         start.ArgumentList.Add(producers.ToString(CultureInfo.InvariantCulture));
         start.ArgumentList.Add(segmentSize.ToString(CultureInfo.InvariantCulture));
+        if (onInput)
+        {
+            start.ArgumentList.Add("on-input");
+        }
+
         var process = Process.Start(start) ?? throw new InvalidOperationException("The crash child did not start.");
         return new CrashChild(process, ackTarget);
+    }
+
+    /// <summary>Asks a child started with <c>onInput</c> to append one more record.</summary>
+    public async Task AppendOneAsync()
+    {
+        await _process.StandardInput.WriteLineAsync();
+        await _process.StandardInput.FlushAsync();
     }
 
     /// <summary>

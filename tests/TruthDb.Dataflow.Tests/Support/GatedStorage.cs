@@ -45,6 +45,8 @@ internal sealed class GatedStorage(IWalStorage inner) : IWalStorage
 
     public ISharedFile? CreateSharedFile(string name, ReadOnlySpan<byte> contents) => inner.CreateSharedFile(name, contents);
 
+    public IChangeWatch? WatchChanges(string fileName, Func<string, bool> isEntryOfInterest, TimeSpan tick) => inner.WatchChanges(fileName, isEntryOfInterest, tick);
+
     private void Pass()
     {
         if (!_closed)
