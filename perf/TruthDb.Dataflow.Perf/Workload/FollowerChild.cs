@@ -25,13 +25,9 @@ internal sealed class FollowerChild : IDisposable
     /// <summary>Starts the child and waits until it follows the log in <paramref name="directory"/>.</summary>
     public static async Task<FollowerChild> StartAsync(string directory, long records, WalWatermark watermark, bool watch)
     {
-        var program = Environment.ProcessPath ?? throw new InvalidOperationException("Cannot find this program's path to start the follower process.");
         var output = Path.Combine(directory, "..", Path.GetFileName(directory) + ".seen");
-        var start = new ProcessStartInfo(program) { UseShellExecute = false, RedirectStandardOutput = true };
-        foreach (var arg in new[] { "--follow-and-exit", directory, records.ToString(CultureInfo.InvariantCulture), watermark == WalWatermark.Written ? "written" : "durable", watch ? "watch" : "poll", output })
-        {
-            start.ArgumentList.Add(arg);
-        }
+        var start = SelfProcess.StartInfo("--follow-and-exit", directory, records.ToString(CultureInfo.InvariantCulture), watermark == WalWatermark.Written ? "written" : "durable", watch ? "watch" : "poll", output);
+        start.RedirectStandardOutput = true;
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the follower process.");
         var line = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));

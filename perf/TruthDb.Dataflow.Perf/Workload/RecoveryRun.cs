@@ -33,13 +33,7 @@ internal static class RecoveryRun
     /// <summary>Runs this program as a child that fills a log of <paramref name="engine"/> and exits without closing it.</summary>
     public static async Task RunFillChildAsync(string engine, string directory, int recordSize, long mebibytes, long segmentSize)
     {
-        var child = Environment.ProcessPath ?? throw new InvalidOperationException("Cannot find this program's path to start the fill process.");
-        var start = new ProcessStartInfo(child) { UseShellExecute = false };
-        foreach (var arg in new[] { "--fill-and-exit", engine, directory, mebibytes.ToString(System.Globalization.CultureInfo.InvariantCulture), recordSize.ToString(System.Globalization.CultureInfo.InvariantCulture), segmentSize.ToString(System.Globalization.CultureInfo.InvariantCulture) })
-        {
-            start.ArgumentList.Add(arg);
-        }
-
+        var start = SelfProcess.StartInfo("--fill-and-exit", engine, directory, mebibytes.ToString(System.Globalization.CultureInfo.InvariantCulture), recordSize.ToString(System.Globalization.CultureInfo.InvariantCulture), segmentSize.ToString(System.Globalization.CultureInfo.InvariantCulture));
         using var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the fill process.");
         await process.WaitForExitAsync();
         if (process.ExitCode != 0)
