@@ -2,31 +2,35 @@ using System.Threading.Tasks.Dataflow;
 
 namespace TruthDb.Dataflow.Etl;
 
-/// <summary>Dataflow sources of records from a <see cref="Wal"/>.</summary>
+/// <summary>
+/// Dataflow sources of records from a log: the writer's <see cref="Wal"/>, or a <see cref="WalReader"/> of a
+/// log another process writes (a read replica that <c>truthdb restore --follow</c> keeps current, say).
+/// </summary>
 public static class WalSource
 {
     /// <summary>
     /// A source block of the records from <paramref name="fromLsn"/> (copied, so they can travel
-    /// through a pipeline), read like <see cref="Wal.ReadAsync"/> with <paramref name="options"/>.
+    /// through a pipeline), read like <see cref="IWalReader.ReadAsync"/> with <paramref name="options"/>.
     /// At most <paramref name="boundedCapacity"/> records wait in the block: a slow pipeline slows
     /// the reading, never the log's writer. The block completes when the read ends, faults when it
     /// fails, and stops reading when <paramref name="ct"/> is cancelled.
     /// </summary>
-    public static ISourceBlock<WalEntry> FromLsn(Wal wal, long fromLsn, ReadOptions? options = null, int boundedCapacity = 1024, CancellationToken ct = default)
+    public static ISourceBlock<WalEntry> FromLsn(IWalReader log, long fromLsn, ReadOptions? options = null, int boundedCapacity = 1024, CancellationToken ct = default)
     {
-        ArgumentNullException.ThrowIfNull(wal);
-        return Start(wal.ReadAsync(fromLsn, options, ct), boundedCapacity, ct);
+        ArgumentNullException.ThrowIfNull(log);
+        return Start(log.ReadAsync(fromLsn, options, ct), boundedCapacity, ct);
     }
 
     /// <summary>
     /// A source block of the records after cursor <paramref name="cursor"/>'s committed LSN, like
-    /// <see cref="Wal.ReadFromCursorAsync"/>. The consumer commits its progress with
-    /// <see cref="Wal.CommitCursorAsync"/>; a restarted job resumes after the last commit.
+    /// <see cref="IWalReader.ReadFromCursorAsync"/>. The consumer commits its progress with
+    /// <see cref="IWalReader.CommitCursorAsync"/> (on a <see cref="WalReader"/> too: the writer's retention
+    /// keeps what the cursor has not passed); a restarted job resumes after the last commit.
     /// </summary>
-    public static ISourceBlock<WalEntry> FromCursor(Wal wal, string cursor, ReadOptions? options = null, int boundedCapacity = 1024, CancellationToken ct = default)
+    public static ISourceBlock<WalEntry> FromCursor(IWalReader log, string cursor, ReadOptions? options = null, int boundedCapacity = 1024, CancellationToken ct = default)
     {
-        ArgumentNullException.ThrowIfNull(wal);
-        return Start(wal.ReadFromCursorAsync(cursor, options, ct), boundedCapacity, ct);
+        ArgumentNullException.ThrowIfNull(log);
+        return Start(log.ReadFromCursorAsync(cursor, options, ct), boundedCapacity, ct);
     }
 
     private static BufferBlock<WalEntry> Start(IAsyncEnumerable<WalRecord> records, int boundedCapacity, CancellationToken ct)

@@ -66,6 +66,46 @@ public sealed class PipelineTests
         Assert.False(await append.SendAsync(new byte[10]));
     }
 
+    [Fact]
+    public async Task FromCursor_OnAWalReaderOfALogAnotherWriterWrites_CommitsTheWritersCursorAndFollows()
+    {
+        using var dir = new TestDirectory();
+        await using var wal = await Wal.OpenAsync(new WalOptions { Directory = dir.Path, SegmentSize = 64 * 1024 });
+        for (var i = 1; i <= 300; i++)
+        {
+            Assert.Equal(i, await wal.AppendAsync(Encoding.UTF8.GetBytes($"row {i}")));
+        }
+
+        using var reader = WalReader.Open(dir.Path);
+        using var cts = new CancellationTokenSource(Timeouts.Unexpected);
+        var source = WalSource.FromCursor(reader, "replica-job", new ReadOptions { Follow = true }, boundedCapacity: 8, ct: cts.Token);
+        for (var lsn = 1; lsn <= 200; lsn++)
+        {
+            var entry = await source.ReceiveAsync(cts.Token);
+            Assert.Equal((lsn, $"row {lsn}"), (entry.Lsn, Encoding.UTF8.GetString(entry.Payload)));
+        }
+
+        // Committed through the reader, seen by the writer (whose retention now keeps only what follows).
+        await reader.CommitCursorAsync("replica-job", 200, cts.Token);
+        Assert.Equal(200, wal.GetCursor("replica-job"));
+        Assert.Equal(200, Assert.Contains("replica-job", wal.Cursors));
+
+        // Following: records the writer appends afterwards arrive too.
+        await wal.AppendAsync(Encoding.UTF8.GetBytes("row 301"));
+        for (var lsn = 201; lsn <= 301; lsn++)
+        {
+            var entry = await source.ReceiveAsync(cts.Token);
+            Assert.Equal((lsn, $"row {lsn}"), (entry.Lsn, Encoding.UTF8.GetString(entry.Payload)));
+        }
+
+        // A job restarted from the cursor resumes right after it.
+        using var again = WalReader.Open(dir.Path);
+        var resumed = WalSource.FromCursor(again, "replica-job", ct: cts.Token);
+        Assert.Equal(201, (await resumed.ReceiveAsync(cts.Token)).Lsn);
+        await cts.CancelAsync();
+        await source.Completion.WaitAsync(Timeouts.Unexpected);
+    }
+
     // Processes records from the cursor; commits after every 50; stops (cooperatively) after
     // `stopAfter` records, dropping the uncommitted tail of its work as a crash would.
     private static async Task ConsumeAsync(SimulatedStorage storage, List<string> processed, int stopAfter)
