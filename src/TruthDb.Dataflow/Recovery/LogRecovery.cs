@@ -165,7 +165,7 @@ internal static partial class LogRecovery
         var logId = options.LogId is { } id ? Format.LogId.From(id) : Format.LogId.NewId();
         var first = options.FirstLsn;
         var created = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        var file = SegmentFiles.Prepare(storage, options.SegmentSize, 0);
+        var file = SegmentFiles.Prepare(storage, options.SegmentSize, 0, zeroFill: options.Durability == Durability.Sync);
         try
         {
             SegmentFiles.Activate(storage, file, new SegmentHeader(logId, first, options.SegmentSize, created));

@@ -126,6 +126,8 @@ internal sealed class FileSystemStorage : IWalStorage
             }
         }
 
+        public bool WarmCache(long offset, long length) => LinuxNative.IsSupported && LinuxNative.AdviseWillNeed(handle, offset, length);
+
         public void DataSync() => Sync(full: false);
 
         public void FullSync() => Sync(full: true);

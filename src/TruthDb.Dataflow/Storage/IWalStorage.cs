@@ -134,6 +134,16 @@ internal interface IStorageFile : IDisposable
     /// <summary>Reserves space up to <paramref name="length"/> bytes (fallocate); fails with ENOSPC when the disk is full.</summary>
     void Allocate(long length);
 
+    /// <summary>
+    /// Brings [<paramref name="offset"/>, <paramref name="offset"/> + <paramref name="length"/>) of the
+    /// file into the page cache, so that later writes smaller than a page find their pages there
+    /// instead of having the kernel zero new ones on the writing thread. Reserved (unwritten) extents
+    /// are read as zeros without disk IO. Advisory: changes no byte of the file, and a refusal costs
+    /// only speed.
+    /// </summary>
+    /// <returns>False when the storage cannot do it (then asking again is pointless).</returns>
+    bool WarmCache(long offset, long length);
+
     /// <summary>Makes the file's data (and the size needed to read it back) durable: fdatasync.</summary>
     void DataSync();
 

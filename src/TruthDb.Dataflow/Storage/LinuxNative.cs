@@ -4,8 +4,8 @@ using Microsoft.Win32.SafeHandles;
 namespace TruthDb.Dataflow.Storage;
 
 /// <summary>
-/// The Linux system calls the runtime does not expose: fdatasync, fallocate, and fsync of a
-/// directory. Each throws an <see cref="IOException"/> whose HResult is the errno, like the runtime's
+/// The Linux system calls the runtime does not expose: fdatasync, fallocate, posix_fadvise, and fsync
+/// of a directory. Each throws an <see cref="IOException"/> whose HResult is the errno, like the runtime's
 /// own file errors, so <see cref="StorageErrors.IsDiskFull"/> works on both.
 /// </summary>
 internal static partial class LinuxNative
@@ -15,6 +15,7 @@ internal static partial class LinuxNative
     private const int OCloexec = 0x80000;
     private const int EIntr = 4;
     private const int EOpNotSupp = 95;
+    private const int PosixFadvWillNeed = 3;
 
     /// <summary>True where these calls are used (Linux); elsewhere the portable fallbacks are.</summary>
     public static bool IsSupported => OperatingSystem.IsLinux();
@@ -61,6 +62,28 @@ internal static partial class LinuxNative
             }
 
             return true;
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
+        }
+    }
+
+    /// <summary>
+    /// posix_fadvise(2) <c>POSIX_FADV_WILLNEED</c> of [offset, offset + length): the kernel reads the
+    /// range into the page cache (reserved, unwritten extents read as zeros without any disk IO).
+    /// </summary>
+    /// <returns>False when the kernel refused the advice (it returns the error, and sets no errno).</returns>
+    public static bool AdviseWillNeed(SafeFileHandle handle, long offset, long length)
+    {
+        var added = false;
+        handle.DangerousAddRef(ref added);
+        try
+        {
+            return FAdvise((int)handle.DangerousGetHandle(), offset, length, PosixFadvWillNeed) == 0;
         }
         finally
         {
@@ -118,6 +141,9 @@ internal static partial class LinuxNative
 
     [LibraryImport("libc", EntryPoint = "fallocate", SetLastError = true)]
     private static partial int FAllocate(int fd, int mode, long offset, long length);
+
+    [LibraryImport("libc", EntryPoint = "posix_fadvise")]
+    private static partial int FAdvise(int fd, long offset, long length, int advice);
 
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Open(string path, int flags);

@@ -20,7 +20,9 @@ namespace TruthDb.Dataflow.Writing;
 /// (the writer thread depends on no pool thread; <see cref="DedicatedThreadScheduler"/>).
 /// Without zero-filling (<see cref="Durability.Written"/>, whose syncs are rare) a segment is only
 /// reserved: zero-filling would double the bytes the log writes, and cost about as much CPU time as
-/// the appends themselves (perf record), for the few syncs a flush interval asks for.
+/// the appends themselves (perf record), for the few syncs a flush interval asks for. Its pages are
+/// brought into the page cache instead (no disk IO), so that the writer's small writes do not have
+/// the kernel zero each new page on the writer thread.
 /// If the log fills a segment faster than the next one can be zero-filled, the writer takes the
 /// next one as soon as it is reserved: zero-filling stops after the chunk in flight, and the rest of
 /// the segment is written straight into reserved (unwritten) extents, whose syncs cost more but
@@ -44,7 +46,7 @@ internal sealed class SegmentPreparer : IDisposable
 
     /// <summary>
     /// A preparer of segments of <paramref name="segmentSize"/> bytes in <paramref name="storage"/>,
-    /// zero-filled when <paramref name="zeroFill"/>, or only reserved; starts its thread.
+    /// zero-filled when <paramref name="zeroFill"/>, or only reserved and brought into the page cache; starts its thread.
     /// </summary>
     public SegmentPreparer(IWalStorage storage, long segmentSize, bool zeroFill)
     {
@@ -58,14 +60,14 @@ internal sealed class SegmentPreparer : IDisposable
     {
         Debug.Assert(_next is null, "one preparation at a time: the previous one was taken");
         var id = Interlocked.Increment(ref _counter);
-        _needed = !_zeroFill;
+        _needed = false;
         _next = Task.Factory.StartNew(
-            () => SegmentFiles.Prepare(_storage, _segmentSize, id, () => _needed), CancellationToken.None, TaskCreationOptions.None, _thread);
+            () => SegmentFiles.Prepare(_storage, _segmentSize, id, _zeroFill, () => _needed), CancellationToken.None, TaskCreationOptions.None, _thread);
     }
 
     /// <summary>
     /// The prepared segment: waits until the preparation has at least reserved it (and stops its
-    /// zero-filling); if it failed because the disk was full, tries once more right away (space may have
+    /// zero-filling or cache warming); if it failed because the disk was full, tries once more right away (space may have
     /// been freed since). Throws the disk-full (or any other) <see cref="IOException"/> when no segment
     /// can be had.
     /// </summary>
@@ -86,10 +88,10 @@ internal sealed class SegmentPreparer : IDisposable
             }
         }
 
-        return SegmentFiles.Prepare(_storage, _segmentSize, Interlocked.Increment(ref _counter), Now);
+        return SegmentFiles.Prepare(_storage, _segmentSize, Interlocked.Increment(ref _counter), _zeroFill, Now);
     }
 
-    /// <summary>Waits for a preparation in flight (its zero-filling stopped), deletes what it made, and ends the thread.</summary>
+    /// <summary>Waits for a preparation in flight (its filling stopped), deletes what it made, and ends the thread.</summary>
     public void Dispose()
     {
         var next = _next;

@@ -124,6 +124,9 @@ internal sealed partial class SimulatedStorage
 
         public void Allocate(long length) => owner.AllocateFile(this, length);
 
+        // The simulation has no page cache: warming it changes nothing (and is not traced, like a read).
+        public bool WarmCache(long offset, long length) => false;
+
         public void DataSync() => owner.SyncFile(this, OperationKind.DataSync);
 
         public void FullSync() => owner.SyncFile(this, OperationKind.FullSync);

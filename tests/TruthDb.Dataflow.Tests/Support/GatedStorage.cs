@@ -68,6 +68,8 @@ internal sealed class GatedStorage(IWalStorage inner) : IWalStorage
 
         public void Allocate(long length) => file.Allocate(length);
 
+        public bool WarmCache(long offset, long length) => file.WarmCache(offset, length);
+
         public void DataSync()
         {
             owner.Pass();
