@@ -5,8 +5,9 @@ namespace TruthDb.Dataflow.Storage;
 
 /// <summary>
 /// The Linux system calls the runtime does not expose: fdatasync, fallocate, posix_fadvise, and fsync
-/// of a directory. Each throws an <see cref="IOException"/> whose HResult is the errno, like the runtime's
-/// own file errors, so <see cref="StorageErrors.IsDiskFull"/> works on both.
+/// of a directory. Each but the advisory posix_fadvise throws an <see cref="IOException"/> whose
+/// HResult is the errno, like the runtime's own file errors, so <see cref="StorageErrors.IsDiskFull"/>
+/// works on both.
 /// </summary>
 internal static partial class LinuxNative
 {
