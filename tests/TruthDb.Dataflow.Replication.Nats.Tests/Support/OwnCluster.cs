@@ -2,6 +2,9 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+using NATS.Client.JetStream.Models;
 
 namespace TruthDb.Dataflow.Replication.Nats.Tests.Support;
 
@@ -38,7 +41,11 @@ internal sealed class OwnCluster : IAsyncDisposable
     /// <summary>The client URL of node <paramref name="node"/> (1-based).</summary>
     public string Url(int node) => $"nats://127.0.0.1:{_clientPorts[node - 1]}";
 
-    /// <summary>Starts the nodes (3, or 1: a single server without clustering) and waits until each accepts connections.</summary>
+    /// <summary>
+    /// Starts the nodes (3, or 1: a single server without clustering), waits until each accepts
+    /// connections, then until JetStream can place a stream on all of them (a port that accepts comes
+    /// before the cluster has elected its meta leader and every peer has joined it).
+    /// </summary>
     public static async Task<OwnCluster> StartAsync(CancellationToken ct, int nodes = 3)
     {
         var cluster = new OwnCluster(nodes);
@@ -57,6 +64,7 @@ internal sealed class OwnCluster : IAsyncDisposable
                     await cluster.WaitForPortAsync(i, ct);
                 }
 
+                await cluster.WaitForJetStreamAsync(ct);
                 return cluster;
             }
             catch (InvalidOperationException) when (attempt < StartAttempts)
@@ -177,6 +185,29 @@ internal sealed class OwnCluster : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         _nodes[node - 1] = process;
+    }
+
+    // Creates and deletes a stream with one replica per node, asking again while the cluster forms
+    // (no meta leader yet: no API response; not every peer joined: no suitable peers for placement).
+    private async Task WaitForJetStreamAsync(CancellationToken ct)
+    {
+        await using var nats = await NatsServers.ConnectAsync(Urls);
+        var js = new NatsJSContext(nats);
+        var name = "ready-" + Path.GetFileName(_root)[8..20];
+        while (true)
+        {
+            try
+            {
+                await js.CreateStreamAsync(new StreamConfig(name, ["ready." + name]) { NumReplicas = _nodes.Length, Storage = StreamConfigStorage.Memory }, ct);
+                await js.DeleteStreamAsync(name, ct);
+                return;
+            }
+            catch (NatsException)
+            {
+                // Still forming: a poll interval, bounded by the test's token.
+                await Task.Delay(50, ct);
+            }
+        }
     }
 
     private async Task WaitForPortAsync(int node, CancellationToken ct)
