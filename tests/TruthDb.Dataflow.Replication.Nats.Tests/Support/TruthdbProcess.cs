@@ -48,25 +48,6 @@ internal sealed class TruthdbProcess : IAsyncDisposable
     /// <summary>Waits until stderr (where <c>serve</c> prints its status lines) contains <paramref name="text"/>; fails if the process ends first.</summary>
     public Task WaitForStderrAsync(string text, CancellationToken ct) => WaitForAsync(() => Stderr.Contains(text, StringComparison.Ordinal), ct);
 
-    /// <summary>
-    /// Waits until stdout satisfies <paramref name="done"/> (null), or until the process ends first
-    /// (what it left: a verb that finishes its work, such as a restore that caught up, may end on its own).
-    /// </summary>
-    public async Task<TruthdbResult?> WaitForOutputOrEndAsync(Func<string, bool> done, CancellationToken ct)
-    {
-        while (!done(Stdout))
-        {
-            if (_pumps.IsCompleted)
-            {
-                return await WaitAsync(ct);
-            }
-
-            await _changed.WaitAsync(ct);
-        }
-
-        return null;
-    }
-
     private async Task WaitForAsync(Func<bool> done, CancellationToken ct)
     {
         while (!done())
