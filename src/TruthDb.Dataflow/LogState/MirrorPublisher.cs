@@ -13,8 +13,10 @@ namespace TruthDb.Dataflow.LogState;
 /// </summary>
 /// <remarks>
 /// Whatever the mirror throws (an IO error; and anything unforeseen, such as a C library without
-/// statx) is caught: the mirror never faults the log. Written and durable publishes come from the
-/// writer thread only; dispose after it is done.
+/// statx) is caught: the mirror never faults the log. Written publishes come from the writer thread,
+/// durable ones from whichever thread synced (one at a time); they store different words, and a store
+/// racing a <see cref="Stop"/> on the other thread fails on the closed handle and is caught like any
+/// other failure. Dispose after both are done.
 /// </remarks>
 internal sealed partial class MirrorPublisher : IDisposable
 {

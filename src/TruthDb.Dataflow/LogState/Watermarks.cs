@@ -5,9 +5,11 @@ namespace TruthDb.Dataflow.LogState;
 
 /// <summary>
 /// The two published positions (written and durable) and a signal that wakes readers waiting for
-/// either to move. Only the writer publishes, always after the data a position covers; readers
-/// never take a lock the writer needs: publishing signals a <see cref="ChangeSignal"/>, which
-/// allocates nothing when no reader waits.
+/// either to move. The writer thread publishes the written position; the durable one is published by
+/// whichever thread ran the sync (the writer, or the flusher of a <see cref="Durability.Written"/>
+/// log), one at a time under the writer's sync lock. Both are published only after the data they
+/// cover is written (synced); readers never take a lock the writer needs: publishing signals a
+/// <see cref="ChangeSignal"/>, which allocates nothing when no reader waits.
 /// Invariants (checked in Debug builds): both positions only move forward, and written ≥ durable.
 /// </summary>
 internal sealed class Watermarks(long initial)

@@ -16,7 +16,6 @@ internal sealed partial class GroupCommit
     private long _pendingBytes;
     private long _queued;
     private int _batchOutstanding;
-    private int _flushRequested;
 
     /// <summary>Hands one record over (the caller checked its size); completes with its LSN once acknowledged.</summary>
     public ValueTask<long> AppendAsync(ReadOnlySpan<byte> payload, CancellationToken ct)

@@ -11,7 +11,7 @@ namespace TruthDb.Dataflow.Writing;
 /// Group commit: everything between the producers and the writer thread, owned in one place — the
 /// admission bound and the appends waiting for room (<c>GroupCommit.Admission.cs</c>), the Dataflow
 /// blocks, the trigger, the linger, the batch delay, the flush requests and timer, the writer thread,
-/// and the <see cref="LogWriter"/> that writes and syncs on it.
+/// the flusher thread, and the <see cref="LogWriter"/> that writes and syncs on them.
 /// </summary>
 /// <remarks>
 /// Pipeline: an append copies the payload and posts it into a <c>BatchBlock</c>; an
@@ -23,27 +23,35 @@ namespace TruthDb.Dataflow.Writing;
 /// holder triggers the next, so a trigger never comes out empty (see <c>TryTrigger</c>).
 /// Pending work is bounded by <see cref="WalOptions.MaxPendingBytes"/> in front of the block, because
 /// a bounded block would drop the fast path and could not keep waiting producers in call order.
-/// Only the writer thread touches the <see cref="LogWriter"/>: batches, flushes, retention and the
-/// final close all run there.
+/// Only the writer thread writes through the <see cref="LogWriter"/>: batches, retention and the final
+/// close all run there. Under <see cref="Durability.Written"/> the syncs that move the durable
+/// watermark (every <see cref="WalOptions.FlushInterval"/>, and <see cref="FlushAsync"/>) run on a
+/// thread of their own (<see cref="FlusherThreadName"/>) while the writer goes on writing: a sync
+/// of a flush interval's worth of writes takes milliseconds, and on the writer thread every append
+/// would wait behind it. Under <see cref="Durability.Sync"/> every batch is synced by the writer
+/// itself, and a flush waits for it there.
 /// </remarks>
 internal sealed partial class GroupCommit : IAsyncDisposable
 {
     /// <summary>The name of the writer thread.</summary>
     public const string WriterThreadName = "TruthDb.Dataflow.Writer";
 
-    private static readonly PendingAppend[] FlushRequest = [];
+    /// <summary>The name of the thread that runs the syncs of a <see cref="Durability.Written"/> log.</summary>
+    public const string FlusherThreadName = "TruthDb.Dataflow.Flusher";
 
     private readonly WalOptions _options;
     private readonly string _directory;
     private readonly Watermarks _watermarks;
     private readonly WriterEvents _events;
     private readonly DedicatedThreadScheduler _scheduler;
+    private readonly DedicatedThreadScheduler? _flusher;
     private readonly LogWriter _writer;
     private readonly BatchBlock<PendingAppend> _batches;
     private readonly ActionBlock<PendingAppend[]> _writes;
     private readonly Timer? _flushTimer;
     private readonly Timer? _delayTimer;
     private volatile bool _closing;
+    private int _flushQueued;
 
     /// <summary>Takes over the recovered log and starts the writer thread.</summary>
     public GroupCommit(IWalStorage storage, WalOptions options, ILogger logger, RecoveredLog recovered, LogView view, Watermarks watermarks, SegmentCatalog catalog, Func<long?> slowestCursor, IWriterListener listener)
@@ -66,6 +74,7 @@ internal sealed partial class GroupCommit : IAsyncDisposable
         _batches.LinkTo(_writes, new DataflowLinkOptions { PropagateCompletion = true });
         if (options.Durability == Durability.Written)
         {
+            _flusher = new DedicatedThreadScheduler(FlusherThreadName);
             _flushTimer = new Timer(static s => ((GroupCommit)s!).RequestFlush(), this, options.FlushInterval, options.FlushInterval);
         }
 
@@ -83,8 +92,9 @@ internal sealed partial class GroupCommit : IAsyncDisposable
         _events.Snapshot(Interlocked.Read(ref _pendingBytes), Math.Max(0, Volatile.Read(ref _queued)) + Volatile.Read(ref _waiterCount), segments);
 
     /// <summary>
-    /// Makes every record written so far durable (one fdatasync on the writer thread, between batches)
-    /// and returns the durable LSN.
+    /// Makes every record written so far durable (one fdatasync: on the flusher thread under
+    /// <see cref="Durability.Written"/>, while the writer goes on; on the writer thread, between batches,
+    /// under <see cref="Durability.Sync"/>) and returns the durable LSN.
     /// </summary>
     public ValueTask<long> FlushAsync(CancellationToken ct)
     {
@@ -98,7 +108,7 @@ internal sealed partial class GroupCommit : IAsyncDisposable
             return ValueTask.FromResult(_watermarks.Durable);
         }
 
-        return new ValueTask<long>(Task.Factory.StartNew(FlushOnWriter, ct, TaskCreationOptions.None, _scheduler));
+        return new ValueTask<long>(Task.Factory.StartNew(FlushAndReport, ct, TaskCreationOptions.None, _flusher ?? _scheduler));
     }
 
     /// <summary>Retention: drops the sealed segments whose records are all below <paramref name="lsn"/>, on the writer thread between batches (the segment list is the writer's).</summary>
@@ -124,6 +134,9 @@ internal sealed partial class GroupCommit : IAsyncDisposable
             await _flushTimer.DisposeAsync().ConfigureAwait(false);
         }
 
+        // Runs the flushes already queued and ends the flusher, before the writer's final sync and close.
+        _flusher?.Dispose();
+
         if (_delayTimer is not null)
         {
             await _delayTimer.DisposeAsync().ConfigureAwait(false);
@@ -137,14 +150,6 @@ internal sealed partial class GroupCommit : IAsyncDisposable
     // Runs on the writer thread.
     private void WriteBatch(PendingAppend[] batch)
     {
-        if (ReferenceEquals(batch, FlushRequest))
-        {
-            Debug.Assert(Volatile.Read(ref _flushRequested) == 1, "a flush request is posted only by whoever set the flag");
-            Volatile.Write(ref _flushRequested, 0);
-            _writer.Flush();
-            return;
-        }
-
         // A batch leaves the block only when its holder triggered it, or when the block completes at close.
         Debug.Assert(Volatile.Read(ref _batchOutstanding) == 1 || _closing, "a batch was written that nobody triggered");
         // A post counts itself after posting, so the writer may take an append before it is counted:
@@ -193,18 +198,30 @@ internal sealed partial class GroupCommit : IAsyncDisposable
         }
     }
 
-    // Runs on the writer thread.
-    private long FlushOnWriter()
+    // Runs on the flusher thread (Written) or the writer thread (Sync).
+    private long FlushAndReport()
     {
         _writer.Flush();
         return _writer.Fault is { } fault ? throw FaultedError(fault) : _watermarks.Durable;
     }
 
+    // The flush interval's timer: queues one background sync when something is not durable yet, and
+    // none while one is queued (a sync slower than the interval does not pile up more).
     private void RequestFlush()
     {
-        if (_watermarks.Written > _watermarks.Durable && Interlocked.Exchange(ref _flushRequested, 1) == 0 && !_writes.Post(FlushRequest))
+        if (_watermarks.Written > _watermarks.Durable && Interlocked.Exchange(ref _flushQueued, 1) == 0)
         {
-            Volatile.Write(ref _flushRequested, 0);
+            Task.Factory.StartNew(
+                static s =>
+                {
+                    var commit = (GroupCommit)s!;
+                    Volatile.Write(ref commit._flushQueued, 0);
+                    commit._writer.Flush();
+                },
+                this,
+                CancellationToken.None,
+                TaskCreationOptions.None,
+                _flusher!);
         }
     }
 

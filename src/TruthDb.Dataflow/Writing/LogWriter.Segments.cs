@@ -26,6 +26,8 @@ internal sealed partial class LogWriter
                 ex);
         }
 
+        // The lock keeps a background sync (Flush) off the segment while it is sealed and replaced.
+        _syncLock.Enter();
         try
         {
             var sealedName = Segments[^1].Name;
@@ -61,6 +63,10 @@ internal sealed partial class LogWriter
 
             throw;
         }
+        finally
+        {
+            _syncLock.Exit();
+        }
 
         _preparer.StartNext();
         ApplyRetentionPolicy();
@@ -75,15 +81,15 @@ internal sealed partial class LogWriter
     /// </summary>
     private void Seal()
     {
-        if (_writtenLsn > _durableLsn)
+        if (_writtenLsn > _watermarks.Durable)
         {
-            SyncActive();
+            SyncActive(_writtenLsn);
         }
 
         Span<byte> trailer = stackalloc byte[FrameCodec.TrailerLength];
         FrameCodec.EncodeTrailer(trailer, _seed, _nextLsn - 1, _writeOffset);
         _active!.Write(SegmentLayout.RecordsEnd(Segments[^1].Size), trailer);
-        SyncActive();
+        SyncActive(_writtenLsn);
         _activeSealed = true;
     }
 }

@@ -25,8 +25,9 @@ namespace TruthDb.Dataflow.Writing;
 /// no frame of it was acknowledged as durable, nothing acknowledged is lost.</item>
 /// <item><see cref="Durability.Sync"/>: fdatasync of the segment, then <see cref="Watermarks.Durable"/>
 /// moves, then the appends complete. <see cref="Durability.Written"/>: the appends complete after
-/// step 2; a flush request every <see cref="WalOptions.FlushInterval"/> runs the fdatasync and moves
-/// the durable watermark.</item>
+/// step 2; the background sync (<see cref="Flush"/>, every <see cref="WalOptions.FlushInterval"/> on
+/// the flusher's thread, see <c>GroupCommit</c>) runs the fdatasync and moves the durable watermark
+/// while the writer goes on writing.</item>
 /// <item>Completing: the writer hands the batch's appends to the thread pool in one work item
 /// (<see cref="BatchCompletion"/>) and goes on with the next batch; each append's continuation runs
 /// as a work item of its own, never here. Whatever is acknowledged was covered by the watermark
@@ -37,6 +38,12 @@ namespace TruthDb.Dataflow.Writing;
 /// any record is written into it. Fail-stop: the first failed write or sync faults the writer; the batch
 /// and everything after it fail with <see cref="WalFaultedException"/>, and no sync is ever retried
 /// (after a failed fsync the kernel may have dropped the dirty pages, so a retry could lie).
+/// Syncs from another thread: <see cref="Flush"/> may run on any thread while the writer writes (an
+/// fdatasync makes durable every write that returned before it started; writes that run alongside it
+/// are not counted). Every sync and every change of the active segment holds <c>_syncLock</c>, so a
+/// sync never meets a segment being sealed or closed, and the durable watermark is published by one
+/// sync at a time and only forward. A sync covers the written watermark read under the lock before
+/// it starts: the records up to it are in the active segment or in sealed ones (synced when sealed).
 /// </remarks>
 internal sealed partial class LogWriter : IDisposable
 {
@@ -58,10 +65,12 @@ internal sealed partial class LogWriter : IDisposable
     private bool _activeSealed;
     private long _nextLsn;
     private long _writtenLsn;
-    private long _durableLsn;
     private byte[] _buffer;
     private Exception? _fault;
     private SparseIndex _activeIndex;
+
+    // Held by every sync and every change of _active (sealing, rolling, closing): see the remarks.
+    private readonly Lock _syncLock = new();
 
     /// <summary>Takes over the recovered log.</summary>
     public LogWriter(IWalStorage storage, WalOptions options, ILogger logger, RecoveredLog recovered, LogView view, Watermarks watermarks, WriterEvents events, SegmentCatalog catalog, Func<long?> slowestCursor, DedicatedThreadScheduler writerThread)
@@ -81,7 +90,7 @@ internal sealed partial class LogWriter : IDisposable
         _writeOffset = recovered.WriteOffset;
         _activeSealed = recovered.ActiveSealed;
         _nextLsn = recovered.LastLsn + 1;
-        _writtenLsn = _durableLsn = recovered.LastLsn;
+        _writtenLsn = recovered.LastLsn;
         _activeIndex = recovered.ActiveIndex;
         _buffer = ArrayPool<byte>.Shared.Rent((int)options.MaxBatchBytes);
         _preparer = new SegmentPreparer(storage, options.SegmentSize, zeroFill: options.Durability == Durability.Sync);
@@ -146,7 +155,7 @@ internal sealed partial class LogWriter : IDisposable
                         _view.Publish(_activeIndex);
                     }
 
-                    position += FrameCodec.Encode(_buffer.AsSpan(position), _seed, _nextLsn, _durableLsn, payloads[..length]);
+                    position += FrameCodec.Encode(_buffer.AsSpan(position), _seed, _nextLsn, _watermarks.Durable, payloads[..length]);
                     payloads = payloads[length..];
                     _nextLsn++;
                 }
@@ -155,7 +164,10 @@ internal sealed partial class LogWriter : IDisposable
             WriteBuffer(ref position);
             if (_options.Durability == Durability.Sync && written > 0)
             {
-                SyncActive();
+                lock (_syncLock)
+                {
+                    SyncActive(_writtenLsn);
+                }
             }
         }
         catch (Exception ex)
@@ -164,10 +176,17 @@ internal sealed partial class LogWriter : IDisposable
             return;
         }
 
+        // A background sync may have failed while this batch was written: fail-stop covers the batch too.
+        if (Fault is { } late)
+        {
+            FailAll(batch, 0, Faulted(late));
+            return;
+        }
+
         _events.BatchWritten(batch[..written], (int)(_nextLsn - firstLsn));
         if (written > 0)
         {
-            Debug.Assert(_options.Durability == Durability.Written || _nextLsn - 1 <= _durableLsn, "an append is acknowledged only once its records are durable (Sync)");
+            Debug.Assert(_options.Durability == Durability.Written || _nextLsn - 1 <= _watermarks.Durable, "an append is acknowledged only once its records are durable (Sync)");
             BatchCompletion.Succeed(array, start, written, firstLsn);
         }
 
@@ -178,19 +197,27 @@ internal sealed partial class LogWriter : IDisposable
         }
     }
 
-    /// <summary>With <see cref="Durability.Written"/>: syncs what was written since the last sync.</summary>
+    /// <summary>
+    /// Syncs what was written since the last sync (with <see cref="Durability.Written"/>; under
+    /// <see cref="Durability.Sync"/> every batch is synced already). Any thread, also while the writer
+    /// writes: it syncs the active segment up to the written watermark it reads before the sync (see the
+    /// remarks). A failed sync faults the log.
+    /// </summary>
     public void Flush()
     {
-        Debug.Assert(_writerThread.IsCurrentThread, "the writer runs on the writer thread only");
-        if (Fault is null && _writtenLsn > _durableLsn)
+        lock (_syncLock)
         {
-            try
+            var written = _watermarks.Written;
+            if (Fault is null && _active is not null && written > _watermarks.Durable)
             {
-                SyncActive();
-            }
-            catch (Exception ex)
-            {
-                SetFault(ex);
+                try
+                {
+                    SyncActive(written);
+                }
+                catch (Exception ex)
+                {
+                    SetFault(ex);
+                }
             }
         }
     }
@@ -212,12 +239,16 @@ internal sealed partial class LogWriter : IDisposable
             }
         }
 
-        _active?.Dispose();
-        _active = null;
+        lock (_syncLock)
+        {
+            _active?.Dispose();
+            _active = null;
+        }
+
         _preparer.Dispose();
         ArrayPool<byte>.Shared.Return(_buffer);
         _buffer = [];
-        LogClosed(_logger, _storage.DirectoryPath, _durableLsn);
+        LogClosed(_logger, _storage.DirectoryPath, _watermarks.Durable);
     }
 
     private void WriteBuffer(ref int position)
@@ -236,15 +267,20 @@ internal sealed partial class LogWriter : IDisposable
         position = 0;
     }
 
-    private void SyncActive()
+    // Syncs the active segment, which holds every written record up to covered that is not in a sealed
+    // (synced) segment, and publishes covered as durable. Under _syncLock.
+    private void SyncActive(long covered)
     {
+        Debug.Assert(_syncLock.IsHeldByCurrentThread, "syncs hold the sync lock");
+        Debug.Assert(covered <= _watermarks.Written, "a sync covers only what was written");
         var started = Stopwatch.GetTimestamp();
         _active!.DataSync();
         var elapsed = Stopwatch.GetElapsedTime(started);
         _events.Synced(elapsed);
-        Debug.Assert(_writtenLsn >= _durableLsn, "a sync covers what was written: written >= durable");
-        _durableLsn = _writtenLsn;
-        _watermarks.PublishDurable(_durableLsn);
+        if (covered > _watermarks.Durable)
+        {
+            _watermarks.PublishDurable(covered);
+        }
     }
 
     private void GrowBuffer(int frameLength)
@@ -260,7 +296,7 @@ internal sealed partial class LogWriter : IDisposable
     {
         if (Interlocked.CompareExchange(ref _fault, error, null) is null)
         {
-            LogFaulted(_logger, error, _storage.DirectoryPath, _durableLsn);
+            LogFaulted(_logger, error, _storage.DirectoryPath, _watermarks.Durable);
             _events.Faulted(error);
         }
 
@@ -269,8 +305,8 @@ internal sealed partial class LogWriter : IDisposable
 
     private WalFaultedException Faulted(Exception error) =>
         new(StorageErrors.IsDiskFull(error)
-                ? $"The write-ahead log in '{_storage.DirectoryPath}' has faulted: the disk is full (a write or sync failed with ENOSPC). Nothing after LSN {_durableLsn} is acknowledged; reopen the log to recover."
-                : $"The write-ahead log in '{_storage.DirectoryPath}' has faulted: {error.Message} Nothing after LSN {_durableLsn} is acknowledged; reopen the log to recover.",
+                ? $"The write-ahead log in '{_storage.DirectoryPath}' has faulted: the disk is full (a write or sync failed with ENOSPC). Nothing after LSN {_watermarks.Durable} is acknowledged; reopen the log to recover."
+                : $"The write-ahead log in '{_storage.DirectoryPath}' has faulted: {error.Message} Nothing after LSN {_watermarks.Durable} is acknowledged; reopen the log to recover.",
             error);
 
     private static void FailAll(ReadOnlySpan<PendingAppend> batch, int from, Exception error)
