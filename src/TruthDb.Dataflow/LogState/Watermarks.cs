@@ -4,8 +4,8 @@ using TruthDb.Dataflow.Threading;
 namespace TruthDb.Dataflow.LogState;
 
 /// <summary>
-/// The two published positions (written and durable) and a signal that wakes readers waiting for
-/// either to move. The writer thread publishes the written position; the durable one is published by
+/// The two published positions (written and durable) and, for each, a signal that wakes the readers
+/// waiting for it to move (a reader of durable records is not woken by every write it cannot read yet). The writer thread publishes the written position; the durable one is published by
 /// whichever thread ran the sync (the writer, or the flusher of a <see cref="Durability.Written"/>
 /// log), one at a time under the writer's sync lock. Both are published only after the data they
 /// cover is written (synced); readers never take a lock the writer needs: publishing signals a
@@ -16,7 +16,8 @@ internal sealed class Watermarks(long initial)
 {
     private long _written = initial;
     private long _durable = initial;
-    private readonly ChangeSignal _changed = new();
+    private readonly ChangeSignal _writtenChanged = new();
+    private readonly ChangeSignal _durableChanged = new();
     private volatile bool _closed;
     private MirrorPublisher? _mirror;
 
@@ -40,7 +41,7 @@ internal sealed class Watermarks(long initial)
         {
             Volatile.Write(ref _written, lsn);
             _mirror?.Written(lsn);
-            Signal();
+            _writtenChanged.Signal(always: _closed);
         }
     }
 
@@ -50,7 +51,8 @@ internal sealed class Watermarks(long initial)
         Debug.Assert(lsn >= _durable, "watermarks only move forward");
         if (lsn > _durable)
         {
-            if (lsn > _written)
+            var writtenMoved = lsn > _written;
+            if (writtenMoved)
             {
                 Volatile.Write(ref _written, lsn);
                 _mirror?.Written(lsn);
@@ -59,7 +61,12 @@ internal sealed class Watermarks(long initial)
             Volatile.Write(ref _durable, lsn);
             Debug.Assert(_written >= _durable, "written >= durable, in what readers see as in what the mirror says");
             _mirror?.Durable(lsn);
-            Signal();
+            if (writtenMoved)
+            {
+                _writtenChanged.Signal(always: _closed);
+            }
+
+            _durableChanged.Signal(always: _closed);
         }
     }
 
@@ -67,16 +74,17 @@ internal sealed class Watermarks(long initial)
     public void Close()
     {
         _closed = true;
-        Signal();
+        _writtenChanged.Signal(always: true);
+        _durableChanged.Signal(always: true);
         Interlocked.Exchange(ref _mirror, null)?.Dispose();
     }
 
     /// <summary>
-    /// A task that completes at the next publish (or close). Check the position after taking the task
-    /// and before awaiting it, so no publish is missed.
+    /// A task that completes when the written position next moves (or at close). Check the position
+    /// after taking the task and before awaiting it, so no publish is missed.
     /// </summary>
-    public Task NextChange() => _changed.Next();
+    public Task NextWrittenChange() => _writtenChanged.Next();
 
-    // Publishers call this after storing the position they publish.
-    private void Signal() => _changed.Signal(always: _closed);
+    /// <summary>Like <see cref="NextWrittenChange"/>, for the durable position.</summary>
+    public Task NextDurableChange() => _durableChanged.Next();
 }

@@ -29,7 +29,7 @@ internal sealed class WriterReadSource(LogView view, Watermarks watermarks) : IR
     public async Task WaitForChangeAsync(long seen, WalWatermark which, CancellationToken ct)
     {
         // Take the signal before looking, so a publish in between is not missed.
-        var changed = watermarks.NextChange();
+        var changed = which == WalWatermark.Written ? watermarks.NextWrittenChange() : watermarks.NextDurableChange();
         if (Watermark(which) > seen || watermarks.IsClosed)
         {
             return;

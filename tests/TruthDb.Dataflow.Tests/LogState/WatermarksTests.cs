@@ -8,33 +8,57 @@ public sealed class WatermarksTests
     public async Task Publish_AfterAReaderTookTheSignal_CompletesIt()
     {
         var watermarks = new Watermarks(0);
-        var written = watermarks.NextChange();
+        var written = watermarks.NextWrittenChange();
         watermarks.PublishWritten(1);
         await written.WaitAsync(Timeouts.Unexpected);
 
-        var durable = watermarks.NextChange();
+        var durable = watermarks.NextDurableChange();
         watermarks.PublishDurable(1);
         await durable.WaitAsync(Timeouts.Unexpected);
         Assert.Equal((1, 1), (watermarks.Written, watermarks.Durable));
     }
 
     [Fact]
+    public async Task AWrittenPublish_DoesNotWakeDurableWaiters_ADurableOneThatMovesWrittenWakesBoth()
+    {
+        var watermarks = new Watermarks(0);
+        var durable = watermarks.NextDurableChange();
+        watermarks.PublishWritten(1);
+        Assert.False(durable.IsCompleted, "a durable waiter was woken by a write it cannot read yet");
+        watermarks.PublishDurable(1);
+        await durable.WaitAsync(Timeouts.Unexpected);
+
+        // Durable moving past written moves written too (recovery's case): both kinds of waiter wake.
+        var written = watermarks.NextWrittenChange();
+        durable = watermarks.NextDurableChange();
+        watermarks.PublishDurable(5);
+        await Task.WhenAll(written, durable).WaitAsync(Timeouts.Unexpected);
+        Assert.Equal((5, 5), (watermarks.Written, watermarks.Durable));
+
+        // Durable catching up with written wakes only durable waiters.
+        watermarks.PublishWritten(7);
+        written = watermarks.NextWrittenChange();
+        watermarks.PublishDurable(7);
+        Assert.False(written.IsCompleted, "a written waiter was woken though written did not move");
+    }
+
+    [Fact]
     public async Task Publish_WithNoReaderWaiting_KeepsTheSignalForTheNextReader()
     {
         var watermarks = new Watermarks(0);
-        var first = watermarks.NextChange();
+        var first = watermarks.NextWrittenChange();
         watermarks.PublishWritten(1);
         Assert.True(first.IsCompleted);
 
         // Nobody took the signal since: these publishes leave it as it is.
-        var taken = watermarks.NextChange();
+        var taken = watermarks.NextWrittenChange();
         Assert.False(taken.IsCompleted);
         watermarks.PublishWritten(2);
         Assert.True(taken.IsCompleted, "the reader that took the signal before the publish is woken");
         watermarks.PublishWritten(3);
         watermarks.PublishDurable(3);
 
-        var next = watermarks.NextChange();
+        var next = watermarks.NextDurableChange();
         Assert.False(next.IsCompleted);
         watermarks.PublishDurable(4);
         await next.WaitAsync(Timeouts.Unexpected);
@@ -61,9 +85,10 @@ public sealed class WatermarksTests
     public async Task Close_WithAReaderWaiting_WakesIt()
     {
         var watermarks = new Watermarks(5);
-        var signal = watermarks.NextChange();
+        var written = watermarks.NextWrittenChange();
+        var durable = watermarks.NextDurableChange();
         watermarks.Close();
-        await signal.WaitAsync(Timeouts.Unexpected);
+        await Task.WhenAll(written, durable).WaitAsync(Timeouts.Unexpected);
         Assert.True(watermarks.IsClosed);
     }
 
@@ -79,7 +104,7 @@ public sealed class WatermarksTests
             long seen = 0;
             while (seen < last)
             {
-                var changed = watermarks.NextChange();
+                var changed = watermarks.NextWrittenChange();
                 var now = watermarks.Written;
                 if (now > seen)
                 {
