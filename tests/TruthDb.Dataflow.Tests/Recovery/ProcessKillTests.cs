@@ -8,8 +8,10 @@ using Xunit.Sdk;
 namespace TruthDb.Dataflow.Tests.Recovery;
 
 /// <summary>
-/// The SIGKILL crash test: a child process appends with <see cref="Durability.Sync"/> and reports each
-/// acknowledged LSN; it is killed with SIGKILL at random moments, and after each kill every
+/// The SIGKILL crash test: a child process appends with <see cref="Durability.Sync"/> (or
+/// <see cref="Durability.Written"/>, whose acknowledged records are in the OS and survive a process
+/// kill too, with the flusher thread syncing every 2 ms while the writer writes and rolls) and reports
+/// each acknowledged LSN; it is killed with SIGKILL at random moments, and after each kill every
 /// acknowledged record must be present and intact.
 /// </summary>
 /// <remarks>
@@ -59,8 +61,10 @@ public sealed class ProcessKillTests(ITestOutputHelper output)
         DuringStartup,
     }
 
-    [Fact]
-    public async Task SigKill_AtRandomMoments_EveryAcknowledgedRecordSurvives()
+    [Theory]
+    [InlineData(Durability.Sync)]
+    [InlineData(Durability.Written)]
+    public async Task SigKill_AtRandomMoments_EveryAcknowledgedRecordSurvives(Durability durability)
     {
         var rounds = Setting(RoundsVariable, DefaultRounds);
         var seed = Setting(SeedVariable, Random.Shared.Next());
@@ -81,7 +85,7 @@ public sealed class ProcessKillTests(ITestOutputHelper output)
             try
             {
                 var ct = Timeouts.Token();
-                var child = await RunAndKillAsync(log, plan, timeToOpen, ct);
+                var child = await RunAndKillAsync(log, plan, durability, timeToOpen, ct);
                 killedBeforeOpen += child.OpenLsn is null ? 1 : 0;
                 timeToOpen = child.TimeToOpen ?? timeToOpen;
                 TakeSnapshot(log, snapshot);
@@ -90,21 +94,21 @@ public sealed class ProcessKillTests(ITestOutputHelper output)
             catch (Exception ex)
             {
                 throw new XunitException(
-                    $"SIGKILL round {round} of {rounds} failed (seed {seed}: replay with {SeedVariable}={seed}; {plan}; " +
+                    $"SIGKILL round {round} of {rounds} ({durability}) failed (seed {seed}: replay with {SeedVariable}={seed}; {plan}; " +
                     $"the crashed log is kept in '{log}'): {ex.Message}{Environment.NewLine}{ex}");
             }
         }
 
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{rounds} rounds (seed {seed}) in {started.Elapsed.TotalSeconds:F1} s: {points[0]} killed after acks, {points[1]} after a delay, " +
+            $"{rounds} rounds ({durability}, seed {seed}) in {started.Elapsed.TotalSeconds:F1} s: {points[0]} killed after acks, {points[1]} after a delay, " +
             $"{points[2]} during start-up ({killedBeforeOpen} before the log opened); {lastLsn} records, {acked.Count} acknowledged, {Directory.GetFiles(log, "*" + SegmentNames.SegmentExtension).Length} segments."));
         directory.Dispose();
     }
 
     // Returns the child once it is dead and disposed: its parsed output (open LSN, acks) stays readable.
-    private static async Task<CrashChild> RunAndKillAsync(string log, KillPlan plan, TimeSpan timeToOpen, CancellationToken ct)
+    private static async Task<CrashChild> RunAndKillAsync(string log, KillPlan plan, Durability durability, TimeSpan timeToOpen, CancellationToken ct)
     {
-        var child = CrashChild.Start(log, plan.Producers, SegmentSize, plan.Point == KillPoint.AfterAcks ? plan.Acks : int.MaxValue);
+        var child = CrashChild.Start(log, plan.Producers, SegmentSize, plan.Point == KillPoint.AfterAcks ? plan.Acks : int.MaxValue, durability: durability);
         await using (child)
         {
             if (plan.Point != KillPoint.DuringStartup && !await child.Opened.WaitAsync(ct))

@@ -63,8 +63,13 @@ internal sealed class CrashChild : IAsyncDisposable
     /// the dll is built next to the test assembly (the test project references the child project).
     /// With <paramref name="onInput"/>, the child appends one record per <see cref="AppendOneAsync"/> instead.
     /// </summary>
-    public static CrashChild Start(string directory, int producers, long segmentSize, int ackTarget, bool onInput = false)
+    public static CrashChild Start(string directory, int producers, long segmentSize, int ackTarget, bool onInput = false, Durability durability = Durability.Sync)
     {
+        if (onInput && durability != Durability.Sync)
+        {
+            throw new ArgumentException("A child that appends on input runs Durability.Sync.", nameof(durability));
+        }
+
         var dll = Path.Combine(AppContext.BaseDirectory, AssemblyName + ".dll");
         foreach (var needed in new[] { dll, Path.ChangeExtension(dll, ".runtimeconfig.json"), Path.ChangeExtension(dll, ".deps.json") })
         {
@@ -88,6 +93,10 @@ internal sealed class CrashChild : IAsyncDisposable
         if (onInput)
         {
             start.ArgumentList.Add("on-input");
+        }
+        else if (durability == Durability.Written)
+        {
+            start.ArgumentList.Add("written");
         }
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("The crash child did not start.");

@@ -35,14 +35,16 @@ internal sealed class SimulatedWorkload
 
     /// <summary>
     /// Runs the workload: <paramref name="records"/> records from <paramref name="producers"/> producers,
-    /// appended one by one and in batches (<see cref="Wal.AppendBatchAsync"/>), then dispose.
+    /// appended one by one and in batches (<see cref="Wal.AppendBatchAsync"/>), then dispose. With
+    /// <paramref name="flushEvery"/> above 0 each producer also calls <see cref="Wal.FlushAsync"/> after
+    /// every that many steps, while the others go on appending.
     /// </summary>
-    public static async Task<SimulatedWorkload> RunAsync(int seed, Durability durability, int producers, int records, int maxPayload = 2000, Action<SimulatedStorage>? arm = null)
+    public static async Task<SimulatedWorkload> RunAsync(int seed, Durability durability, int producers, int records, int maxPayload = 2000, Action<SimulatedStorage>? arm = null, int flushEvery = 0)
     {
         var storage = new SimulatedStorage("sim://workload-" + seed);
         arm?.Invoke(storage);
         var workload = new SimulatedWorkload(storage, OptionsFor(storage, durability));
-        await workload.RunCoreAsync(seed, producers, records, maxPayload);
+        await workload.RunCoreAsync(seed, producers, records, maxPayload, flushEvery);
         return workload;
     }
 
@@ -75,7 +77,7 @@ internal sealed class SimulatedWorkload
         return (packed >> 32, packed & 0xFFFF_FFFF);
     }
 
-    private async Task RunCoreAsync(int seed, int producers, int records, int maxPayload)
+    private async Task RunCoreAsync(int seed, int producers, int records, int maxPayload, int flushEvery)
     {
         Wal? wal = null;
         Storage.Probe = () => wal is null ? 0 : (wal.WrittenLsn << 32) | wal.DurableLsn;
@@ -90,7 +92,7 @@ internal sealed class SimulatedWorkload
                 tasks[p] = Task.Run(async () =>
                 {
                     // Every fourth step on average is a batch of 2 to 6 of the producer's next records.
-                    for (var sequence = producer; sequence < records;)
+                    for (var (sequence, step) = (producer, 1); sequence < records; step++)
                     {
                         var count = random.Next(4) == 0 ? random.Next(2, 7) : 1;
                         var batch = new List<byte[]>();
@@ -109,6 +111,11 @@ internal sealed class SimulatedWorkload
                             for (var i = 0; i < batch.Count; i++)
                             {
                                 Assert.True(Acknowledged.TryAdd(first + i, batch[i]), $"LSN {first + i} acknowledged twice");
+                            }
+
+                            if (flushEvery > 0 && step % flushEvery == 0)
+                            {
+                                await wal.FlushAsync();
                             }
                         }
                         catch (Exception ex) when (ex is WalFaultedException or WalFullException)
