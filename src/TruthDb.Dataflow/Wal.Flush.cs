@@ -4,9 +4,10 @@ namespace TruthDb.Dataflow;
 public sealed partial class Wal
 {
     /// <summary>
-    /// Makes every record written so far durable (one fdatasync: under <see cref="Durability.Written"/> on
-    /// the flusher thread, while appends go on) and returns the durable LSN. With <see cref="Durability.Written"/> this is how a caller
-    /// gets a power-loss guarantee for records already acknowledged, without waiting for
+    /// Makes every record written so far durable (one fdatasync: under <see cref="Durability.Written"/>
+    /// on the flusher thread, while appends go on) and returns the durable LSN. With
+    /// <see cref="Durability.Written"/> this is how a caller gets a power-loss guarantee for records
+    /// already acknowledged, without waiting for
     /// <see cref="WalOptions.FlushInterval"/>; with <see cref="Durability.Sync"/> acknowledged records are
     /// durable already and this only returns <see cref="DurableLsn"/>.
     /// </summary>

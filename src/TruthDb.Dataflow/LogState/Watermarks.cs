@@ -5,9 +5,10 @@ namespace TruthDb.Dataflow.LogState;
 
 /// <summary>
 /// The two published positions (written and durable) and, for each, a signal that wakes the readers
-/// waiting for it to move (a reader of durable records is not woken by every write it cannot read yet). The writer thread publishes the written position; the durable one is published by
-/// whichever thread ran the sync (the writer, or the flusher of a <see cref="Durability.Written"/>
-/// log), one at a time under the writer's sync lock. Both are published only after the data they
+/// waiting for it to move (a reader of durable records is not woken by every write it cannot read
+/// yet). The writer thread publishes the written position; the durable one is published by whichever
+/// thread ran the sync (the writer, or the flusher of a <see cref="Durability.Written"/> log), one at
+/// a time under the writer's sync lock. Both are published only after the data they
 /// cover is written (synced); readers never take a lock the writer needs: publishing signals a
 /// <see cref="ChangeSignal"/>, which allocates nothing when no reader waits.
 /// Invariants (checked in Debug builds): both positions only move forward, and written ≥ durable.
