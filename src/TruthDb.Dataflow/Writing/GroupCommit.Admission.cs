@@ -27,7 +27,7 @@ internal sealed partial class GroupCommit
 
         if (_writer.Fault is { } fault)
         {
-            return ValueTask.FromException<long>(FaultedError(fault));
+            return ValueTask.FromException<long>(_writer.FaultedError(fault));
         }
 
         if (Volatile.Read(ref _waiterCount) == 0 && TryReserve(payload.Length))
@@ -50,7 +50,7 @@ internal sealed partial class GroupCommit
 
         if (_writer.Fault is { } fault)
         {
-            return ValueTask.FromException<long>(FaultedError(fault));
+            return ValueTask.FromException<long>(_writer.FaultedError(fault));
         }
 
         var item = PendingAppend.Rent(payloads, size, _events.AppendStarted());

@@ -100,7 +100,7 @@ internal sealed partial class GroupCommit : IAsyncDisposable
     {
         if (_writer.Fault is { } fault)
         {
-            return ValueTask.FromException<long>(FaultedError(fault));
+            return ValueTask.FromException<long>(_writer.FaultedError(fault));
         }
 
         if (_watermarks.Durable >= _watermarks.Written)
@@ -202,7 +202,7 @@ internal sealed partial class GroupCommit : IAsyncDisposable
     private long FlushAndReport()
     {
         _writer.Flush();
-        return _writer.Fault is { } fault ? throw FaultedError(fault) : _watermarks.Durable;
+        return _writer.Fault is { } fault ? throw _writer.FaultedError(fault) : _watermarks.Durable;
     }
 
     // The flush interval's timer: queues one background sync when something is not durable yet, and
@@ -225,6 +225,4 @@ internal sealed partial class GroupCommit : IAsyncDisposable
         }
     }
 
-    private WalFaultedException FaultedError(Exception fault) =>
-        new($"The write-ahead log in '{_directory}' has faulted; reopen it to recover.", fault);
 }

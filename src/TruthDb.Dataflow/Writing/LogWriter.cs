@@ -113,7 +113,7 @@ internal sealed partial class LogWriter : IDisposable
         var batch = array.AsSpan(start, count);
         if (Fault is { } fault)
         {
-            FailAll(batch, 0, Faulted(fault));
+            FailAll(batch, 0, FaultedError(fault));
             return;
         }
 
@@ -172,14 +172,14 @@ internal sealed partial class LogWriter : IDisposable
         }
         catch (Exception ex)
         {
-            FailAll(batch, 0, Faulted(SetFault(ex)));
+            FailAll(batch, 0, FaultedError(SetFault(ex)));
             return;
         }
 
         // A background sync may have failed while this batch was written: fail-stop covers the batch too.
         if (Fault is { } late)
         {
-            FailAll(batch, 0, Faulted(late));
+            FailAll(batch, 0, FaultedError(late));
             return;
         }
 
@@ -303,11 +303,19 @@ internal sealed partial class LogWriter : IDisposable
         return Fault!;
     }
 
-    private WalFaultedException Faulted(Exception error) =>
-        new(StorageErrors.IsDiskFull(error)
-                ? $"The write-ahead log in '{_storage.DirectoryPath}' has faulted: the disk is full (a write or sync failed with ENOSPC). Nothing after LSN {_watermarks.Durable} is acknowledged; reopen the log to recover."
-                : $"The write-ahead log in '{_storage.DirectoryPath}' has faulted: {error.Message} Nothing after LSN {_watermarks.Durable} is acknowledged; reopen the log to recover.",
-            error);
+    /// <summary>
+    /// The error appends and flushes fail with once the log has faulted with <paramref name="error"/>:
+    /// what failed (saying so when the disk is full) and what is still promised. Any thread.
+    /// </summary>
+    public WalFaultedException FaultedError(Exception error)
+    {
+        var what = StorageErrors.IsDiskFull(error) ? "the disk is full (a write or sync failed with ENOSPC)." : error.Message;
+        var durable = _watermarks.Durable;
+        var promise = _options.Durability == Durability.Sync
+            ? $"Nothing after LSN {durable} is acknowledged"
+            : $"Records up to LSN {durable} are durable; records after it were acknowledged as written and may not reach the disk";
+        return new WalFaultedException($"The write-ahead log in '{_storage.DirectoryPath}' has faulted: {what} {promise}; reopen the log to recover.", error);
+    }
 
     private static void FailAll(ReadOnlySpan<PendingAppend> batch, int from, Exception error)
     {

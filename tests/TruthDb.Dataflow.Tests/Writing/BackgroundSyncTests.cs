@@ -67,12 +67,14 @@ public sealed class BackgroundSyncTests
         }
     }
 
-    [Fact]
-    public async Task AFailedPeriodicSync_FaultsTheLog_AndLaterAppendsFail()
+    [Theory]
+    [InlineData(StorageErrors.IoErrno)]
+    [InlineData(StorageErrors.NoSpaceErrno)]
+    public async Task AFailedPeriodicSync_FaultsTheLog_AndLaterAppendsFail(int errno)
     {
-        var storage = new SimulatedStorage("sim://background-fault");
+        var storage = new SimulatedStorage("sim://background-fault-" + errno);
         await using var wal = await Wal.OpenAsync(WrittenOptions(storage, TimeSpan.FromMilliseconds(1)));
-        storage.FailOperation(OperationKind.DataSync, 1, StorageErrors.IoErrno);
+        storage.FailOperation(OperationKind.DataSync, 1, errno);
 
         WalFaultedException? error = null;
         using var timeout = new CancellationTokenSource(Timeouts.Unexpected);
@@ -91,6 +93,8 @@ public sealed class BackgroundSyncTests
         }
 
         Assert.IsType<IOException>(error.InnerException, exactMatch: false);
+        Assert.Equal(errno == StorageErrors.NoSpaceErrno, error.Message.Contains("the disk is full", StringComparison.Ordinal));
+        Assert.Contains("Records up to LSN 0 are durable; records after it were acknowledged as written and may not reach the disk", error.Message, StringComparison.Ordinal);
         Assert.Equal(0, wal.DurableLsn);
         await Assert.ThrowsAsync<WalFaultedException>(async () => await wal.AppendAsync(Payloads.Make(0, 999, 100)));
         await Assert.ThrowsAsync<WalFaultedException>(async () => await wal.FlushAsync());
