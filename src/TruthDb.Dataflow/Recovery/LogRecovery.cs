@@ -41,6 +41,9 @@ namespace TruthDb.Dataflow.Recovery;
 /// a note left behind would vouch for a tail that later writes and a crash may have torn. A crash
 /// before: the next open decides the same; after: the same without the note, which vouched for no
 /// more than the segment holds.</item>
+/// <item>Unless the note vouched for the end: write again what the page cache holds of the unproven
+/// regions and the disk does not (<see cref="UnprovenTail"/>: a failed sync's leftovers). A crash: an
+/// unsynced write of bytes nothing proves durable, checked again by the next open.</item>
 /// <item>Zero the torn tail (if any), sync the segment. A crash: the next open finds the same torn tail
 /// (or part of it), with the same evidence, and truncates it.</item>
 /// </list>
@@ -204,7 +207,7 @@ internal static partial class LogRecovery
                 segments[i] = new SegmentInfo(header.FirstLsn, header.SegmentSize, header.CreatedUnixMs);
                 if (last)
                 {
-                    return RecoverTail(storage, file, scan, segments, evidence, logger);
+                    return RecoverTail(storage, file, scan, segments, evidence, validator.Bound.Lsn, logger);
                 }
             }
             catch
@@ -237,11 +240,27 @@ internal static partial class LogRecovery
         }
     }
 
-    private static RecoveredLog RecoverTail(IWalStorage storage, IStorageFile file, SegmentScan scan, SegmentInfo[] segments, DurabilityEvidence evidence, ILogger logger)
+    private static RecoveredLog RecoverTail(IWalStorage storage, IStorageFile file, SegmentScan scan, SegmentInfo[] segments, DurabilityEvidence evidence, long provenLsn, ILogger logger)
     {
         var header = scan.Header!.Value;
         var (name, offset, lastLsn, verdict) = (scan.Name, scan.RecordsEnd, scan.LastLsn, scan.Tail);
         DeleteNote(storage, evidence);
+        if (!scan.ClosedCleanly)
+        {
+            // The writer may have faulted on a failed sync in this boot: what the cache holds past the
+            // proven records may never reach the disk unless it is written again (UnprovenTail).
+            var restored = UnprovenTail.Restore(file, scan, provenLsn);
+            if (restored is null)
+            {
+                var proven = Math.Max(provenLsn, scan.KnownDurableLsn);
+                LogTailUnchecked(logger, name, proven);
+            }
+            else if (restored.Bytes > 0)
+            {
+                LogTailRestored(logger, name, restored.Bytes, restored.FirstOffset, restored.FromLsn, restored.LastLsn);
+            }
+        }
+
         long truncated = 0;
         if (verdict.Kind == TailKind.Torn)
         {
@@ -276,6 +295,12 @@ internal static partial class LogRecovery
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "Recovery truncated the torn tail of segment '{Segment}' at offset {Offset}: dropped {Bytes} bytes holding LSNs {FromLsn} to {ToLsn} at most, none of them proven durable: {Problem}.")]
     private static partial void LogTornTail(ILogger logger, string segment, long offset, long bytes, long fromLsn, long toLsn, string problem);
+
+    [LoggerMessage(EventId = 7, Level = LogLevel.Warning, Message = "Recovery found {Bytes} bytes of segment '{Segment}', from offset {Offset}, that the page cache held but the disk did not (a sync most likely failed before the log was closed, in this boot); it wrote them again before its sync. LSNs {FromLsn} to {ToLsn} were not proven durable before.")]
+    private static partial void LogTailRestored(ILogger logger, string segment, long bytes, long offset, long fromLsn, long toLsn);
+
+    [LoggerMessage(EventId = 8, Level = LogLevel.Information, Message = "Recovery could not read the tail of segment '{Segment}' past the page cache (the file system does not support direct IO): if a sync failed in this boot before the log was closed, records after LSN {ProvenLsn} may be in the cache only, and recovery's sync cannot tell.")]
+    private static partial void LogTailUnchecked(ILogger logger, string segment, long provenLsn);
 
     [LoggerMessage(EventId = 6, Level = LogLevel.Warning, Message = "Recovery completed repair {Number} of the log in '{Directory}', which a crash had cut short: the log is cut in segment '{Segment}' at offset {Offset}; LSNs {FromLsn} to {ToLsn} at most are in quarantine.")]
     private static partial void LogRepairCompleted(ILogger logger, string directory, int number, string segment, long offset, long fromLsn, long toLsn);

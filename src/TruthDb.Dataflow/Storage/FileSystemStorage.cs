@@ -128,6 +128,13 @@ internal sealed class FileSystemStorage : IWalStorage
 
         public bool WarmCache(long offset, long length) => LinuxNative.IsSupported && LinuxNative.AdviseWillNeed(handle, offset, length);
 
+        public bool TryReadDevice(long offset, Span<byte> buffer, out int read)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(offset);
+            read = 0;
+            return LinuxNative.IsSupported && LinuxNative.TryReadDirect(handle, path, offset, buffer, out read);
+        }
+
         public void DataSync() => Sync(full: false);
 
         public void FullSync() => Sync(full: true);

@@ -144,6 +144,20 @@ internal interface IStorageFile : IDisposable
     /// <returns>False when the storage cannot do it (then asking again is pointless).</returns>
     bool WarmCache(long offset, long length);
 
+    /// <summary>
+    /// Reads what the storage device holds at <paramref name="offset"/>, past the OS page cache
+    /// (O_DIRECT: dirty cached pages of the range are written back first, and a failure of that
+    /// writeback is this read's error). After a failed sync, Linux may keep pages in its cache that
+    /// never reached the disk and count them clean: a plain read, and every later fdatasync, take their
+    /// bytes for durable ones; this read does not.
+    /// </summary>
+    /// <returns>
+    /// False when the storage cannot read past its cache (a file system without direct IO; then asking
+    /// again is pointless); otherwise true, with the count read in <paramref name="read"/> (fewer than
+    /// asked only at the end of the file).
+    /// </returns>
+    bool TryReadDevice(long offset, Span<byte> buffer, out int read);
+
     /// <summary>Makes the file's data (and the size needed to read it back) durable: fdatasync.</summary>
     void DataSync();
 

@@ -242,6 +242,7 @@ internal sealed class LogValidator(DurabilityEvidence evidence, LogId? logId, Ac
         // After a clean close that ended exactly here, nothing can follow the last frame.
         var closedCleanly = evidence.Note is { } note && note.LogId.Equals(header.LogId)
             && (note.SegmentFirstLsn, note.LastLsn, note.RecordsEnd) == (header.FirstLsn, scan.LastLsn, stop);
+        scan.ClosedCleanly = closedCleanly;
         var verdict = TailRule.Judge(file, header.LogId.Seed, stop, recordsEnd, scan.LastLsn, scan.Stop, isSealed, Bound, scan: !(TrustCleanClose && closedCleanly));
         scan.Tail = verdict;
         var outOfSequence = scan.Stop == FrameStatus.OutOfSequence;

@@ -35,6 +35,9 @@ internal sealed class SegmentScan(string name, long firstLsn)
     /// <summary>The sparse index built while reading the frames, when asked for (<see cref="SparseIndex.Empty"/> otherwise).</summary>
     public SparseIndex Index { get; set; } = SparseIndex.Empty(firstLsn);
 
+    /// <summary>For the last segment: true when the clean-close note says the log was closed exactly at its end.</summary>
+    public bool ClosedCleanly { get; set; }
+
     /// <summary>For the last segment: what follows its last valid frame.</summary>
     public TailVerdict Tail { get; set; }
 

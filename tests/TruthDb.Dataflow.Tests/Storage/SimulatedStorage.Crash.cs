@@ -69,6 +69,11 @@ internal sealed partial class SimulatedStorage
     {
         if (entry.Failed)
         {
+            if (entry.LostWrites && model.FindById(entry.FileId) is { } failed)
+            {
+                Model.LoseWrites(failed);
+            }
+
             return;
         }
 

@@ -8,6 +8,31 @@ internal sealed partial class SimulatedStorage
     private readonly List<FaultRule> _faults = [];
     private readonly List<BitFlip> _flips = [];
     private long? _capacityBytes;
+    private bool _deviceReads = true;
+
+    /// <summary>
+    /// True (the default) when files can be read past the cache (<see cref="IStorageFile.TryReadDevice"/>:
+    /// what the device holds, i.e. the current bytes without lost writes); false for a file system
+    /// without direct IO, where that read returns false.
+    /// </summary>
+    public bool DeviceReads
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _deviceReads;
+            }
+        }
+
+        set
+        {
+            lock (_gate)
+            {
+                _deviceReads = value;
+            }
+        }
+    }
 
     /// <summary>
     /// When set, a <c>Write</c> or <c>Allocate</c> that would make <see cref="UsedBytes"/> exceed it
@@ -45,7 +70,29 @@ internal sealed partial class SimulatedStorage
         ArgumentOutOfRangeException.ThrowIfLessThan(nth, 1);
         lock (_gate)
         {
-            _faults.Add(new FaultRule(kind, nth, errno, fileName));
+            _faults.Add(new FaultRule(kind, nth, errno, fileName, losesWrites: false));
+        }
+    }
+
+    /// <summary>
+    /// Makes the <paramref name="nth"/> future sync of <paramref name="kind"/> (<see cref="OperationKind.DataSync"/>
+    /// or <see cref="OperationKind.FullSync"/>) fail as Linux fails one after a writeback error: with
+    /// <paramref name="errno"/>, and the file's unsynced writes are lost. Reads (and mappings) still see
+    /// their bytes, but their pages count as clean: no later sync writes them, a power loss takes them
+    /// whatever its mode, and a read past the cache (<see cref="IStorageFile.TryReadDevice"/>) does not
+    /// see them. Writing the same bytes again makes them pending like any write.
+    /// </summary>
+    public void FailSyncLosingWrites(OperationKind kind, int nth, int errno, string? fileName = null)
+    {
+        if (kind is not (OperationKind.DataSync or OperationKind.FullSync))
+        {
+            throw new ArgumentOutOfRangeException(nameof(kind), kind, "only a sync loses writes");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThan(nth, 1);
+        lock (_gate)
+        {
+            _faults.Add(new FaultRule(kind, nth, errno, fileName, losesWrites: true));
         }
     }
 
@@ -73,9 +120,13 @@ internal sealed partial class SimulatedStorage
     }
 
     /// <summary>Counts an operation against the fault rules; the exception to throw when one fires.</summary>
-    private IOException? TakeFault(OperationKind kind, string name)
+    private IOException? TakeFault(OperationKind kind, string name) => TakeFault(kind, name, out _);
+
+    /// <summary>Counts an operation against the fault rules; the exception to throw when one fires, and whether a rule that fired loses the file's unsynced writes.</summary>
+    private IOException? TakeFault(OperationKind kind, string name, out bool losesWrites)
     {
         IOException? failure = null;
+        losesWrites = false;
         for (var i = 0; i < _faults.Count; i++)
         {
             var rule = _faults[i];
@@ -85,6 +136,7 @@ internal sealed partial class SimulatedStorage
             }
 
             failure ??= CreateError(rule.Errno, $"{kind} of '{name}' in '{DirectoryPath}', injected");
+            losesWrites |= rule.LosesWrites;
             _faults.RemoveAt(i);
             i--;
         }
@@ -109,9 +161,11 @@ internal sealed partial class SimulatedStorage
         _ => new IOException($"Injected error {errno} ({what}).", errno),
     };
 
-    /// <summary>Fail the <see cref="Nth"/> operation of <see cref="Kind"/> (on <see cref="FileName"/>, when set) with <see cref="Errno"/>.</summary>
-    private sealed class FaultRule(OperationKind kind, int nth, int errno, string? fileName)
+    /// <summary>Fail the <see cref="Nth"/> operation of <see cref="Kind"/> (on <see cref="FileName"/>, when set) with <see cref="Errno"/>, losing the file's unsynced writes when <see cref="LosesWrites"/>.</summary>
+    private sealed class FaultRule(OperationKind kind, int nth, int errno, string? fileName, bool losesWrites)
     {
+        public bool LosesWrites { get; } = losesWrites;
+
         public OperationKind Kind { get; } = kind;
 
         public string? FileName { get; } = fileName;

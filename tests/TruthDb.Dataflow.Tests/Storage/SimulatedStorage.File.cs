@@ -55,6 +55,29 @@ internal sealed partial class SimulatedStorage
         }
     }
 
+    private bool ReadDevice(SimulatedFile file, long offset, Span<byte> buffer, out int read)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        read = 0;
+        lock (_gate)
+        {
+            file.ThrowIfDisposed();
+            if (!_deviceReads)
+            {
+                return false;
+            }
+
+            var failure = TakeFault(OperationKind.Read, file.Inode.Name);
+            if (failure is not null)
+            {
+                throw failure;
+            }
+
+            read = Model.DeviceContent(file.Inode).Read(offset, buffer);
+            return true;
+        }
+    }
+
     private void SyncFile(SimulatedFile file, OperationKind kind)
     {
         lock (_gate)
@@ -126,6 +149,8 @@ internal sealed partial class SimulatedStorage
 
         // The simulation has no page cache: warming it changes nothing (and is not traced, like a read).
         public bool WarmCache(long offset, long length) => false;
+
+        public bool TryReadDevice(long offset, Span<byte> buffer, out int read) => owner.ReadDevice(this, offset, buffer, out read);
 
         public void DataSync() => owner.SyncFile(this, OperationKind.DataSync);
 

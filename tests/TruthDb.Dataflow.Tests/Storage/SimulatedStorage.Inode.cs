@@ -24,9 +24,27 @@ internal sealed partial class SimulatedStorage
 
     /// <summary>
     /// An unsynced change of an inode: a write (<see cref="Data"/> set, <see cref="PreImage"/> holding
-    /// the bytes it overwrote below <see cref="OldLength"/>) or a length extension.
+    /// the bytes it overwrote below <see cref="OldLength"/>) or a length extension. Normally a sync
+    /// drops every pending change (it became durable); after a write was lost (<see cref="ChangeState.Lost"/>)
+    /// the list is kept, and the changes a later sync covered are marked <see cref="ChangeState.Durable"/>.
     /// </summary>
-    private readonly record struct PendingChange(int Offset, byte[]? Data, byte[]? PreImage, int OldLength, int NewLength);
+    private readonly record struct PendingChange(int Offset, byte[]? Data, byte[]? PreImage, int OldLength, int NewLength, ChangeState State = ChangeState.Pending);
+
+    /// <summary>Where an inode's change stands.</summary>
+    private enum ChangeState
+    {
+        /// <summary>Not synced yet: a power loss keeps, drops or tears it (<see cref="CrashMode"/>).</summary>
+        Pending,
+
+        /// <summary>
+        /// A write whose sync failed in a way that cleans the cached pages (Linux after a writeback
+        /// error): reads still see it, no later sync writes it, and it never reaches the device.
+        /// </summary>
+        Lost,
+
+        /// <summary>Synced after a lost write (kept only so that the list can still be undone in order).</summary>
+        Durable,
+    }
 
     /// <summary>
     /// A growable byte buffer whose bytes past <see cref="Length"/> are always zero. Copies share the

@@ -106,7 +106,40 @@ internal sealed partial class SimulatedStorage
             }
         }
 
-        public static void Sync(Inode inode) => inode.Pending.Clear();
+        /// <summary>A sync: every pending change becomes durable (a lost write stays lost).</summary>
+        public static void Sync(Inode inode)
+        {
+            var pending = inode.Pending;
+            if (!pending.Exists(change => change.State == ChangeState.Lost))
+            {
+                pending.Clear();
+                return;
+            }
+
+            for (var i = 0; i < pending.Count; i++)
+            {
+                if (pending[i].State == ChangeState.Pending)
+                {
+                    pending[i] = pending[i] with { State = ChangeState.Durable };
+                }
+            }
+        }
+
+        /// <summary>
+        /// A sync that failed the way Linux fails one after a writeback error: the pending writes are
+        /// lost (their pages are clean again, with the new bytes in them), length changes stay pending.
+        /// </summary>
+        public static void LoseWrites(Inode inode)
+        {
+            var pending = inode.Pending;
+            for (var i = 0; i < pending.Count; i++)
+            {
+                if (pending[i] is { State: ChangeState.Pending, Data: not null })
+                {
+                    pending[i] = pending[i] with { State = ChangeState.Lost };
+                }
+            }
+        }
 
         /// <summary>Flips a bit in the current bytes and in every pending pre-image holding that byte (so in the durable bytes too).</summary>
         public static void FlipBit(Inode inode, int offset, int bit)

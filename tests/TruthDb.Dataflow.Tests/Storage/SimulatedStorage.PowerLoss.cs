@@ -78,12 +78,16 @@ internal sealed partial class SimulatedStorage
             }
         }
 
-        /// <summary>The bytes of <paramref name="inode"/> that survive: durable ones plus what <paramref name="mode"/> keeps.</summary>
-        private static Content Survive(Inode inode, CrashMode mode, Random random)
+        /// <summary>
+        /// The bytes of <paramref name="inode"/> that survive: the bytes before its oldest pending
+        /// change, then in order the durable changes, never a lost one, and the pending ones as
+        /// <paramref name="mode"/> says.
+        /// </summary>
+        private static Content Survive(Inode inode, CrashMode mode, Random? random)
         {
             var content = inode.Content.Copy();
             var pending = inode.Pending;
-            if (mode == CrashMode.KeepUnsynced || pending.Count == 0)
+            if (pending.Count == 0 || (mode == CrashMode.KeepUnsynced && !pending.Exists(change => change.State == ChangeState.Lost)))
             {
                 return content;
             }
@@ -99,15 +103,38 @@ internal sealed partial class SimulatedStorage
                 content.Truncate(change.OldLength);
             }
 
-            if (mode == CrashMode.TearUnsynced)
+            foreach (var change in pending)
             {
-                foreach (var change in pending)
+                switch (change.State, mode)
                 {
-                    Tear(content, change, random);
+                    case (ChangeState.Durable, _) or (ChangeState.Pending, CrashMode.KeepUnsynced):
+                        Apply(content, change);
+                        break;
+                    case (ChangeState.Pending, CrashMode.TearUnsynced):
+                        Tear(content, change, random ?? throw new ArgumentNullException(nameof(random), "tearing draws from a random source"));
+                        break;
                 }
             }
 
             return content;
+        }
+
+        /// <summary>
+        /// What the device holds of <paramref name="inode"/>, as a read past the page cache sees it: the
+        /// current bytes without its lost writes (such a read writes dirty pages back first).
+        /// </summary>
+        public static Content DeviceContent(Inode inode) => Survive(inode, CrashMode.KeepUnsynced, random: null);
+
+        private static void Apply(Content content, PendingChange change)
+        {
+            if (change.Data is { } data)
+            {
+                content.Write(change.Offset, data);
+            }
+            else
+            {
+                content.Extend(change.NewLength);
+            }
         }
 
         private static void Tear(Content content, PendingChange change, Random random)

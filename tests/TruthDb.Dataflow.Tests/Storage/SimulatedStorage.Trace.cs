@@ -91,8 +91,11 @@ internal sealed class TraceEntry
     /// <summary>The value <see cref="SimulatedStorage.Probe"/> returned just before the operation, when a probe was set.</summary>
     public long? ProbeValue { get; init; }
 
-    /// <summary>True when an injected fault (or the capacity limit) failed the operation; it then had no effect.</summary>
+    /// <summary>True when an injected fault (or the capacity limit) failed the operation; it then had no effect (but see <see cref="LostWrites"/>).</summary>
     public bool Failed { get; init; }
+
+    /// <summary>True for a failed sync that lost the file's unsynced writes (<see cref="SimulatedStorage.FailSyncLosingWrites"/>).</summary>
+    public bool LostWrites { get; init; }
 
     /// <inheritdoc/>
     public override string ToString()
@@ -105,7 +108,7 @@ internal sealed class TraceEntry
             _ => Name,
         };
         var probe = ProbeValue is { } value ? $" probe={value}" : string.Empty;
-        var failed = Failed ? " FAILED" : string.Empty;
+        var failed = Failed ? (LostWrites ? " FAILED, writes lost" : " FAILED") : string.Empty;
         return $"#{Index} {Kind} {what} on '{ThreadName}'{probe}{failed}";
     }
 }
@@ -164,14 +167,14 @@ internal sealed partial class SimulatedStorage
     }
 
     /// <summary>
-    /// Traces a mutating operation, and throws (after tracing it as failed) when an injected fault or
-    /// the capacity limit fails it (<paramref name="growth"/>: the bytes the operation adds to the
+    /// Traces a mutating operation, and throws (after tracing it as failed, and losing the file's
+    /// unsynced writes when the fault says so) when an injected fault or the capacity limit fails it (<paramref name="growth"/>: the bytes the operation adds to the
     /// file). Call under the lock, after validation, before applying the operation.
     /// </summary>
     private void Record(OperationKind kind, string name, int fileId, string? newName, long offset, long length, byte[]? bytes, long growth)
     {
         long? probe = _probe?.Invoke();
-        var failure = TakeFault(kind, name) ?? CheckCapacity(kind, name, growth);
+        var failure = TakeFault(kind, name, out var losesWrites) ?? CheckCapacity(kind, name, growth);
         _trace.Add(new TraceEntry
         {
             Index = _trace.Count,
@@ -185,9 +188,15 @@ internal sealed partial class SimulatedStorage
             ThreadName = Thread.CurrentThread.Name,
             ProbeValue = probe,
             Failed = failure is not null,
+            LostWrites = losesWrites,
         });
         if (failure is not null)
         {
+            if (losesWrites && _model.FindById(fileId) is { } inode)
+            {
+                Model.LoseWrites(inode);
+            }
+
             throw failure;
         }
     }

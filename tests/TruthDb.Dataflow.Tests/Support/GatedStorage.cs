@@ -70,6 +70,8 @@ internal sealed class GatedStorage(IWalStorage inner) : IWalStorage
 
         public bool WarmCache(long offset, long length) => file.WarmCache(offset, length);
 
+        public bool TryReadDevice(long offset, Span<byte> buffer, out int read) => file.TryReadDevice(offset, buffer, out read);
+
         public void DataSync()
         {
             owner.Pass();

@@ -5,10 +5,10 @@ namespace TruthDb.Dataflow.Tests.Support;
 /// <summary>The invariants every recovered log must satisfy.</summary>
 internal static class LogChecks
 {
-    /// <summary>Opens the log in <paramref name="storage"/>, reads everything, and disposes it.</summary>
-    public static async Task<List<(long Lsn, byte[] Payload)>> RecoverAsync(SimulatedStorage storage, Durability durability = Durability.Sync)
+    /// <summary>Opens the log in <paramref name="storage"/> (logging to <paramref name="logger"/>, when given), reads everything, and disposes it.</summary>
+    public static async Task<List<(long Lsn, byte[] Payload)>> RecoverAsync(SimulatedStorage storage, Durability durability = Durability.Sync, TestLogger? logger = null)
     {
-        await using var wal = await Wal.OpenAsync(SimulatedWorkload.OptionsFor(storage, durability));
+        await using var wal = await Wal.OpenAsync(SimulatedWorkload.OptionsFor(storage, durability, logger));
         Assert.Equal(wal.WrittenLsn, wal.DurableLsn);
         var records = await wal.ReadAllAsync();
         Assert.Equal(wal.DurableLsn, records.Count == 0 ? 0 : records[^1].Lsn);

@@ -48,10 +48,11 @@ internal sealed class SimulatedWorkload
         return workload;
     }
 
-    /// <summary>Options for opening <paramref name="storage"/> with the workload's settings.</summary>
-    public static WalOptions OptionsFor(SimulatedStorage storage, Durability durability = Durability.Sync) => new()
+    /// <summary>Options for opening <paramref name="storage"/> with the workload's settings (logging to <paramref name="logger"/>, when given).</summary>
+    public static WalOptions OptionsFor(SimulatedStorage storage, Durability durability = Durability.Sync, Microsoft.Extensions.Logging.ILogger? logger = null) => new()
     {
         Storage = storage,
+        Logger = logger,
         SegmentSize = SegmentSize,
         Durability = durability,
         MaxBatchBytes = 16 * 1024,
