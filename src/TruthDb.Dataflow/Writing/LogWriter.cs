@@ -268,11 +268,20 @@ internal sealed partial class LogWriter : IDisposable
     }
 
     // Syncs the active segment, which holds every written record up to covered that is not in a sealed
-    // (synced) segment, and publishes covered as durable. Under _syncLock.
+    // (synced) segment, and publishes covered as durable. Under _syncLock. Never after a fault, which
+    // a failed sync sets under the same lock: after a failed fdatasync Linux may have marked the
+    // unwritten pages clean, and reports the error once per file, so the next one on this file returns
+    // 0 without writing them. (Under Written, the flusher's sync can fail while the writer is in the
+    // middle of a batch that then rolls: the seal's syncs must not vouch for the lost records.)
     private void SyncActive(long covered)
     {
         Debug.Assert(_syncLock.IsHeldByCurrentThread, "syncs hold the sync lock");
         Debug.Assert(covered <= _watermarks.Written, "a sync covers only what was written");
+        if (Fault is { } fault)
+        {
+            throw FaultedError(fault);
+        }
+
         var started = Stopwatch.GetTimestamp();
         _active!.DataSync();
         var elapsed = Stopwatch.GetElapsedTime(started);
