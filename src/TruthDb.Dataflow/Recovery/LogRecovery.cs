@@ -245,11 +245,12 @@ internal static partial class LogRecovery
         var header = scan.Header!.Value;
         var (name, offset, lastLsn, verdict) = (scan.Name, scan.RecordsEnd, scan.LastLsn, scan.Tail);
         DeleteNote(storage, evidence);
+        UnprovenTail.Restored? restored = null;
         if (!scan.ClosedCleanly)
         {
             // The writer may have faulted on a failed sync in this boot: what the cache holds past the
             // proven records may never reach the disk unless it is written again (UnprovenTail).
-            var restored = UnprovenTail.Restore(file, scan, provenLsn);
+            restored = UnprovenTail.Restore(file, scan, provenLsn);
             if (restored is null)
             {
                 var proven = Math.Max(provenLsn, scan.KnownDurableLsn);
@@ -274,6 +275,7 @@ internal static partial class LogRecovery
         // Whatever the previous process wrote may still be only in the page cache: make the recovered
         // records durable before DurableLsn says they are.
         file.DataSync();
+        restored?.Verify(file, name);
         LogRecovered(logger, storage.DirectoryPath, segments.Length, segments[0].FirstLsn, lastLsn);
         return new RecoveredLog(header.LogId, segments, file, offset, lastLsn, scan.IsSealed, scan.Index) { TruncatedBytes = truncated };
     }

@@ -25,10 +25,16 @@ namespace TruthDb.Dataflow.Recovery;
 /// segment is), and its seal trailer (written after its records were synced, then synced itself);</item>
 /// </list>
 /// the bytes are read twice, from the cache and from the device (<see cref="IStorageFile.TryReadDevice"/>,
-/// O_DIRECT), and every span where they differ is written again from the cache, so that the sync
-/// that follows really writes it (or fails, and opening fails with it). Bytes proven durable are never
-/// read past the cache nor written. A crash at any point leaves the same question to the next
-/// recovery: a rewrite not yet synced is an ordinary unsynced write of bytes nothing proves durable.
+/// O_DIRECT), and every span where they differ is written again from the cache, past the cache
+/// (<see cref="IStorageFile.TryWriteDevice"/>, in whole 4 KiB blocks: a buffered write of the same
+/// bytes is not enough on ext4, whose blocks behind such pages stay "unwritten" and read back as zeros
+/// once the cache drops them). The sync that follows makes them durable, or fails and opening fails
+/// with it; then <see cref="Restored.Verify"/> reads them from the device once more, and opening fails
+/// if the disk still does not hold them. Proven bytes are never read past the cache; they are written
+/// again, with their own contents, only where they share a block with a span that differs (the
+/// writeback of a page holding them and newer records rewrites them on the device just the same). A
+/// crash at any point leaves the same question to the next recovery: a write not yet synced is an
+/// ordinary unsynced write of bytes nothing proves durable (or of proven bytes, unchanged).
 /// </remarks>
 internal static class UnprovenTail
 {
@@ -100,13 +106,20 @@ internal static class UnprovenTail
         /// <summary>The last LSN of the segment.</summary>
         public long LastLsn { get; } = lastLsn;
 
+        private readonly List<(long Offset, int Length, uint Crc)> _written = [];
+
         /// <summary>The bytes written again (0 when the device held everything).</summary>
         public long Bytes { get; private set; }
 
         /// <summary>Where the first byte written again is (-1 when none).</summary>
         public long FirstOffset { get; private set; } = -1;
 
-        /// <summary>Compares [from, to) in the cache and on the device, and writes the spans that differ again; false when the device cannot be read past the cache.</summary>
+        /// <summary>
+        /// Compares [from, to) in the cache and on the device, and writes each span that differs again,
+        /// from the cache, past the cache (whole <see cref="IStorageFile.DirectBlockSize"/> blocks, so the
+        /// bytes around the span that share its blocks are written again with their own contents);
+        /// false when the device cannot be read past the cache.
+        /// </summary>
         public bool Check(IStorageFile file, long from, long to, byte[] cached, byte[] device)
         {
             for (var at = from; at < to; at += Chunk)
@@ -133,12 +146,52 @@ internal static class UnprovenTail
                     last--;
                 }
 
-                file.Write(at + first, fromCache[first..(last + 1)]);
                 Bytes += last + 1 - first;
                 FirstOffset = FirstOffset < 0 ? at + first : FirstOffset;
+                WriteAgain(file, at + first, at + last + 1);
             }
 
             return true;
+        }
+
+        /// <summary>
+        /// After the sync: reads what was written again from the device, and throws when the device
+        /// does not hold it (the open fails rather than declare durable what the disk does not keep).
+        /// </summary>
+        public void Verify(IStorageFile file, string segment)
+        {
+            foreach (var (offset, length, crc) in _written)
+            {
+                var device = new byte[length];
+                if (!file.TryReadDevice(offset, device, out var read) || read != length || Crc32C.Compute(device) != crc)
+                {
+                    throw new IOException(
+                        $"Recovery wrote bytes {offset} to {offset + length} of segment '{segment}' again (the disk did not hold what the page cache did: a sync had failed before the log was closed) and synced them, but the disk still does not hold them. The log was not opened; check the device.");
+                }
+            }
+        }
+
+        // Writes [start, end) again from the cache, in whole direct blocks; a buffered write only where
+        // the storage has no direct IO (Verify then tells whether it was enough).
+        private void WriteAgain(IStorageFile file, long start, long end)
+        {
+            var blockStart = start / IStorageFile.DirectBlockSize * IStorageFile.DirectBlockSize;
+            var blockEnd = Math.Min((end + IStorageFile.DirectBlockSize - 1) / IStorageFile.DirectBlockSize * IStorageFile.DirectBlockSize, file.Length);
+            var bytes = new byte[blockEnd - blockStart];
+            if (file.ReadFully(blockStart, bytes) != bytes.Length)
+            {
+                throw new IOException($"The segment '{file.Name}' ended under recovery at offset {blockStart + bytes.Length}.");
+            }
+
+            if (bytes.Length % IStorageFile.DirectBlockSize != 0 || !file.TryWriteDevice(blockStart, bytes))
+            {
+                var span = bytes.AsSpan((int)(start - blockStart), (int)(end - start));
+                file.Write(start, span);
+                _written.Add((start, span.Length, Crc32C.Compute(span)));
+                return;
+            }
+
+            _written.Add((blockStart, bytes.Length, Crc32C.Compute(bytes)));
         }
     }
 }

@@ -135,6 +135,16 @@ internal sealed class FileSystemStorage : IWalStorage
             return LinuxNative.IsSupported && LinuxNative.TryReadDirect(handle, path, offset, buffer, out read);
         }
 
+        public bool TryWriteDevice(long offset, ReadOnlySpan<byte> data)
+        {
+            if (offset % IStorageFile.DirectBlockSize != 0 || data.Length % IStorageFile.DirectBlockSize != 0)
+            {
+                throw new ArgumentException($"A direct write must start and end on a multiple of {IStorageFile.DirectBlockSize} bytes (offset {offset}, {data.Length} bytes).", nameof(data));
+            }
+
+            return LinuxNative.IsSupported && LinuxNative.TryWriteDirect(handle, path, offset, data);
+        }
+
         public void DataSync() => Sync(full: false);
 
         public void FullSync() => Sync(full: true);

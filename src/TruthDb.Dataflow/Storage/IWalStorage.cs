@@ -119,6 +119,12 @@ internal interface IMappedFile : IDisposable
 /// <summary>An open file of an <see cref="IWalStorage"/>.</summary>
 internal interface IStorageFile : IDisposable
 {
+    /// <summary>
+    /// The unit of <see cref="TryWriteDevice"/>: a multiple of every logical block size in common use
+    /// (512 and 4,096 bytes), which direct IO requires of offsets, lengths and buffers.
+    /// </summary>
+    const int DirectBlockSize = 4096;
+
     /// <summary>The file name.</summary>
     string Name { get; }
 
@@ -157,6 +163,16 @@ internal interface IStorageFile : IDisposable
     /// asked only at the end of the file).
     /// </returns>
     bool TryReadDevice(long offset, Span<byte> buffer, out int read);
+
+    /// <summary>
+    /// Writes <paramref name="data"/> at <paramref name="offset"/> past the OS page cache (O_DIRECT; the
+    /// kernel drops or unmaps the range's cached pages after the write). Both must be multiples of
+    /// <see cref="DirectBlockSize"/>. Durable only after <see cref="DataSync"/>, like any write. After a
+    /// failed sync, a buffered write of the lost bytes is not enough on ext4: their blocks stay
+    /// "unwritten" and read back as zeros once the cache drops them; a direct write converts them.
+    /// </summary>
+    /// <returns>False when the storage cannot write past its cache (then nothing was written).</returns>
+    bool TryWriteDevice(long offset, ReadOnlySpan<byte> data);
 
     /// <summary>Makes the file's data (and the size needed to read it back) durable: fdatasync.</summary>
     void DataSync();

@@ -5,13 +5,14 @@ namespace TruthDb.Dataflow.Storage;
 
 /// <summary>
 /// The Linux system calls the runtime does not expose: fdatasync, fallocate, posix_fadvise, fsync of a
-/// directory, and reads past the page cache (O_DIRECT). Each but the advisory posix_fadvise throws an <see cref="IOException"/> whose
+/// directory, and reads and writes past the page cache (O_DIRECT). Each but the advisory posix_fadvise throws an <see cref="IOException"/> whose
 /// HResult is the errno, like the runtime's own file errors, so <see cref="StorageErrors.IsDiskFull"/>
 /// works on both.
 /// </summary>
 internal static partial class LinuxNative
 {
     private const int ORdOnly = 0;
+    private const int OWrOnly = 1;
     private const int ODirectory = 0x10000;
     private const int OCloexec = 0x80000;
     private const int ODirect = 0x4000;
@@ -20,11 +21,8 @@ internal static partial class LinuxNative
     private const int EOpNotSupp = 95;
     private const int PosixFadvWillNeed = 3;
 
-    /// <summary>
-    /// The alignment of a direct read's offset, length and buffer: a multiple of every logical block
-    /// size in common use (512 and 4,096 bytes).
-    /// </summary>
-    private const int DirectAlignment = 4096;
+    /// <summary>The alignment of a direct read's or write's buffer (<see cref="IStorageFile.DirectBlockSize"/>).</summary>
+    private const int DirectAlignment = IStorageFile.DirectBlockSize;
 
     /// <summary>True where these calls are used (Linux); elsewhere the portable fallbacks are.</summary>
     public static bool IsSupported => OperatingSystem.IsLinux();
@@ -39,7 +37,12 @@ internal static partial class LinuxNative
             var fd = (int)handle.DangerousGetHandle();
             while ((full ? FSync(fd) : FDataSync(fd)) != 0)
             {
-                ThrowUnlessInterrupted(full ? "fsync" : "fdatasync", what);
+                var errno = Marshal.GetLastPInvokeError();
+                if (errno != EIntr)
+                {
+                    // The file's name now: a segment is synced under its prepared name, then renamed.
+                    Throw(errno, full ? "fsync" : "fdatasync", CurrentPath(fd, what));
+                }
             }
         }
         finally
@@ -136,29 +139,10 @@ internal static partial class LinuxNative
     public static unsafe bool TryReadDirect(SafeFileHandle handle, string what, long offset, Span<byte> buffer, out int read)
     {
         read = 0;
-        int fd;
-        var added = false;
-        handle.DangerousAddRef(ref added);
-        try
-        {
-            fd = Open("/proc/self/fd/" + handle.DangerousGetHandle().ToString(System.Globalization.CultureInfo.InvariantCulture), ORdOnly | ODirect | OCloexec);
-        }
-        finally
-        {
-            if (added)
-            {
-                handle.DangerousRelease();
-            }
-        }
-
+        var fd = OpenDirect(handle, ORdOnly, what);
         if (fd < 0)
         {
-            if (Marshal.GetLastPInvokeError() == EInval)
-            {
-                return false;
-            }
-
-            ThrowLast("open (O_DIRECT)", what);
+            return false;
         }
 
         var start = offset & ~(long)(DirectAlignment - 1);
@@ -201,6 +185,98 @@ internal static partial class LinuxNative
         }
     }
 
+    /// <summary>
+    /// Writes <paramref name="data"/> at <paramref name="offset"/> of the file behind
+    /// <paramref name="handle"/> past the page cache: through a descriptor of its own opened with
+    /// O_DIRECT, like <see cref="TryReadDirect"/> (the kernel drops the range's cached pages after the
+    /// write, or unmaps them). Offset and length must be multiples of <see cref="IStorageFile.DirectBlockSize"/>.
+    /// Durable only after a sync, like any write.
+    /// </summary>
+    /// <returns>False when the file system refuses direct IO (EINVAL); then nothing was written.</returns>
+    public static unsafe bool TryWriteDirect(SafeFileHandle handle, string what, long offset, ReadOnlySpan<byte> data)
+    {
+        var fd = OpenDirect(handle, OWrOnly, what);
+        if (fd < 0)
+        {
+            return false;
+        }
+
+        var aligned = (byte*)NativeMemory.AlignedAlloc((nuint)data.Length, DirectAlignment);
+        try
+        {
+            data.CopyTo(new Span<byte>(aligned, data.Length));
+            var done = 0;
+            while (done < data.Length)
+            {
+                var count = (int)PWrite(fd, aligned + done, (nuint)(data.Length - done), offset + done);
+                if (count < 0)
+                {
+                    if (Marshal.GetLastPInvokeError() == EInval && done == 0)
+                    {
+                        return false;
+                    }
+
+                    ThrowUnlessInterrupted("pwrite (O_DIRECT)", what);
+                    continue;
+                }
+
+                done += count;
+            }
+
+            return true;
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(aligned);
+            _ = Close(fd);
+        }
+    }
+
+    // A second descriptor of the file behind `handle` (by its /proc/self/fd entry: the same file,
+    // whatever it is named now), opened with O_DIRECT; -1 when the file system refuses direct IO.
+    private static int OpenDirect(SafeFileHandle handle, int access, string what)
+    {
+        int fd;
+        var added = false;
+        handle.DangerousAddRef(ref added);
+        try
+        {
+            fd = Open("/proc/self/fd/" + handle.DangerousGetHandle().ToString(System.Globalization.CultureInfo.InvariantCulture), access | ODirect | OCloexec);
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
+        }
+
+        if (fd < 0)
+        {
+            if (Marshal.GetLastPInvokeError() == EInval)
+            {
+                return -1;
+            }
+
+            ThrowLast("open (O_DIRECT)", what);
+        }
+
+        return fd;
+    }
+
+    // The path of the open file `fd` as the kernel names it now (it follows renames), or `fallback`.
+    private static string CurrentPath(int fd, string fallback)
+    {
+        try
+        {
+            return new FileInfo("/proc/self/fd/" + fd.ToString(System.Globalization.CultureInfo.InvariantCulture)).LinkTarget ?? fallback;
+        }
+        catch (IOException)
+        {
+            return fallback;
+        }
+    }
+
     private static void ThrowUnlessInterrupted(string call, string what)
     {
         if (Marshal.GetLastPInvokeError() != EIntr)
@@ -209,9 +285,10 @@ internal static partial class LinuxNative
         }
     }
 
-    private static void ThrowLast(string call, string what)
+    private static void ThrowLast(string call, string what) => Throw(Marshal.GetLastPInvokeError(), call, what);
+
+    private static void Throw(int errno, string call, string what)
     {
-        var errno = Marshal.GetLastPInvokeError();
         var message = errno == StorageErrors.NoSpaceErrno
             ? $"No space left on device: {call} failed for '{what}'."
             : $"{call} failed for '{what}': {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno}).";
@@ -235,6 +312,9 @@ internal static partial class LinuxNative
 
     [LibraryImport("libc", EntryPoint = "pread", SetLastError = true)]
     private static unsafe partial nint PRead(int fd, byte* buffer, nuint count, long offset);
+
+    [LibraryImport("libc", EntryPoint = "pwrite", SetLastError = true)]
+    private static unsafe partial nint PWrite(int fd, byte* buffer, nuint count, long offset);
 
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
     private static partial int Close(int fd);

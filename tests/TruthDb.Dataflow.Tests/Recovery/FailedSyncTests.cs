@@ -67,8 +67,10 @@ public sealed class FailedSyncTests(ITestOutputHelper output)
         }
 
         output.WriteLine($"{durability}: {total} syncs, {faulted} faulted the log, {restored} reopens wrote lost bytes again");
-        Assert.True(faulted >= total / 2, $"only {faulted} of {total} failed syncs faulted the log");
-        Assert.True(restored >= total / 4, $"only {restored} of {total} reopens found lost bytes to write again");
+        // Under Written the syncs are timed by the flusher, so how many there are, and how many come
+        // after the last append (faulting nothing), changes from run to run.
+        Assert.True(faulted >= 5, $"only {faulted} of {total} failed syncs faulted the log");
+        Assert.True(restored >= 5, $"only {restored} of {total} reopens found lost bytes to write again");
     }
 
     [Fact]
@@ -110,6 +112,31 @@ public sealed class FailedSyncTests(ITestOutputHelper output)
         {
             Assert.Equal(payloads[i], afterPowerLoss[i].Payload);
         }
+    }
+
+    [Fact]
+    public async Task LostBatch_ReopenWhoseOwnSyncFails_RefusesToOpen_AndTheNextReopenChecksAgain()
+    {
+        var storage = new SimulatedStorage("sim://lost-twice");
+        await using (var wal = await Wal.OpenAsync(SimulatedWorkload.OptionsFor(storage)))
+        {
+            await wal.AppendAsync(Payloads.Make(0, 0, 300));
+            storage.FailSyncLosingWrites(OperationKind.DataSync, 1, StorageErrors.IoErrno, fileName: FirstSegment);
+            await Assert.ThrowsAsync<WalFaultedException>(async () => await wal.AppendAsync(Payloads.Make(0, 1, 300)));
+        }
+
+        // The reopen writes LSN 2 again, and its sync fails the same way: it must not open.
+        storage.FailSyncLosingWrites(OperationKind.DataSync, 1, StorageErrors.IoErrno, fileName: FirstSegment);
+        var error = await Assert.ThrowsAnyAsync<IOException>(async () => await Wal.OpenAsync(SimulatedWorkload.OptionsFor(storage)));
+        Assert.Equal(StorageErrors.IoErrno, error.HResult);
+        Assert.False(SameOnDevice(storage, FirstSegment), "the failed reopen's write reached the device: the test proves nothing");
+
+        await using (var wal = await Wal.OpenAsync(SimulatedWorkload.OptionsFor(storage)))
+        {
+            Assert.Equal(2, wal.DurableLsn);
+        }
+
+        Assert.Equal(2, (await LogChecks.RecoverAsync(storage.CrashImage(storage.OperationCount, CrashMode.DropUnsynced, 0))).Count);
     }
 
     [Fact]
@@ -168,7 +195,7 @@ public sealed class FailedSyncTests(ITestOutputHelper output)
     [Fact]
     public async Task WithoutDirectReads_ReopenSaysItCouldNotCheck()
     {
-        var storage = new SimulatedStorage("sim://no-direct-io") { DeviceReads = false };
+        var storage = new SimulatedStorage("sim://no-direct-io") { DirectIo = false };
         await using (var wal = await Wal.OpenAsync(SimulatedWorkload.OptionsFor(storage)))
         {
             await wal.AppendAsync(Payloads.Make(0, 0, 100));
@@ -190,7 +217,7 @@ public sealed class FailedSyncTests(ITestOutputHelper output)
     [Fact]
     public async Task CleanReopen_ReadsNothingPastTheCache()
     {
-        var storage = new SimulatedStorage("sim://clean") { DeviceReads = false };
+        var storage = new SimulatedStorage("sim://clean") { DirectIo = false };
         await using (var wal = await Wal.OpenAsync(SimulatedWorkload.OptionsFor(storage)))
         {
             await wal.AppendAsync(Payloads.Make(0, 0, 100));

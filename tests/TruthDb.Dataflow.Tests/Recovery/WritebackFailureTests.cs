@@ -64,6 +64,9 @@ public sealed class WritebackFailureTests
             // another device: either way the writeback of the pages failed.
             flushError = Assert.IsAssignableFrom<IOException>(fault.InnerException);
             Assert.True(flushError.HResult is StorageErrors.NoSpaceErrno or StorageErrors.IoErrno, $"the flush must fail with ENOSPC or EIO from the writeback: {flushError}");
+
+            // The error names the segment as it is named now (it was synced first under its prepared name).
+            Assert.Contains("00000000000000000001.wal", flushError.Message, StringComparison.Ordinal);
             Assert.Equal(DurableRecords, wal.DurableLsn);
         }
 

@@ -101,7 +101,7 @@ internal sealed partial class SimulatedStorage
         switch (entry.Kind)
         {
             case OperationKind.Write:
-                Model.Write(inode, (int)entry.Offset, entry.Bytes!);
+                Model.Write(inode, (int)entry.Offset, entry.Bytes!, entry.Direct);
                 break;
             case OperationKind.Allocate:
                 Model.Allocate(inode, (int)entry.Length);

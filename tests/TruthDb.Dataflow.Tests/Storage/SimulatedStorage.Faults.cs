@@ -8,20 +8,21 @@ internal sealed partial class SimulatedStorage
     private readonly List<FaultRule> _faults = [];
     private readonly List<BitFlip> _flips = [];
     private long? _capacityBytes;
-    private bool _deviceReads = true;
+    private bool _directIo = true;
 
     /// <summary>
-    /// True (the default) when files can be read past the cache (<see cref="IStorageFile.TryReadDevice"/>:
-    /// what the device holds, i.e. the current bytes without lost writes); false for a file system
-    /// without direct IO, where that read returns false.
+    /// True (the default) when files can be read and written past the cache (<see cref="IStorageFile.TryReadDevice"/>:
+    /// what the device holds, i.e. the current bytes without lost writes; <see cref="IStorageFile.TryWriteDevice"/>:
+    /// a write whose sectors a power loss lands whole or not); false for a file system without direct
+    /// IO, where both return false.
     /// </summary>
-    public bool DeviceReads
+    public bool DirectIo
     {
         get
         {
             lock (_gate)
             {
-                return _deviceReads;
+                return _directIo;
             }
         }
 
@@ -29,7 +30,7 @@ internal sealed partial class SimulatedStorage
         {
             lock (_gate)
             {
-                _deviceReads = value;
+                _directIo = value;
             }
         }
     }

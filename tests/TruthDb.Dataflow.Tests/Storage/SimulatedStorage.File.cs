@@ -27,7 +27,25 @@ internal sealed partial class SimulatedStorage
         }
     }
 
-    private void WriteFile(SimulatedFile file, long offset, ReadOnlySpan<byte> data)
+    private void WriteFile(SimulatedFile file, long offset, ReadOnlySpan<byte> data) => WriteFile(file, offset, data, direct: false);
+
+    private bool WriteDevice(SimulatedFile file, long offset, ReadOnlySpan<byte> data)
+    {
+        if (offset % IStorageFile.DirectBlockSize != 0 || data.Length % IStorageFile.DirectBlockSize != 0)
+        {
+            throw new ArgumentException($"A direct write must start and end on a multiple of {IStorageFile.DirectBlockSize} bytes (offset {offset}, {data.Length} bytes).", nameof(data));
+        }
+
+        if (!DirectIo)
+        {
+            return false;
+        }
+
+        WriteFile(file, offset, data, direct: true);
+        return true;
+    }
+
+    private void WriteFile(SimulatedFile file, long offset, ReadOnlySpan<byte> data, bool direct)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
         var bytes = data.ToArray();
@@ -37,8 +55,8 @@ internal sealed partial class SimulatedStorage
             var end = offset + bytes.Length;
             ThrowIfTooLarge(inode, end);
             var growth = bytes.Length == 0 ? 0 : Math.Max(0, end - inode.Content.Length);
-            Record(OperationKind.Write, inode.Name, inode.Id, null, offset, bytes.Length, bytes, growth);
-            Model.Write(inode, (int)offset, bytes);
+            Record(OperationKind.Write, inode.Name, inode.Id, null, offset, bytes.Length, bytes, growth, direct);
+            Model.Write(inode, (int)offset, bytes, direct);
         }
     }
 
@@ -62,7 +80,7 @@ internal sealed partial class SimulatedStorage
         lock (_gate)
         {
             file.ThrowIfDisposed();
-            if (!_deviceReads)
+            if (!_directIo)
             {
                 return false;
             }
@@ -151,6 +169,8 @@ internal sealed partial class SimulatedStorage
         public bool WarmCache(long offset, long length) => false;
 
         public bool TryReadDevice(long offset, Span<byte> buffer, out int read) => owner.ReadDevice(this, offset, buffer, out read);
+
+        public bool TryWriteDevice(long offset, ReadOnlySpan<byte> data) => owner.WriteDevice(this, offset, data);
 
         public void DataSync() => owner.SyncFile(this, OperationKind.DataSync);
 

@@ -28,7 +28,8 @@ internal sealed partial class SimulatedStorage
     /// drops every pending change (it became durable); after a write was lost (<see cref="ChangeState.Lost"/>)
     /// the list is kept, and the changes a later sync covered are marked <see cref="ChangeState.Durable"/>.
     /// </summary>
-    private readonly record struct PendingChange(int Offset, byte[]? Data, byte[]? PreImage, int OldLength, int NewLength, ChangeState State = ChangeState.Pending);
+    /// <remarks>A <see cref="Direct"/> write went past the cache (<see cref="TruthDb.Dataflow.Storage.IStorageFile.TryWriteDevice"/>): a power loss lands each of its sectors whole or not at all.</remarks>
+    private readonly record struct PendingChange(int Offset, byte[]? Data, byte[]? PreImage, int OldLength, int NewLength, ChangeState State = ChangeState.Pending, bool Direct = false);
 
     /// <summary>Where an inode's change stands.</summary>
     private enum ChangeState

@@ -82,7 +82,7 @@ internal sealed partial class SimulatedStorage
             _pendingDirectory.Clear();
         }
 
-        public static void Write(Inode inode, int offset, byte[] data)
+        public static void Write(Inode inode, int offset, byte[] data, bool direct = false)
         {
             if (data.Length == 0)
             {
@@ -93,7 +93,7 @@ internal sealed partial class SimulatedStorage
             var oldLength = content.Length;
             var preImage = content.Slice(offset, data.Length);
             content.Write(offset, data);
-            inode.Pending.Add(new PendingChange(offset, data, preImage, oldLength, content.Length));
+            inode.Pending.Add(new PendingChange(offset, data, preImage, oldLength, content.Length, Direct: direct));
         }
 
         public static void Allocate(Inode inode, int length)

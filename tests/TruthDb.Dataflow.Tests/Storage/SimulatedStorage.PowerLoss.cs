@@ -149,6 +149,18 @@ internal sealed partial class SimulatedStorage
                 return;
             }
 
+            if (change.Direct)
+            {
+                // A direct write reaches the device as it was issued, in whole sectors: each lands or
+                // keeps its old bytes.
+                for (var sector = change.Offset; sector < change.Offset + data.Length; sector += SectorSize)
+                {
+                    Land(content, change, sector, Math.Min(sector + SectorSize, change.Offset + data.Length), random.Next(2) == 0, TearFill.OldBytes, random);
+                }
+
+                return;
+            }
+
             switch (random.Next(3))
             {
                 case 0:

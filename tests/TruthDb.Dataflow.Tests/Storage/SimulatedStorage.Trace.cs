@@ -1,3 +1,5 @@
+using TruthDb.Dataflow.Storage;
+
 namespace TruthDb.Dataflow.Tests.Storage;
 
 /// <summary>The kinds of storage operations the simulation traces and can fail.</summary>
@@ -97,12 +99,15 @@ internal sealed class TraceEntry
     /// <summary>True for a failed sync that lost the file's unsynced writes (<see cref="SimulatedStorage.FailSyncLosingWrites"/>).</summary>
     public bool LostWrites { get; init; }
 
+    /// <summary>True for a <see cref="OperationKind.Write"/> made past the cache (<see cref="IStorageFile.TryWriteDevice"/>).</summary>
+    public bool Direct { get; init; }
+
     /// <inheritdoc/>
     public override string ToString()
     {
         var what = Kind switch
         {
-            OperationKind.Write => $"{Name} @{Offset}+{Length}",
+            OperationKind.Write => $"{Name} @{Offset}+{Length}{(Direct ? " direct" : string.Empty)}",
             OperationKind.Allocate => $"{Name} to {Length}",
             OperationKind.Rename => $"{Name} -> {NewName}",
             _ => Name,
@@ -171,7 +176,7 @@ internal sealed partial class SimulatedStorage
     /// unsynced writes when the fault says so) when an injected fault or the capacity limit fails it (<paramref name="growth"/>: the bytes the operation adds to the
     /// file). Call under the lock, after validation, before applying the operation.
     /// </summary>
-    private void Record(OperationKind kind, string name, int fileId, string? newName, long offset, long length, byte[]? bytes, long growth)
+    private void Record(OperationKind kind, string name, int fileId, string? newName, long offset, long length, byte[]? bytes, long growth, bool direct = false)
     {
         long? probe = _probe?.Invoke();
         var failure = TakeFault(kind, name, out var losesWrites) ?? CheckCapacity(kind, name, growth);
@@ -189,6 +194,7 @@ internal sealed partial class SimulatedStorage
             ProbeValue = probe,
             Failed = failure is not null,
             LostWrites = losesWrites,
+            Direct = direct,
         });
         if (failure is not null)
         {

@@ -72,6 +72,8 @@ internal sealed class GatedStorage(IWalStorage inner) : IWalStorage
 
         public bool TryReadDevice(long offset, Span<byte> buffer, out int read) => file.TryReadDevice(offset, buffer, out read);
 
+        public bool TryWriteDevice(long offset, ReadOnlySpan<byte> data) => file.TryWriteDevice(offset, data);
+
         public void DataSync()
         {
             owner.Pass();
