@@ -30,8 +30,8 @@ namespace TruthDb.Dataflow.Recovery;
 /// bytes is not enough on ext4, whose blocks behind such pages stay "unwritten" and read back as zeros
 /// once the cache drops them). The sync that follows makes them durable, or fails and opening fails
 /// with it; then <see cref="Restored.Verify"/> reads them from the device once more, and opening fails
-/// if the disk still does not hold them. Proven bytes are never read past the cache; they are written
-/// again, with their own contents, only where they share a block with a span that differs (the
+/// if the disk still does not hold them. Proven records are never read past the cache (the header
+/// region always is: one block); their bytes are written again, with their own contents, only where they share a block with a span that differs (the
 /// writeback of a page holding them and newer records rewrites them on the device just the same). A
 /// crash at any point leaves the same question to the next recovery: a write not yet synced is an
 /// ordinary unsynced write of bytes nothing proves durable (or of proven bytes, unchanged).
