@@ -233,8 +233,9 @@ internal static partial class LinuxNative
     }
 
     // A second descriptor of the file behind `handle` (by its /proc/self/fd entry: the same file,
-    // whatever it is named now), opened with O_DIRECT; -1 when the file system refuses direct IO.
-    private static int OpenDirect(SafeFileHandle handle, int access, string what)
+    // whatever it is named now; by `path`, the name it was opened with, where /proc is not mounted),
+    // opened with O_DIRECT; -1 when the file system refuses direct IO.
+    private static int OpenDirect(SafeFileHandle handle, int access, string path)
     {
         int fd;
         var added = false;
@@ -251,6 +252,11 @@ internal static partial class LinuxNative
             }
         }
 
+        if (fd < 0 && Marshal.GetLastPInvokeError() == ENoEnt)
+        {
+            fd = Open(path, access | ODirect | OCloexec);
+        }
+
         if (fd < 0)
         {
             if (Marshal.GetLastPInvokeError() == EInval)
@@ -258,7 +264,7 @@ internal static partial class LinuxNative
                 return -1;
             }
 
-            ThrowLast("open (O_DIRECT)", what);
+            ThrowLast("open (O_DIRECT)", path);
         }
 
         return fd;
