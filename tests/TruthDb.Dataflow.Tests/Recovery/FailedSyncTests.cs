@@ -18,23 +18,25 @@ public sealed class FailedSyncTests(ITestOutputHelper output)
     private const string FirstSegment = "00000000000000000001.wal";
 
     [Theory]
-    [InlineData(Durability.Sync)]
-    [InlineData(Durability.Written)]
-    public async Task LostWrites_AtEveryFailedSync_ReopenInTheSameBootDeclaresDurableOnlyWhatThenSurvivesPowerLoss(Durability durability)
+    [InlineData(Durability.Sync, 37)]
+    [InlineData(Durability.Written, 37)]
+    [InlineData(Durability.Sync, 41)]
+    [InlineData(Durability.Written, 41)]
+    public async Task LostWrites_AtEveryFailedSync_ReopenInTheSameBootDeclaresDurableOnlyWhatThenSurvivesPowerLoss(Durability durability, int seed)
     {
         var flushEvery = durability == Durability.Written ? 5 : 0;
-        var clean = await SimulatedWorkload.RunAsync(seed: 37, durability, producers: 4, records: 200, flushEvery: flushEvery);
+        var clean = await SimulatedWorkload.RunAsync(seed, durability, producers: 4, records: 200, flushEvery: flushEvery);
         var total = clean.Storage.Trace.Count(e => e.Kind == OperationKind.DataSync);
         Assert.True(total >= 10, $"the workload did only {total} syncs");
-        var random = new Random(37);
+        var random = new Random(seed);
         var (faulted, restored) = (0, 0);
         for (var k = 1; k <= total; k++)
         {
-            var context = $"{durability}: sync #{k} of {total} failed and lost its writes";
+            var context = $"{durability}, seed {seed}: sync #{k} of {total} failed and lost its writes";
             SimulatedWorkload workload;
             try
             {
-                workload = await SimulatedWorkload.RunAsync(seed: 37, durability, producers: 4, records: 200, flushEvery: flushEvery,
+                workload = await SimulatedWorkload.RunAsync(seed, durability, producers: 4, records: 200, flushEvery: flushEvery,
                     arm: s => s.FailSyncLosingWrites(OperationKind.DataSync, k, StorageErrors.IoErrno));
             }
             catch (IOException ex) when (ex is not WalCorruptedException)
@@ -66,7 +68,7 @@ public sealed class FailedSyncTests(ITestOutputHelper output)
             LogChecks.AssertValidPrefix(await LogChecks.RecoverAsync(during, durability), workload, promised.Durable, context + ", power lost during the reopen");
         }
 
-        output.WriteLine($"{durability}: {total} syncs, {faulted} faulted the log, {restored} reopens wrote lost bytes again");
+        output.WriteLine($"{durability}, seed {seed}: {total} syncs, {faulted} faulted the log, {restored} reopens wrote lost bytes again");
         // Under Written the syncs are timed by the flusher, so how many there are, and how many come
         // after the last append (faulting nothing), changes from run to run.
         Assert.True(faulted >= 5, $"only {faulted} of {total} failed syncs faulted the log");
