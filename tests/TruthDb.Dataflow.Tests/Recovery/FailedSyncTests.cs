@@ -142,6 +142,32 @@ public sealed class FailedSyncTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task LostBatch_ReopenWhoseRewriteFails_RefusesToOpen_AndTheNextReopenChecksAgain()
+    {
+        var storage = new SimulatedStorage("sim://rewrite-fails");
+        await using (var wal = await Wal.OpenAsync(SimulatedWorkload.OptionsFor(storage)))
+        {
+            await wal.AppendAsync(Payloads.Make(0, 0, 300));
+            storage.FailSyncLosingWrites(OperationKind.DataSync, 1, StorageErrors.IoErrno, fileName: FirstSegment);
+            await Assert.ThrowsAsync<WalFaultedException>(async () => await wal.AppendAsync(Payloads.Make(0, 1, 300)));
+        }
+
+        // The reopen's direct write of the lost bytes fails (an IO error, a full disk): it must not open.
+        var before = storage.OperationCount;
+        storage.FailOperation(OperationKind.Write, 1, StorageErrors.NoSpaceErrno, fileName: FirstSegment);
+        var error = await Assert.ThrowsAnyAsync<IOException>(async () => await Wal.OpenAsync(SimulatedWorkload.OptionsFor(storage)));
+        Assert.Equal(StorageErrors.NoSpaceErrno, error.HResult);
+        Assert.Contains(storage.Trace.Skip(before), e => e is { Kind: OperationKind.Write, Direct: true, Failed: true });
+
+        await using (var wal = await Wal.OpenAsync(SimulatedWorkload.OptionsFor(storage)))
+        {
+            Assert.Equal(2, wal.DurableLsn);
+        }
+
+        Assert.Equal(2, (await LogChecks.RecoverAsync(storage.CrashImage(storage.OperationCount, CrashMode.DropUnsynced, 0))).Count);
+    }
+
+    [Fact]
     public async Task LostSealTrailer_ReopenWritesItAgain_SoTheSegmentStaysSealedAfterPowerLoss()
     {
         // A dry run finds the append that rolls, and which sync of the first segment is the seal's
