@@ -116,48 +116,31 @@ public sealed class FailedSyncTests(ITestOutputHelper output)
         }
     }
 
-    [Fact]
-    public async Task LostBatch_ReopenWhoseOwnSyncFails_RefusesToOpen_AndTheNextReopenChecksAgain()
+    [Theory]
+    [InlineData("DataSync")]
+    [InlineData("Write")]
+    public async Task LostBatch_ReopenWhoseSyncOrRewriteFails_RefusesToOpen_AndTheNextReopenChecksAgain(string operation)
     {
-        var storage = new SimulatedStorage("sim://lost-twice");
-        await using (var wal = await Wal.OpenAsync(SimulatedWorkload.OptionsFor(storage)))
-        {
-            await wal.AppendAsync(Payloads.Make(0, 0, 300));
-            storage.FailSyncLosingWrites(OperationKind.DataSync, 1, StorageErrors.IoErrno, fileName: FirstSegment);
-            await Assert.ThrowsAsync<WalFaultedException>(async () => await wal.AppendAsync(Payloads.Make(0, 1, 300)));
-        }
+        var failing = Enum.Parse<OperationKind>(operation);
+        var storage = await LoseSecondAppendAsync(new SimulatedStorage("sim://lost-then-" + failing));
 
-        // The reopen writes LSN 2 again, and its sync fails the same way: it must not open.
-        storage.FailSyncLosingWrites(OperationKind.DataSync, 1, StorageErrors.IoErrno, fileName: FirstSegment);
-        var error = await Assert.ThrowsAnyAsync<IOException>(async () => await Wal.OpenAsync(SimulatedWorkload.OptionsFor(storage)));
-        Assert.Equal(StorageErrors.IoErrno, error.HResult);
-        Assert.False(SameOnDevice(storage, FirstSegment), "the failed reopen's write reached the device: the test proves nothing");
-
-        await using (var wal = await Wal.OpenAsync(SimulatedWorkload.OptionsFor(storage)))
-        {
-            Assert.Equal(2, wal.DurableLsn);
-        }
-
-        Assert.Equal(2, (await LogChecks.RecoverAsync(storage.CrashImage(storage.OperationCount, CrashMode.DropUnsynced, 0))).Count);
-    }
-
-    [Fact]
-    public async Task LostBatch_ReopenWhoseRewriteFails_RefusesToOpen_AndTheNextReopenChecksAgain()
-    {
-        var storage = new SimulatedStorage("sim://rewrite-fails");
-        await using (var wal = await Wal.OpenAsync(SimulatedWorkload.OptionsFor(storage)))
-        {
-            await wal.AppendAsync(Payloads.Make(0, 0, 300));
-            storage.FailSyncLosingWrites(OperationKind.DataSync, 1, StorageErrors.IoErrno, fileName: FirstSegment);
-            await Assert.ThrowsAsync<WalFaultedException>(async () => await wal.AppendAsync(Payloads.Make(0, 1, 300)));
-        }
-
-        // The reopen's direct write of the lost bytes fails (an IO error, a full disk): it must not open.
+        // The reopen writes LSN 2 again past the cache; that write fails (a full disk), or its sync
+        // fails the same way the first did: it must not open.
         var before = storage.OperationCount;
-        storage.FailOperation(OperationKind.Write, 1, StorageErrors.NoSpaceErrno, fileName: FirstSegment);
+        var errno = failing == OperationKind.Write ? StorageErrors.NoSpaceErrno : StorageErrors.IoErrno;
+        if (failing == OperationKind.Write)
+        {
+            storage.FailOperation(OperationKind.Write, 1, errno, fileName: FirstSegment);
+        }
+        else
+        {
+            storage.FailSyncLosingWrites(OperationKind.DataSync, 1, errno, fileName: FirstSegment);
+        }
+
         var error = await Assert.ThrowsAnyAsync<IOException>(async () => await Wal.OpenAsync(SimulatedWorkload.OptionsFor(storage)));
-        Assert.Equal(StorageErrors.NoSpaceErrno, error.HResult);
-        Assert.Contains(storage.Trace.Skip(before), e => e is { Kind: OperationKind.Write, Direct: true, Failed: true });
+        Assert.Equal(errno, error.HResult);
+        Assert.Contains(storage.Trace.Skip(before), e => e is { Kind: OperationKind.Write, Direct: true });
+        Assert.False(SameOnDevice(storage, FirstSegment), "the failed reopen's write reached the device: the test proves nothing");
 
         await using (var wal = await Wal.OpenAsync(SimulatedWorkload.OptionsFor(storage)))
         {
@@ -223,13 +206,7 @@ public sealed class FailedSyncTests(ITestOutputHelper output)
     [Fact]
     public async Task WithoutDirectReads_ReopenSaysItCouldNotCheck()
     {
-        var storage = new SimulatedStorage("sim://no-direct-io") { DirectIo = false };
-        await using (var wal = await Wal.OpenAsync(SimulatedWorkload.OptionsFor(storage)))
-        {
-            await wal.AppendAsync(Payloads.Make(0, 0, 100));
-            storage.FailSyncLosingWrites(OperationKind.DataSync, 1, StorageErrors.IoErrno, fileName: FirstSegment);
-            await Assert.ThrowsAsync<WalFaultedException>(async () => await wal.AppendAsync(Payloads.Make(0, 1, 100)));
-        }
+        var storage = await LoseSecondAppendAsync(new SimulatedStorage("sim://no-direct-io") { DirectIo = false });
 
         var logger = new TestLogger();
         await using (var wal = await Wal.OpenAsync(SimulatedWorkload.OptionsFor(storage, logger: logger)))
@@ -259,6 +236,16 @@ public sealed class FailedSyncTests(ITestOutputHelper output)
         }
 
         Assert.Empty(logger.Events(8));
+    }
+
+    // Appends one record durably, then one whose sync fails and loses it (the log faults).
+    private static async Task<SimulatedStorage> LoseSecondAppendAsync(SimulatedStorage storage)
+    {
+        await using var wal = await Wal.OpenAsync(SimulatedWorkload.OptionsFor(storage));
+        await wal.AppendAsync(Payloads.Make(0, 0, 100));
+        storage.FailSyncLosingWrites(OperationKind.DataSync, 1, StorageErrors.IoErrno, fileName: FirstSegment);
+        await Assert.ThrowsAsync<WalFaultedException>(async () => await wal.AppendAsync(Payloads.Make(0, 1, 100)));
+        return storage;
     }
 
     private static bool SameOnDevice(SimulatedStorage storage, string name)
