@@ -15,7 +15,12 @@ public sealed partial class Wal
     /// <exception cref="WalFaultedException">The log has faulted (a write or sync failed; nothing is retried).</exception>
     public ValueTask<long> FlushAsync(CancellationToken ct = default)
     {
-        ObjectDisposedException.ThrowIf(_disposal is not null, this);
-        return _commit.FlushAsync(ct);
+        // Checked and queued under the gate DisposeAsync takes: a flush is either queued before the
+        // disposal begins (which runs what is queued before it ends the threads) or sees it.
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposal is not null, this);
+            return _commit.FlushAsync(ct);
+        }
     }
 }

@@ -24,6 +24,14 @@ public sealed partial class Wal
             lsn = Math.Min(lsn, slowest + 1);
         }
 
-        await _commit.TruncateBeforeAsync(lsn, ct).ConfigureAwait(false);
+        Task truncation;
+        lock (_gate)
+        {
+            // Queued before the disposal begins, or not at all (as a flush is).
+            ObjectDisposedException.ThrowIf(_disposal is not null, this);
+            truncation = _commit.TruncateBeforeAsync(lsn, ct);
+        }
+
+        await truncation.ConfigureAwait(false);
     }
 }

@@ -57,7 +57,7 @@ public sealed partial class Wal : IWalReader, IAsyncDisposable
 
         _view = new LogView(recovered.LogId, recovered.Segments, recovered.ActiveIndex);
         _catalog = new SegmentCatalog(storage, recovered.LogId.Seed);
-        _cursors = CursorStore.Load(storage, recovered.LastLsn, logger);
+        _cursors = CursorStore.Load(storage, recovered.LastLsn, logger, this);
         _commit = new GroupCommit(storage, options, logger, recovered, _view, _watermarks, _catalog, _cursors.Slowest, metrics);
         _readSource = new WriterReadSource(_view, _watermarks);
     }
@@ -109,8 +109,10 @@ public sealed partial class Wal : IWalReader, IAsyncDisposable
 
     /// <summary>
     /// Stops accepting appends, writes and syncs everything already accepted (appends waiting for room
-    /// included), publishes, and closes. Appends afterwards fail with <see cref="ObjectDisposedException"/>.
-    /// Readers are not waited for: they end (following readers) or fail promptly.
+    /// included), runs the flushes and truncations already asked for, waits for a cursor commit in
+    /// progress, publishes, and closes. Appends, flushes, truncations and cursor commits afterwards fail
+    /// with <see cref="ObjectDisposedException"/>. Readers are not waited for: they end (following
+    /// readers) or fail promptly.
     /// </summary>
     public ValueTask DisposeAsync()
     {
@@ -171,7 +173,7 @@ public sealed partial class Wal : IWalReader, IAsyncDisposable
 
         // Background work ends before the directory is let go: the sparse indexes of sealed segments.
         await _catalog.IndexWritesDone().ConfigureAwait(false);
-        _cursors.Dispose();
+        _cursors.Close();
         _metrics.Closed();
         _watermarks.Close();
         _lock.Dispose();

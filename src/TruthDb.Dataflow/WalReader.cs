@@ -37,11 +37,11 @@ public sealed class WalReader : IWalReader, IDisposable
     private readonly SegmentCatalog _catalog;
     private readonly CursorStore _cursors;
 
-    private WalReader(DirectoryReadSource source, SegmentCatalog catalog, CursorStore cursors)
+    private WalReader(IWalStorage storage, DirectoryReadSource source, SegmentCatalog catalog)
     {
         _source = source;
         _catalog = catalog;
-        _cursors = cursors;
+        _cursors = CursorStore.Open(storage, NullLogger.Instance, this);
     }
 
     /// <summary>The log's identity (<see cref="Wal.LogId"/>).</summary>
@@ -119,7 +119,7 @@ public sealed class WalReader : IWalReader, IDisposable
     internal static WalReader Open(IWalStorage storage, TimeSpan pollInterval, bool watchForChanges = true)
     {
         var source = new DirectoryReadSource(storage, pollInterval, watchForChanges);
-        return new WalReader(source, new SegmentCatalog(storage, source.Seed, readOnly: true), CursorStore.Open(storage, NullLogger.Instance));
+        return new WalReader(storage, source, new SegmentCatalog(storage, source.Seed, readOnly: true));
     }
 
     /// <summary>
@@ -182,6 +182,6 @@ public sealed class WalReader : IWalReader, IDisposable
     public void Dispose()
     {
         _source.Dispose();
-        _cursors.Dispose();
+        _cursors.Close();
     }
 }

@@ -15,16 +15,22 @@ namespace TruthDb.Dataflow.Cursors;
 /// read of a position reads its file (a few dozen bytes; retention reads them all once per decision).
 /// One consumer owns a cursor name: two processes committing the same name race on its temporary file.
 /// </remarks>
-internal sealed partial class CursorStore : IDisposable
+internal sealed partial class CursorStore
 {
     private readonly IWalStorage _storage;
     private readonly ILogger _logger;
-    private readonly SemaphoreSlim _commits = new(1, 1);
+    private readonly object _owner;
 
-    private CursorStore(IWalStorage storage, ILogger logger)
+    // Commits and deletes, one at a time (each is a few small synchronous writes and syncs); none
+    // after Close (read and written under it).
+    private readonly Lock _changes = new();
+    private bool _closed;
+
+    private CursorStore(IWalStorage storage, ILogger logger, object owner)
     {
         _storage = storage;
         _logger = logger;
+        _owner = owner;
     }
 
     /// <summary>
@@ -32,10 +38,14 @@ internal sealed partial class CursorStore : IDisposable
     /// (it covered records a power loss took back) is lowered to it, durably, so its consumer processes
     /// the records that get those LSNs next, even after another crash before it commits again.
     /// </summary>
+    /// <param name="storage">The log's storage.</param>
+    /// <param name="lastLsn">The last record recovery kept.</param>
+    /// <param name="logger">Where a lowered or damaged cursor is reported.</param>
+    /// <param name="owner">The log that owns the store: <see cref="ObjectDisposedException"/> names it once <see cref="Close"/> ran.</param>
     /// <exception cref="WalCorruptedException">A cursor file is damaged.</exception>
-    public static CursorStore Load(IWalStorage storage, long lastLsn, ILogger logger)
+    public static CursorStore Load(IWalStorage storage, long lastLsn, ILogger logger, object owner)
     {
-        var store = new CursorStore(storage, logger);
+        var store = new CursorStore(storage, logger, owner);
         foreach (var (name, lsn) in store.ReadAll())
         {
             if (lsn > lastLsn)
@@ -49,7 +59,10 @@ internal sealed partial class CursorStore : IDisposable
     }
 
     /// <summary>The cursors of a log seen from a reader (no recovery: the writer lowers cursors when it opens).</summary>
-    public static CursorStore Open(IWalStorage storage, ILogger logger) => new(storage, logger);
+    /// <param name="storage">The log's storage.</param>
+    /// <param name="logger">Where a damaged cursor is reported.</param>
+    /// <param name="owner">The reader that owns the store: <see cref="ObjectDisposedException"/> names it once <see cref="Close"/> ran.</param>
+    public static CursorStore Open(IWalStorage storage, ILogger logger, object owner) => new(storage, logger, owner);
 
     /// <summary>Every cursor and its committed LSN, as the files say now.</summary>
     /// <exception cref="WalCorruptedException">A cursor file is damaged.</exception>
@@ -110,6 +123,7 @@ internal sealed partial class CursorStore : IDisposable
     /// <paramref name="lsn"/>, which must be from 0 to <paramref name="writtenLsn"/> (checked now).
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="lsn"/> is negative or beyond <paramref name="writtenLsn"/>.</exception>
+    /// <exception cref="ObjectDisposedException">The store was closed.</exception>
     public ValueTask CommitAsync(string name, long lsn, long writtenLsn, CancellationToken ct)
     {
         if (lsn < 0 || lsn > writtenLsn)
@@ -117,45 +131,68 @@ internal sealed partial class CursorStore : IDisposable
             throw new ArgumentOutOfRangeException(nameof(lsn), lsn, $"A cursor can be committed from 0 to the written LSN ({writtenLsn}).");
         }
 
-        return CommitCoreAsync(name, lsn, ct);
-    }
-
-    private async ValueTask CommitCoreAsync(string name, long lsn, CancellationToken ct)
-    {
-        await _commits.WaitAsync(ct).ConfigureAwait(false);
-        try
-        {
-            AtomicFile.Write(_storage, CursorFile.FileName(name), CursorFile.Encode(lsn));
-        }
-        finally
-        {
-            _commits.Release();
-        }
+        var commit = Change(
+            () =>
+            {
+                AtomicFile.Write(_storage, CursorFile.FileName(name), CursorFile.Encode(lsn));
+                return lsn;
+            },
+            ct);
+        return commit.IsCompletedSuccessfully ? ValueTask.CompletedTask : new ValueTask(commit.AsTask());
     }
 
     /// <summary>Removes a cursor (durably); false when it did not exist.</summary>
-    public async ValueTask<bool> DeleteAsync(string name, CancellationToken ct)
-    {
-        await _commits.WaitAsync(ct).ConfigureAwait(false);
-        try
-        {
-            if (AtomicFile.Read(_storage, CursorFile.FileName(name)) is null)
+    /// <exception cref="ObjectDisposedException">The store was closed.</exception>
+    public ValueTask<bool> DeleteAsync(string name, CancellationToken ct) =>
+        Change(
+            () =>
             {
-                return false;
-            }
+                if (AtomicFile.Read(_storage, CursorFile.FileName(name)) is null)
+                {
+                    return false;
+                }
 
-            _storage.Delete(CursorFile.FileName(name));
-            _storage.SyncDirectory();
-            return true;
-        }
-        finally
+                _storage.Delete(CursorFile.FileName(name));
+                _storage.SyncDirectory();
+                return true;
+            },
+            ct);
+
+    /// <summary>
+    /// Waits for the commit or delete in progress, if any, to finish; the ones after fail with
+    /// <see cref="ObjectDisposedException"/> before they touch a file. So a commit racing the owner's
+    /// disposal either finishes before the owner lets the directory go or writes nothing, and the
+    /// caller is told which.
+    /// </summary>
+    public void Close()
+    {
+        lock (_changes)
         {
-            _commits.Release();
+            _closed = true;
         }
     }
 
-    /// <inheritdoc />
-    public void Dispose() => _commits.Dispose();
+    // Runs synchronously; its errors come in the returned task, as from an async method.
+    private ValueTask<T> Change<T>(Func<T> change, CancellationToken ct)
+    {
+        if (ct.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<T>(ct);
+        }
+
+        try
+        {
+            lock (_changes)
+            {
+                ObjectDisposedException.ThrowIf(_closed, _owner);
+                return ValueTask.FromResult(change());
+            }
+        }
+        catch (Exception ex)
+        {
+            return ValueTask.FromException<T>(ex);
+        }
+    }
 
     // False when the cursor has no file (never committed, deleted, or removed between a listing and the read).
     private bool TryRead(string name, out long lsn)

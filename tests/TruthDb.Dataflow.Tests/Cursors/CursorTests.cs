@@ -70,6 +70,35 @@ public sealed class CursorTests
     }
 
     [Fact]
+    public async Task Dispose_WaitsForTheCursorCommitInProgress_WhichHolds()
+    {
+        var storage = new SimulatedStorage("sim://cursor-dispose");
+        var gated = new GatedStorage(storage);
+        var wal = await Wal.OpenAsync(SimulatedWorkload.OptionsFor(gated));
+        for (var i = 0; i < 10; i++)
+        {
+            await wal.AppendAsync(Payloads.Make(0, i, 50));
+        }
+
+        gated.Close(name => name.StartsWith("cursor-", StringComparison.Ordinal));
+        var commit = Task.Run(async () => await wal.CommitCursorAsync("job", 7));
+        await gated.WaitForHeldSyncAsync(Timeouts.Token());
+        var disposal = wal.DisposeAsync().AsTask();
+
+        // The log must not let the directory go while the commit is still writing its file. Waiting a
+        // moment gives a disposal that did not wait the time to finish.
+        await Task.WhenAny(disposal, Task.Delay(TimeSpan.FromMilliseconds(300)));
+        Assert.False(disposal.IsCompleted, "the log finished disposing while a cursor commit was writing");
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await wal.CommitCursorAsync("late", 3));
+
+        gated.Open();
+        await commit;
+        await disposal;
+        await using var reopened = await Wal.OpenAsync(SimulatedWorkload.OptionsFor(storage.CrashImage(storage.OperationCount, CrashMode.DropUnsynced, 0)));
+        Assert.Equal(new Dictionary<string, long> { ["job"] = 7 }, reopened.Cursors);
+    }
+
+    [Fact]
     public async Task Retention_NeverPassesTheSlowestCursor_UnlessTold()
     {
         var storage = new SimulatedStorage("sim://cursor-retention");

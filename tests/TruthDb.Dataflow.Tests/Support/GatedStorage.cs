@@ -11,11 +11,19 @@ internal sealed class GatedStorage(IWalStorage inner) : IWalStorage
     private readonly SemaphoreSlim _gate = new(0);
     private readonly SemaphoreSlim _entered = new(0);
     private volatile bool _closed = true;
+    private volatile Func<string, bool> _gatedFiles = _ => true;
 
     public string DirectoryPath => inner.DirectoryPath;
 
-    /// <summary>From now on, segment syncs wait until <see cref="Open()"/>.</summary>
-    public void Close() => _closed = false;
+    /// <summary>From now on, every sync of a file waits until <see cref="Open()"/>.</summary>
+    public void Close() => Close(_ => true);
+
+    /// <summary>From now on, the syncs of the files <paramref name="gatedFiles"/> picks by name wait until <see cref="Open()"/>.</summary>
+    public void Close(Func<string, bool> gatedFiles)
+    {
+        _gatedFiles = gatedFiles;
+        _closed = false;
+    }
 
     /// <summary>Lets every waiting and future sync through.</summary>
     public void Open()
@@ -47,9 +55,9 @@ internal sealed class GatedStorage(IWalStorage inner) : IWalStorage
 
     public IChangeWatch? WatchChanges(string fileName, Func<string, bool> isEntryOfInterest, TimeSpan tick) => inner.WatchChanges(fileName, isEntryOfInterest, tick);
 
-    private void Pass()
+    private void Pass(string fileName)
     {
-        if (!_closed)
+        if (!_closed && _gatedFiles(fileName))
         {
             _entered.Release();
             _gate.Wait();
@@ -76,7 +84,7 @@ internal sealed class GatedStorage(IWalStorage inner) : IWalStorage
 
         public void DataSync()
         {
-            owner.Pass();
+            owner.Pass(file.Name);
             file.DataSync();
         }
 

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using TruthDb.Dataflow.Storage;
 using TruthDb.Dataflow.Tests.Storage;
 
 namespace TruthDb.Dataflow.Tests.Support;
@@ -49,7 +50,7 @@ internal sealed class SimulatedWorkload
     }
 
     /// <summary>Options for opening <paramref name="storage"/> with the workload's settings (logging to <paramref name="logger"/>, when given).</summary>
-    public static WalOptions OptionsFor(SimulatedStorage storage, Durability durability = Durability.Sync, Microsoft.Extensions.Logging.ILogger? logger = null) => new()
+    public static WalOptions OptionsFor(IWalStorage storage, Durability durability = Durability.Sync, Microsoft.Extensions.Logging.ILogger? logger = null) => new()
     {
         Storage = storage,
         Logger = logger,
