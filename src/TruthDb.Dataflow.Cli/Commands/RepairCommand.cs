@@ -6,7 +6,8 @@ namespace TruthDb.Dataflow.Cli.Commands;
 
 /// <summary>
 /// <c>truthdb repair</c>: cuts a damaged log at its first damage (<see cref="LogRepair"/>) and moves
-/// every byte after the cut into quarantine files in the log directory. Without <c>--yes</c> it only
+/// every byte after the cut into quarantine files in the log directory; commits a cursor whose file is
+/// damaged again at LSN 0, its bytes kept in quarantine too. Without <c>--yes</c> it only
 /// says what it would do (read-only, exit code 2 when there is something to do, like truncate's dry
 /// run). With <c>--yes</c> it takes the writer lock (refused while a writer has the log open).
 /// </summary>
@@ -17,11 +18,11 @@ internal static class RepairCommand
         var directory = CommonOptions.Directory();
         var yes = new Option<bool>("--yes")
         {
-            Description = "Really cut the log (without it, only print what would be cut and exit with code 2).",
+            Description = "Really repair the log (without it, only print what would be done and exit with code 2).",
         };
         var command = new Command("repair",
             "Cut a damaged log at its first damage and move every byte after the cut into quarantine files next to the segments (nothing is deleted); "
-            + "prints the LSN range removed. Asks for --yes. Takes the writer lock: refused while a writer has the log open.");
+            + "prints the LSN range removed. A cursor whose file is damaged is committed again at LSN 0, its bytes kept in quarantine. Asks for --yes. Takes the writer lock: refused while a writer has the log open.");
         command.Add(directory);
         command.Add(yes);
         command.SetAction((parse, ct) => Verb.RunAsync(() => Task.FromResult(Run(parse.GetRequiredValue(directory), parse.GetValue(yes)))));
@@ -60,12 +61,25 @@ internal static class RepairCommand
 
         Console.WriteLine($"damage: {done.Damage}");
         Print(done);
-        Console.WriteLine($"Repaired: removed {Range(done)}; the log now ends at LSN {done.KeptLastLsn}. Recorded in '{done.RecordFile}'.");
+        Console.WriteLine(done.CutsLog
+            ? $"Repaired: removed {Range(done)}; the log now ends at LSN {done.KeptLastLsn}. Recorded in '{done.RecordFile}'."
+            : $"Repaired: {done.ResetCursors.Count} cursor(s) committed again at LSN 0; no record removed.");
         return ExitCodes.Ok;
     }
 
     private static void Print(RepairPlan plan)
     {
+        for (var i = 0; i < plan.ResetCursors.Count; i++)
+        {
+            Console.WriteLine($"cursor {plan.ResetCursors[i]}: its damaged file kept in {plan.CursorQuarantineFiles[i]}, the cursor committed again at LSN 0 (its consumer reads again from the first record)");
+        }
+
+        if (!plan.CutsLog)
+        {
+            Console.WriteLine("cut: none (the segments are intact)");
+            return;
+        }
+
         Console.WriteLine(plan.Offset > 0
             ? $"cut: segment {plan.Segment} at offset {plan.Offset}"
             : $"cut: segment {plan.Segment} removed whole");

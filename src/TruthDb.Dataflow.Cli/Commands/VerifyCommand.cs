@@ -67,7 +67,9 @@ internal static class VerifyCommand
         console.Write(table);
         foreach (var finding in report.Findings)
         {
-            Console.WriteLine(string.Create(Show.Invariant, $"{Verb.Describe(finding.Condition)}: segment {finding.Segment}, offset {finding.Offset}{(finding.Lsn > 0 ? $", LSN {finding.Lsn}" : string.Empty)}: {finding.Message}"));
+            Console.WriteLine(finding.Condition == LogCondition.DamagedCursor
+                ? $"{Verb.Describe(finding.Condition)}: file {finding.Segment}: {finding.Message}"
+                : string.Create(Show.Invariant, $"{Verb.Describe(finding.Condition)}: segment {finding.Segment}, offset {finding.Offset}{(finding.Lsn > 0 ? $", LSN {finding.Lsn}" : string.Empty)}: {finding.Message}"));
         }
 
         Console.WriteLine(Durability(report));
@@ -84,7 +86,7 @@ internal static class VerifyCommand
 
         Console.WriteLine(report.IsRecoverable
             ? $"verify: {Verb.Describe(report.Condition)}: {report.Findings.Count} problem(s), {report.Records} valid record(s); opening the log truncates the damaged tail (no record that evidence proves durable is lost)"
-            : $"verify: {Verb.Describe(report.Condition)}: {report.Findings.Count} problem(s), {report.Records} valid record(s); the log is corrupted: opening refuses; 'truthdb repair --dir {directory}' shows how it would cut the log");
+            : $"verify: {Verb.Describe(report.Condition)}: {report.Findings.Count} problem(s), {report.Records} valid record(s); the log is corrupted: opening refuses; 'truthdb repair --dir {directory}' shows how it would repair it");
         return exitCode;
     }
 
@@ -104,15 +106,22 @@ internal static class VerifyCommand
         {
             json.WriteStartObject();
             json.WriteString("condition", Verb.Describe(finding.Condition));
-            json.WriteString("segment", finding.Segment);
-            json.WriteNumber("offset", finding.Offset);
-            if (finding.Lsn > 0)
+            if (finding.Condition == LogCondition.DamagedCursor)
             {
-                json.WriteNumber("lsn", finding.Lsn);
+                json.WriteString("file", finding.Segment);
             }
             else
             {
-                json.WriteNull("lsn");
+                json.WriteString("segment", finding.Segment);
+                json.WriteNumber("offset", finding.Offset);
+                if (finding.Lsn > 0)
+                {
+                    json.WriteNumber("lsn", finding.Lsn);
+                }
+                else
+                {
+                    json.WriteNull("lsn");
+                }
             }
 
             json.WriteBoolean("recoverable", finding.Recoverable);

@@ -61,6 +61,7 @@ internal static class Verb
         LogCondition.OutOfSequence => "out of sequence",
         LogCondition.DamagedSegment => "damaged segment",
         LogCondition.DurableRecordDamaged => "durable record damaged",
+        LogCondition.DamagedCursor => "damaged cursor",
         _ => condition.ToString(),
     };
 }

@@ -206,7 +206,9 @@ internal sealed partial class CursorStore
 
         if (!CursorFile.TryDecode(bytes, out lsn))
         {
-            throw new WalCorruptedException(fileName, 0, $"the file of cursor '{name}' is damaged");
+            throw new WalCorruptedException(
+                $"The write-ahead log's file of cursor '{name}' ('{fileName}' in '{_storage.DirectoryPath}') is damaged: its committed LSN is unknown. Nothing was changed; "
+                + "'truthdb repair' commits the cursor again at LSN 0 (its consumer then reads again from the first record) and keeps the file's bytes in quarantine.");
         }
 
         return true;

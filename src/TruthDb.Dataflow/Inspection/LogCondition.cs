@@ -48,4 +48,11 @@ public enum LogCondition
     /// frame. Opening refuses; <c>truthdb repair</c> cuts the log there.
     /// </summary>
     DurableRecordDamaged,
+
+    /// <summary>
+    /// A durable cursor's file (<c>cursor-NAME.cur</c>) is damaged: its committed LSN is unknown. Opening
+    /// the log refuses; <c>truthdb repair</c> keeps the file's bytes in quarantine and commits the cursor
+    /// again at LSN 0, so its consumer reads again from the first record.
+    /// </summary>
+    DamagedCursor,
 }

@@ -16,7 +16,7 @@ public sealed class LogFinding
     /// <summary>What kind of problem it is.</summary>
     public LogCondition Condition { get; }
 
-    /// <summary>The segment file name.</summary>
+    /// <summary>The file name: a segment's, or for <see cref="LogCondition.DamagedCursor"/> the cursor's file.</summary>
     public string Segment { get; }
 
     /// <summary>The byte offset of the problem inside <see cref="Segment"/>.</summary>

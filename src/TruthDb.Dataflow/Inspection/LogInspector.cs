@@ -30,6 +30,17 @@ public static partial class LogInspector
         var findings = new List<LogFinding>();
         var segments = Scan(storage, readSealedFrames: true, findings, out var context);
         var (proven, provenBy) = ProvenDurable(segments, context);
+        foreach (var name in ReadCursors(storage).Damaged)
+        {
+            findings.Add(new LogFinding(
+                LogCondition.DamagedCursor,
+                CursorFile.FileName(name),
+                0,
+                0,
+                recoverable: false,
+                $"the file of cursor '{name}' is damaged (its committed LSN is unknown); opening the log refuses, and truthdb repair commits the cursor again at LSN 0, keeping the file's bytes in quarantine"));
+        }
+
         return new VerifyReport(storage.DirectoryPath, segments, findings)
         {
             ProvenDurableLsn = proven,
@@ -50,16 +61,13 @@ public static partial class LogInspector
         var storage = OpenStorage(directory);
         var segments = Scan(storage, readSealedFrames: false, findings: null, out var context);
         var (proven, provenBy) = ProvenDurable(segments, context);
-        var cursors = new SortedDictionary<string, long>(StringComparer.Ordinal);
-        foreach (var name in storage.ListFiles())
+        var (cursors, damaged) = ReadCursors(storage);
+        return new LogStats(storage.DirectoryPath, segments, cursors)
         {
-            if (CursorFile.TryParseFileName(name, out var cursor) && CursorFile.TryDecode(AtomicFile.Read(storage, name) ?? [], out var lsn))
-            {
-                cursors[cursor] = lsn;
-            }
-        }
-
-        return new LogStats(storage.DirectoryPath, segments, cursors) { ProvenDurableLsn = proven, ProvenDurableBy = provenBy };
+            ProvenDurableLsn = proven,
+            ProvenDurableBy = provenBy,
+            DamagedCursors = damaged,
+        };
     }
 
     /// <summary>
@@ -109,6 +117,33 @@ public static partial class LogInspector
         }
 
         return best;
+    }
+
+    // Every cursor file: the intact ones with their committed LSNs, and the names of the damaged ones
+    // (in name order). A file deleted between the listing and its read is left out: it is no cursor now.
+    private static (SortedDictionary<string, long> Intact, List<string> Damaged) ReadCursors(IWalStorage storage)
+    {
+        var intact = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        var damaged = new List<string>();
+        foreach (var fileName in storage.ListFiles())
+        {
+            if (!CursorFile.TryParseFileName(fileName, out var name) || AtomicFile.Read(storage, fileName) is not { } bytes)
+            {
+                continue;
+            }
+
+            if (CursorFile.TryDecode(bytes, out var lsn))
+            {
+                intact[name] = lsn;
+            }
+            else
+            {
+                damaged.Add(name);
+            }
+        }
+
+        damaged.Sort(StringComparer.Ordinal);
+        return (intact, damaged);
     }
 
     // The intent of a repair that a crash cut short (the next open or truthdb repair completes it), or null.

@@ -63,6 +63,12 @@ public sealed class LogStats
     /// <summary>Bytes of record frames (headers and padding included).</summary>
     public long RecordBytes { get; }
 
-    /// <summary>The durable named cursors and their committed LSNs (a damaged cursor file is left out).</summary>
+    /// <summary>The durable named cursors whose files are intact, and their committed LSNs.</summary>
     public IReadOnlyDictionary<string, long> Cursors { get; }
+
+    /// <summary>
+    /// The cursors whose files are damaged (their committed LSN is unknown), in name order: opening the
+    /// log refuses while there is one (<see cref="LogCondition.DamagedCursor"/>).
+    /// </summary>
+    public IReadOnlyList<string> DamagedCursors { get; internal init; } = [];
 }

@@ -57,8 +57,34 @@ public static class LogRepair
             return completed is null ? plan : PlanOf(storage.DirectoryPath, completed, interrupted: true);
         }
 
-        RepairSteps.Apply(storage, IntentOf(plan, cutEnd));
+        // The cursors first: each reset is complete in itself (a crash between two leaves the rest, and
+        // the cut, to the next repair, which finds them as damaged as before).
+        for (var i = 0; i < plan.ResetCursors.Count; i++)
+        {
+            ResetCursor(storage, plan.ResetCursors[i], plan.CursorQuarantineFiles[i]);
+        }
+
+        if (plan.CutsLog)
+        {
+            RepairSteps.Apply(storage, IntentOf(plan, cutEnd));
+        }
+
         return plan;
+    }
+
+    // Keeps the damaged file's bytes in quarantine (durably), then commits the cursor at LSN 0 in its
+    // place (atomically). A file that is intact again or gone by now (a reader in another process
+    // committed or deleted the cursor meanwhile: readers take no writer lock) is left as it is.
+    private static void ResetCursor(IWalStorage storage, string name, string quarantine)
+    {
+        var fileName = CursorFile.FileName(name);
+        if (AtomicFile.Read(storage, fileName) is not { } bytes || CursorFile.TryDecode(bytes, out _))
+        {
+            return;
+        }
+
+        AtomicFile.Write(storage, quarantine, bytes);
+        AtomicFile.Write(storage, fileName, CursorFile.Encode(0));
     }
 
     private static RepairIntent IntentOf(RepairPlan plan, long cutEnd) => new(
@@ -88,8 +114,33 @@ public static class LogRepair
             return (new RepairPlan(storage.DirectoryPath), 0);
         }
 
+        var number = NextNumber(storage);
+        var cursors = new List<string>();
+        var cursorQuarantine = new List<string>();
+        foreach (var damaged in report.Findings)
+        {
+            if (damaged.Condition == LogCondition.DamagedCursor && CursorFile.TryParseFileName(damaged.Segment, out var name))
+            {
+                cursors.Add(name);
+                cursorQuarantine.Add(RepairRecord.QuarantineName(number, damaged.Segment, 0));
+            }
+        }
+
+        if (FirstDamage(report) is not { } first)
+        {
+            var plan = new RepairPlan(storage.DirectoryPath)
+            {
+                IsNeeded = true,
+                Damage = Describe(report.Findings[0]),
+                Number = number,
+                ResetCursors = cursors,
+                CursorQuarantineFiles = cursorQuarantine,
+            };
+            return (plan, 0);
+        }
+
         var segments = report.Segments;
-        var (index, offset, finding) = FirstDamage(report);
+        var (index, offset, finding) = first;
         var cut = segments[index];
         if (offset == 0 && index == 0)
         {
@@ -98,7 +149,6 @@ public static class LogRepair
         }
 
         var kept = offset == 0 ? segments[index - 1].LastLsn : finding.Lsn > 0 ? finding.Lsn - 1 : cut.LastLsn;
-        var number = NextNumber(storage);
         var removed = new List<string>();
         var quarantine = new List<string>();
         long bytes = 0, cutEnd = 0, lastRemoved = report.ProvenDurableLsn;
@@ -123,10 +173,10 @@ public static class LogRepair
             lastRemoved = Math.Max(lastRemoved, segments[i].LastLsn);
         }
 
-        var plan = new RepairPlan(storage.DirectoryPath)
+        var cutPlan = new RepairPlan(storage.DirectoryPath)
         {
             IsNeeded = true,
-            Damage = $"{finding.Condition} in segment {finding.Segment} at offset {finding.Offset}{(finding.Lsn > 0 ? $", LSN {finding.Lsn}" : string.Empty)}: {finding.Message}",
+            Damage = Describe(finding),
             Number = number,
             Segment = cut.Name,
             Offset = offset,
@@ -135,17 +185,29 @@ public static class LogRepair
             RemovedSegments = removed,
             QuarantineFiles = quarantine,
             QuarantineBytes = bytes,
+            ResetCursors = cursors,
+            CursorQuarantineFiles = cursorQuarantine,
         };
-        return (plan, cutEnd);
+        return (cutPlan, cutEnd);
     }
 
-    // The earliest damage in log order, as (segment index, cut offset, finding). A finding in a segment's
-    // header, or a segment that is not valid at all, removes the whole segment (offset 0).
-    private static (int Index, long Offset, LogFinding Finding) FirstDamage(VerifyReport report)
+    private static string Describe(LogFinding finding) => finding.Condition == LogCondition.DamagedCursor
+        ? $"{finding.Condition} in {finding.Segment}: {finding.Message}"
+        : $"{finding.Condition} in segment {finding.Segment} at offset {finding.Offset}{(finding.Lsn > 0 ? $", LSN {finding.Lsn}" : string.Empty)}: {finding.Message}";
+
+    // The earliest damage of the segments in log order, as (segment index, cut offset, finding); null
+    // when only cursors are damaged. A finding in a segment's header, or a segment that is not valid at
+    // all, removes the whole segment (offset 0).
+    private static (int Index, long Offset, LogFinding Finding)? FirstDamage(VerifyReport report)
     {
         (int Index, long Offset, LogFinding Finding)? first = null;
         foreach (var finding in report.Findings)
         {
+            if (finding.Condition == LogCondition.DamagedCursor)
+            {
+                continue;
+            }
+
             var index = 0;
             while (index < report.Segments.Count && report.Segments[index].Name != finding.Segment)
             {
@@ -159,7 +221,7 @@ public static class LogRepair
             }
         }
 
-        return first!.Value;
+        return first;
     }
 
     private static int NextNumber(IWalStorage storage)

@@ -3,8 +3,9 @@ using TruthDb.Dataflow.Format;
 namespace TruthDb.Dataflow.Repair;
 
 /// <summary>
-/// What <see cref="LogRepair"/> does (or did) to a log: where it cuts, which LSNs that removes, and the
-/// quarantine files that keep every byte it removes.
+/// What <see cref="LogRepair"/> does (or did) to a log: where it cuts, which LSNs that removes, which
+/// damaged cursors it commits again at LSN 0, and the quarantine files that keep every byte it removes
+/// or replaces.
 /// </summary>
 public sealed class RepairPlan
 {
@@ -16,8 +17,11 @@ public sealed class RepairPlan
     /// <summary>The full path of the log directory.</summary>
     public string Directory { get; }
 
-    /// <summary>True when the log is damaged and a cut is planned; false when there is nothing to repair.</summary>
+    /// <summary>True when the log is damaged and a cut or a cursor reset is planned; false when there is nothing to repair.</summary>
     public bool IsNeeded { get; internal init; }
+
+    /// <summary>True when the log is cut (<see cref="Segment"/>); false when only cursors are reset, or nothing is done.</summary>
+    public bool CutsLog => Segment.Length != 0;
 
     /// <summary>True for a repair that a crash cut short (its intent is durable): <see cref="LogRepair.Repair(string)"/> completes it first, as the next open does.</summary>
     public bool IsInterrupted { get; internal init; }
@@ -28,7 +32,7 @@ public sealed class RepairPlan
     /// <summary>The number of this repair in the directory (1 for the first): it names its files.</summary>
     public int Number { get; internal init; }
 
-    /// <summary>The segment the log is cut in: its bytes from <see cref="Offset"/> on are removed.</summary>
+    /// <summary>The segment the log is cut in: its bytes from <see cref="Offset"/> on are removed; empty when the log is not cut.</summary>
     public string Segment { get; internal init; } = string.Empty;
 
     /// <summary>Where <see cref="Segment"/> is cut; 0 when the whole segment is removed.</summary>
@@ -56,6 +60,17 @@ public sealed class RepairPlan
     /// <summary>The number of bytes moved into quarantine.</summary>
     public long QuarantineBytes { get; internal init; }
 
-    /// <summary>The file that records the repair in the log directory (<c>repair-NNNN.done</c>; <c>.intent</c> until it is complete).</summary>
+    /// <summary>
+    /// The cursors whose files are damaged, in name order: each file's bytes are kept in the quarantine
+    /// file of <see cref="CursorQuarantineFiles"/> at the same index, and the cursor is committed again at
+    /// LSN 0, so its consumer reads again from the first record (or is told that retention removed
+    /// records after it), and retention keeps every record until the consumer commits it further.
+    /// </summary>
+    public IReadOnlyList<string> ResetCursors { get; internal init; } = [];
+
+    /// <summary>The quarantine files (in the log directory) that keep the damaged cursor files' bytes, one per <see cref="ResetCursors"/> entry.</summary>
+    public IReadOnlyList<string> CursorQuarantineFiles { get; internal init; } = [];
+
+    /// <summary>The file that records the cut in the log directory (<c>repair-NNNN.done</c>; <c>.intent</c> until it is complete); a cursor reset alone writes none.</summary>
     public string RecordFile => RepairRecord.RecordName(Number);
 }

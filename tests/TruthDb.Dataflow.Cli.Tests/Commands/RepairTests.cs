@@ -110,6 +110,41 @@ public sealed class RepairTests : IDisposable
         Assert.Contains("does not exist", result.Stderr);
     }
 
+    [Fact]
+    public async Task DamagedCursorFile_VerifyReportsIt_RepairKeepsItsBytesAndCommitsItAgainAtZero()
+    {
+        await _log.AppendAsync(5);
+        var commit = await Truthdb.RunAsync(["read", "-d", _log.Dir, "--cursor", "job", "--commit"], [], Timeouts.Token());
+        Assert.True(commit.ExitCode == 0, commit.ToString());
+        var cursorFile = Path.Combine(_log.Dir, "cursor-job.cur");
+        var damaged = File.ReadAllBytes(cursorFile);
+        damaged[9] ^= 0x10;
+        File.WriteAllBytes(cursorFile, damaged);
+
+        var verify = await Truthdb.RunAsync(["verify", "--dir", _log.Dir], [], Timeouts.Token());
+        Assert.True(verify.ExitCode == 4, verify.ToString());
+        Assert.Contains("damaged cursor: file cursor-job.cur: the file of cursor 'job' is damaged", verify.Stdout);
+        var read = await Truthdb.RunAsync(["read", "-d", _log.Dir, "--cursor", "job"], [], Timeouts.Token());
+        Assert.True(read.ExitCode != 0, read.ToString());
+        Assert.Contains("'cursor-job.cur'", read.Stderr);
+
+        var before = _log.FileHashes();
+        var dryRun = await RepairAsync();
+        Assert.True(dryRun.ExitCode == 2, dryRun.ToString());
+        Assert.Contains("cursor job: its damaged file kept in repair-0001.cursor-job.cur.quarantine, the cursor committed again at LSN 0", dryRun.Stdout);
+        Assert.Contains("cut: none (the segments are intact)", dryRun.Stdout);
+        Assert.Equal(before, _log.FileHashes());
+
+        var repair = await RepairAsync("--yes");
+        Assert.True(repair.ExitCode == 0, repair.ToString());
+        Assert.Contains("Repaired: 1 cursor(s) committed again at LSN 0; no record removed.", repair.Stdout);
+        Assert.Equal(damaged, File.ReadAllBytes(Path.Combine(_log.Dir, "repair-0001.cursor-job.cur.quarantine")));
+        Assert.Equal(0, (await Truthdb.RunAsync(["verify", "--dir", _log.Dir], [], Timeouts.Token())).ExitCode);
+        var resumed = await Truthdb.RunAsync(["read", "-d", _log.Dir, "--cursor", "job"], [], Timeouts.Token());
+        Assert.True(resumed.ExitCode == 0, resumed.ToString());
+        Assert.Equal(5, resumed.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+    }
+
     private Task<CliResult> RepairAsync(params string[] extra) => Truthdb.RunAsync(["repair", "--dir", _log.Dir, .. extra], [], Timeouts.Token());
 
 }
