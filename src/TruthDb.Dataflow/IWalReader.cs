@@ -21,6 +21,20 @@ public interface IWalReader
     long FirstLsn { get; }
 
     /// <summary>
+    /// The log's segments, oldest first (the last one is being written), as the log knows them now, up
+    /// to <see cref="WrittenLsn"/> as of the call: from its list of segments and their headers, without
+    /// reading a segment's frames or trailer (<see cref="WalSegment"/>; a <see cref="WalReader"/> lists
+    /// the directory again for it).
+    /// </summary>
+    /// <exception cref="WalCorruptedException">A segment's header cannot be read (a <see cref="WalReader"/>;
+    /// the writer's log refuses to open with one); it names the segment.</exception>
+    IReadOnlyList<WalSegment> GetSegments();
+
+    /// <summary>Every durable cursor and the LSN it committed (in any process), ordered by name (ordinal), read from the cursor files now.</summary>
+    /// <exception cref="WalCorruptedException">A cursor file is damaged (the message names it); no cursor is left out.</exception>
+    IReadOnlyDictionary<string, long> Cursors { get; }
+
+    /// <summary>
     /// The records with LSN ≥ <paramref name="fromLsn"/> (0: from the first record still in the log), in
     /// LSN order, up to the watermark <see cref="ReadOptions.Watermark"/> picks as it was when the read
     /// started; with <see cref="ReadOptions.Follow"/>, waiting for new records until <paramref name="ct"/>

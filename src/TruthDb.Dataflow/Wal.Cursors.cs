@@ -9,7 +9,7 @@ public sealed partial class Wal
     /// Every cursor and the LSN it committed, read from the cursor files now (so it includes cursors
     /// that <see cref="WalReader"/>s in other processes commit).
     /// </summary>
-    /// <exception cref="WalCorruptedException">A cursor file is damaged.</exception>
+    /// <exception cref="WalCorruptedException">A cursor file is damaged (the message names it); no cursor is left out.</exception>
     public IReadOnlyDictionary<string, long> Cursors => _cursors.ReadAll();
 
     /// <summary>The LSN cursor <paramref name="name"/> committed (here or by a <see cref="WalReader"/>); 0 when it has none yet.</summary>

@@ -108,6 +108,18 @@ public sealed partial class Wal : IWalReader, IAsyncDisposable
     public WalStatistics GetStatistics() => _commit.Statistics(_view.Segments.Length);
 
     /// <summary>
+    /// The log's segments, oldest first (the last one is the active segment), as the writer has published
+    /// them, up to <see cref="WrittenLsn"/> as of the call. Reads no file.
+    /// </summary>
+    public IReadOnlyList<WalSegment> GetSegments()
+    {
+        // The watermark first: the segment list read after it covers it (LogState/SegmentSnapshot.cs).
+        var written = WrittenLsn;
+        var segments = _view.Segments;
+        return SegmentSnapshot.Describe(segments, written, _view.IsActiveSealed(segments[^1]));
+    }
+
+    /// <summary>
     /// Stops accepting appends, writes and syncs everything already accepted (appends waiting for room
     /// included), runs the flushes and truncations already asked for, waits for a cursor commit in
     /// progress, publishes, and closes. Appends, flushes, truncations and cursor commits afterwards fail

@@ -76,6 +76,13 @@ public sealed class WalReader : IWalReader, IDisposable
         }
     }
 
+    /// <summary>
+    /// Every cursor and the LSN it committed, read from the cursor files now (the writer's and every
+    /// reader's commits).
+    /// </summary>
+    /// <exception cref="WalCorruptedException">A cursor file is damaged (the message names it); no cursor is left out.</exception>
+    public IReadOnlyDictionary<string, long> Cursors => _cursors.ReadAll();
+
     /// <summary>True while a writer has the log open and publishes its watermarks (a writer killed with the log open still counts until another opens it).</summary>
     public bool IsWriterOpen => _source.WriterOpen;
 
@@ -88,6 +95,26 @@ public sealed class WalReader : IWalReader, IDisposable
 
     /// <summary>Why following reads poll instead of waiting for change notifications; null while they watch, and before the first following read waits.</summary>
     public string? PollingReason => _source.PollingReason;
+
+    /// <summary>
+    /// The log's segments, oldest first, as the directory lists them now (it is listed again, and the
+    /// header of a segment not seen before is read), up to <see cref="WrittenLsn"/> as of the call.
+    /// Every segment but the last is sealed (the writer seals one before it starts the next); whether
+    /// the last one is, is not known here (<see cref="WalSegment.IsSealed"/> is null): its trailer is not read.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The reader is disposed.</exception>
+    /// <exception cref="WalCorruptedException">A segment's header cannot be read (it names the segment): the
+    /// list would stop before it, as reads do.</exception>
+    public IReadOnlyList<WalSegment> GetSegments()
+    {
+        ObjectDisposedException.ThrowIf(_source.IsClosed, this);
+
+        // The watermark first: the listing made after it covers it (LogState/SegmentSnapshot.cs).
+        var written = WrittenLsn;
+        _source.Refresh();
+        _source.ThrowIfSegmentUnreadable();
+        return SegmentSnapshot.Describe(_source.Segments, written, lastSealed: null);
+    }
 
     /// <summary>Opens the log in <paramref name="directory"/> for reading.</summary>
     /// <param name="directory">A log directory: segment files, with or without the writer's watermark file.</param>

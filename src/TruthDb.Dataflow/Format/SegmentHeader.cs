@@ -86,4 +86,8 @@ internal readonly record struct SegmentHeader(LogId LogId, long FirstLsn, long S
         problem = string.Empty;
         return true;
     }
+
+    /// <summary>A creation time field as a time; null when it is outside what a <see cref="DateTimeOffset"/> holds (a damaged or foreign value).</summary>
+    public static DateTimeOffset? TimeOf(long createdUnixMs) =>
+        createdUnixMs is >= 0 and <= 253402300799999 ? DateTimeOffset.FromUnixTimeMilliseconds(createdUnixMs) : null;
 }

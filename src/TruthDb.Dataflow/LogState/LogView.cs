@@ -14,6 +14,9 @@ internal sealed class LogView
     private SegmentInfo[] _segments;
     private SparseIndex _activeIndex;
 
+    // The first LSN of the last segment the writer sealed (or recovery found sealed), -1 for none.
+    private long _sealedSegment = -1;
+
     /// <summary>The view of a log as recovery left it.</summary>
     public LogView(LogId logId, SegmentInfo[] segments, SparseIndex activeIndex)
     {
@@ -48,6 +51,17 @@ internal sealed class LogView
 
     /// <summary>Publishes the active segment's index after an entry was added or a new segment started.</summary>
     public void Publish(SparseIndex activeIndex) => Volatile.Write(ref _activeIndex, activeIndex);
+
+    /// <summary>Publishes that the active segment is sealed: its trailer is written and synced (the writer, before it starts the next one).</summary>
+    public void PublishSealed(SegmentInfo active) => Volatile.Write(ref _sealedSegment, active.FirstLsn);
+
+    /// <summary>
+    /// True when <paramref name="active"/>, the active segment as a reader last saw it, is sealed. Every
+    /// segment before the active one is; the active one is only between its seal and the start of the
+    /// next (rarely seen: the writer seals and starts the next in one step, unless it crashed between
+    /// them and recovery found it so).
+    /// </summary>
+    public bool IsActiveSealed(SegmentInfo active) => active.FirstLsn == Volatile.Read(ref _sealedSegment);
 
     private static bool IsOrdered(SegmentInfo[] segments)
     {

@@ -100,8 +100,7 @@ internal sealed partial class DirectoryReadSource : IReadSource, IDisposable
     {
         if (_unreadableSegment is { } damaged && limit >= damaged.FirstLsn - 1)
         {
-            throw new WalCorruptedException(damaged.Name, 0,
-                $"the segment's header cannot be read ({damaged.Problem}), so no record from LSN {damaged.FirstLsn} on can be read");
+            throw Unreadable(damaged);
         }
 
         if (_mirror.TryRead(out var words) && words.WriterOpen)
@@ -125,6 +124,19 @@ internal sealed partial class DirectoryReadSource : IReadSource, IDisposable
         if (problem is not null)
         {
             throw problem;
+        }
+    }
+
+    /// <summary>
+    /// Throws when the last listing met a segment whose header cannot be read: <see cref="Segments"/>
+    /// stops before it, and the watermarks are held below it.
+    /// </summary>
+    /// <exception cref="WalCorruptedException">Names the segment and what is wrong with its header.</exception>
+    public void ThrowIfSegmentUnreadable()
+    {
+        if (_unreadableSegment is { } damaged)
+        {
+            throw Unreadable(damaged);
         }
     }
 
@@ -255,6 +267,9 @@ internal sealed partial class DirectoryReadSource : IReadSource, IDisposable
             ? throw new InvalidDataException($"'{storage.DirectoryPath}' holds no segment of a log.")
             : throw new WalCorruptedException(names[0], 0, $"no segment header of the log can be read ({firstProblem ?? "the files are gone"})"));
     }
+
+    private static WalCorruptedException Unreadable(UnreadableSegment damaged) =>
+        new(damaged.Name, 0, $"the segment's header cannot be read ({damaged.Problem}), so no record from LSN {damaged.FirstLsn} on can be read");
 
     private sealed record UnreadableSegment(long FirstLsn, string Name, string Problem);
 }

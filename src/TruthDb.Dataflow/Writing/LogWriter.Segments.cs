@@ -91,5 +91,6 @@ internal sealed partial class LogWriter
         _active!.Write(SegmentLayout.RecordsEnd(Segments[^1].Size), trailer);
         SyncActive(_writtenLsn);
         _activeSealed = true;
+        _view.PublishSealed(Segments[^1]);
     }
 }

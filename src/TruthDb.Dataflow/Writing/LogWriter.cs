@@ -92,6 +92,11 @@ internal sealed partial class LogWriter : IDisposable
         _nextLsn = recovered.LastLsn + 1;
         _writtenLsn = recovered.LastLsn;
         _activeIndex = recovered.ActiveIndex;
+        if (_activeSealed)
+        {
+            view.PublishSealed(view.Segments[^1]);
+        }
+
         _buffer = ArrayPool<byte>.Shared.Rent((int)options.MaxBatchBytes);
         _preparer = new SegmentPreparer(storage, options.SegmentSize, zeroFill: options.Durability == Durability.Sync);
         _preparer.StartNext();
