@@ -123,7 +123,9 @@ public sealed partial class TruthDbClient : IAsyncDisposable
         return System.Diagnostics.Stopwatch.GetElapsedTime(started);
     }
 
-    /// <summary>The server's log watermarks and counters.</summary>
+    /// <summary>The server's log watermarks and counters, and the log's segments and cursors.</summary>
+    /// <exception cref="TruthDbException">The server could not tell them: <see cref="TruthDbErrorCode.Corrupted"/> when a cursor
+    /// file (or, on a read-only server, a segment's header) is damaged; the message names the file.</exception>
     public async ValueTask<TruthDbServerStatistics> GetStatisticsAsync(CancellationToken ct = default) =>
         new(await RequestAsync<EmptyBody, StatsReply>(MessageType.Stats, MessageType.StatsReply, EmptyBody.Instance, ct).ConfigureAwait(false));
 

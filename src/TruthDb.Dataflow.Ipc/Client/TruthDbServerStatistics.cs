@@ -18,6 +18,14 @@ public sealed class TruthDbServerStatistics
         Subscriptions = reply.Subscriptions;
         SyncTime = TimeSpan.FromMicroseconds(reply.SyncMicroseconds);
         ReadOnly = reply.ReadOnly;
+        Segments = Array.AsReadOnly(Array.ConvertAll(reply.Segments ?? [], static s => s.ToSegment()));
+        var cursors = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        foreach (var cursor in reply.Cursors ?? [])
+        {
+            cursors[cursor.Name] = cursor.CommittedLsn;
+        }
+
+        Cursors = cursors.AsReadOnly();
     }
 
     /// <summary>The log's written watermark.</summary>
@@ -58,4 +66,19 @@ public sealed class TruthDbServerStatistics
 
     /// <summary>True when the server serves its log read-only: it writes nothing, so the counters of writing (<see cref="Appends"/> to <see cref="SyncTime"/>) are 0.</summary>
     public bool ReadOnly { get; }
+
+    /// <summary>
+    /// The log's segments, oldest first (the last one is being written), as the server's log knows them
+    /// (<see cref="IWalReader.GetSegments"/>: no file length or end of records, which only reading the
+    /// files tells; on a read-only server, <see cref="WalSegment.IsSealed"/> of the last segment is null).
+    /// Empty when the server is older than this field (it sends none).
+    /// </summary>
+    public IReadOnlyList<WalSegment> Segments { get; }
+
+    /// <summary>
+    /// The log's durable cursors and the LSN each committed, ordered by name (ordinal). Empty when the log
+    /// has none, and when the server is older than this field (it sends none). A damaged cursor file is
+    /// never left out: the server answers the request with <see cref="TruthDbErrorCode.Corrupted"/> instead.
+    /// </summary>
+    public IReadOnlyDictionary<string, long> Cursors { get; }
 }

@@ -23,13 +23,25 @@ internal sealed partial class ServerConnection
     private Task TruncateAsync(uint id, TruncateRequest request) =>
         ReplyWhenDoneAsync(id, MessageType.Truncate, MessageType.TruncateReply, TruncatedAsync(request));
 
+    // A few small reads (the cursor files; a read-only server lists the directory again for the
+    // segments), done in the read loop like the rest. A failure becomes the error reply (ErrorMapping):
+    // a damaged cursor file, or a segment header a read-only server cannot read, is Corrupted and named
+    // in the message; the log closing is ShuttingDown.
     private Task StatsAsync(uint id, EmptyBody request)
     {
         _ = request;
+        return ReplyAsync(id, MessageType.StatsReply, Statistics());
+    }
+
+    private StatsReply Statistics()
+    {
+        // The segments before the watermarks: the last segment's lastLsn is then never above writtenLsn.
+        var segments = Reader.GetSegments();
+        var cursors = Reader.Cursors;
 
         // A read-only server writes nothing: its writing counters are 0.
         var stats = Served.Statistics;
-        return ReplyAsync(id, MessageType.StatsReply, new StatsReply
+        return new StatsReply
         {
             WrittenLsn = Reader.WrittenLsn,
             DurableLsn = Reader.DurableLsn,
@@ -44,7 +56,9 @@ internal sealed partial class ServerConnection
             Subscriptions = _server.SubscriptionCount,
             SyncMicroseconds = stats is { } writing ? (long)writing.SyncTime.TotalMicroseconds : 0,
             ReadOnly = Served.IsReadOnly,
-        });
+            Segments = [.. segments.Select(StatsSegment.From)],
+            Cursors = [.. cursors.Select(static c => new StatsCursor { Name = c.Key, CommittedLsn = c.Value })],
+        };
     }
 
     private async Task<EmptyBody> CommittedAsync(CommitCursorRequest request)

@@ -47,6 +47,15 @@ public sealed class PythonClientTests : IDisposable
         Assert.Contains(appended, p => p.Length == 100_000);
         Assert.Equal(Count + 2, root.GetProperty("statsWrittenLsn").GetInt64());
 
+        // Stats' segments ([name, firstLsn, lastLsn, segmentSize, sealed, createdUnixMs]) and cursors, decoded in Python.
+        var segments = root.GetProperty("statsSegments").EnumerateArray().ToList();
+        Assert.Equal(Directory.GetFiles(_log.Dir, "*.wal").Length, segments.Count);
+        Assert.Equal(("00000000000000000001.wal", 1L), (segments[0][0].GetString(), segments[0][1].GetInt64()));
+        Assert.Equal(Count + 2, segments[^1][2].GetInt64());
+        Assert.Equal(1024 * 1024, segments[^1][3].GetInt64());
+        Assert.Equal([.. Enumerable.Repeat(true, segments.Count - 1), false], segments.Select(s => s[4].GetBoolean()));
+        Assert.Equal(0, root.GetProperty("statsCursors").GetArrayLength());
+
         // Its Read returned everything written before it, byte-exact, then End [last, 0].
         Assert.Equal(1, root.GetProperty("readStart").GetInt64());
         AssertRecords(appended.Take(Count + 1).ToList(), root.GetProperty("read"));

@@ -354,6 +354,9 @@ def main():
         "tailStart": tail_start,
         "tail": tail,
         "statsWrittenLsn": stats[0],
+        # Fields 13 and 14 (segments, cursors) came later: a server before them sends 13 fields.
+        "statsSegments": stats[13] if len(stats) > 13 else None,
+        "statsCursors": stats[14] if len(stats) > 14 else None,
     }))
 
 
