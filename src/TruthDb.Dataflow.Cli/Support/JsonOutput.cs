@@ -66,7 +66,10 @@ internal static class JsonOutput
     }
 
     /// <summary>Writes the array <c>segments</c>: one object per segment (the shape <c>stats --json</c> and <c>verify --json</c> share).</summary>
-    public static void WriteSegments(this Utf8JsonWriter json, IReadOnlyList<SegmentSummary> segments)
+    public static void WriteSegments(this Utf8JsonWriter json, IReadOnlyList<SegmentSummary> segments) => json.WriteSegments(SegmentRow.Of(segments));
+
+    /// <summary>Writes the array <c>segments</c> (a value not known is null).</summary>
+    public static void WriteSegments(this Utf8JsonWriter json, IReadOnlyList<SegmentRow> segments)
     {
         json.WriteStartArray("segments");
         foreach (var segment in segments)
@@ -77,13 +80,49 @@ internal static class JsonOutput
             json.WriteNumber("lastLsn", segment.LastLsn);
             json.WriteNumber("records", segment.Records);
             json.WriteNumber("segmentSize", segment.SegmentSize);
-            json.WriteNumber("fileLength", segment.FileLength);
-            json.WriteNumber("recordsEnd", segment.RecordsEnd);
-            json.WriteBoolean("sealed", segment.IsSealed);
+            json.WriteNumberOrNull("fileLength", segment.FileLength);
+            json.WriteNumberOrNull("recordsEnd", segment.RecordsEnd);
+            if (segment.IsSealed is { } isSealed)
+            {
+                json.WriteBoolean("sealed", isSealed);
+            }
+            else
+            {
+                json.WriteNull("sealed");
+            }
+
             json.WriteTimeOrNull("createdAt", segment.CreatedAt);
             json.WriteEndObject();
         }
 
         json.WriteEndArray();
+    }
+
+    /// <summary>Writes the array <c>cursors</c>: <c>{"name":...,"committedLsn":...}</c> per cursor.</summary>
+    public static void WriteCursors(this Utf8JsonWriter json, IReadOnlyDictionary<string, long> cursors)
+    {
+        json.WriteStartArray("cursors");
+        foreach (var (name, lsn) in cursors)
+        {
+            json.WriteStartObject();
+            json.WriteString("name", name);
+            json.WriteNumber("committedLsn", lsn);
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+    }
+
+    /// <summary>Writes the number <paramref name="name"/>, or null when the value is not known.</summary>
+    public static void WriteNumberOrNull(this Utf8JsonWriter json, string name, long? value)
+    {
+        if (value is { } number)
+        {
+            json.WriteNumber(name, number);
+        }
+        else
+        {
+            json.WriteNull(name);
+        }
     }
 }
