@@ -35,7 +35,7 @@ internal static partial class StatsCommand
         Console.WriteLine(string.Create(inv, $"since opened:      {stats.Appends} appends in {stats.Batches} batches, {stats.Syncs} syncs ({stats.SyncTime.TotalMilliseconds:0.###} ms), {stats.BytesWritten} bytes written ({Show.Bytes(stats.BytesWritten)})"));
         Console.WriteLine(string.Create(inv, $"pending bytes:     {stats.PendingBytes}"));
         Console.WriteLine(string.Create(inv, $"connections:       {stats.Connections}, subscriptions {stats.Subscriptions}"));
-        PrintCursorsAndSegments(stats.Cursors, SegmentRow.Of(stats.Segments));
+        PrintCursorsAndSegments(stats.Cursors, [], SegmentRow.Of(stats.Segments));
         return ExitCodes.Ok;
     }
 

@@ -51,18 +51,24 @@ internal static partial class StatsCommand
         Console.WriteLine(string.Create(inv, $"durable LSN:       {Durable(stats)}"));
         Console.WriteLine(string.Create(inv, $"bytes on disk:     {stats.TotalBytes} ({Show.Bytes(stats.TotalBytes)})"));
         Console.WriteLine(string.Create(inv, $"bytes in records:  {stats.RecordBytes} ({Show.Bytes(stats.RecordBytes)})"));
-        PrintCursorsAndSegments(stats.Cursors, SegmentRow.Of(stats.Segments));
+        PrintCursorsAndSegments(stats.Cursors, stats.DamagedCursors, SegmentRow.Of(stats.Segments));
         return ExitCodes.Ok;
     }
 
-    // The cursors, then the table of segments: the same for the files and for a server.
-    private static void PrintCursorsAndSegments(IReadOnlyDictionary<string, long> cursors, IReadOnlyList<SegmentRow> segments)
+    // The cursors (a damaged one by name: the files' reading lists them, a server refuses Stats instead),
+    // then the table of segments: the same for the files and for a server.
+    private static void PrintCursorsAndSegments(IReadOnlyDictionary<string, long> cursors, IReadOnlyList<string> damaged, IReadOnlyList<SegmentRow> segments)
     {
         var inv = Show.Invariant;
-        Console.WriteLine(string.Create(inv, $"cursors:           {cursors.Count}"));
+        Console.WriteLine(string.Create(inv, $"cursors:           {cursors.Count + damaged.Count}"));
         foreach (var (name, lsn) in cursors)
         {
             Console.WriteLine(string.Create(inv, $"  cursor {name}: committed LSN {lsn}"));
+        }
+
+        foreach (var name in damaged)
+        {
+            Console.WriteLine($"  cursor {name}: DAMAGED file, committed LSN unknown (opening the log refuses; 'truthdb repair' commits it again at LSN 0)");
         }
 
         var table = new Table().Title("Segments").Border(Terminal.Interactive ? TableBorder.Rounded : TableBorder.Ascii);
@@ -109,6 +115,13 @@ internal static partial class StatsCommand
         json.WriteNumber("bytesOnDisk", stats.TotalBytes);
         json.WriteNumber("recordBytes", stats.RecordBytes);
         json.WriteCursors(stats.Cursors);
+        json.WriteStartArray("damagedCursors");
+        foreach (var name in stats.DamagedCursors)
+        {
+            json.WriteStringValue(name);
+        }
+
+        json.WriteEndArray();
         json.WriteSegments(stats.Segments);
     }
 }

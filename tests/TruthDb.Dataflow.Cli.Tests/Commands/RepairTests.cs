@@ -111,7 +111,7 @@ public sealed class RepairTests : IDisposable
     }
 
     [Fact]
-    public async Task DamagedCursorFile_VerifyReportsIt_RepairKeepsItsBytesAndCommitsItAgainAtZero()
+    public async Task DamagedCursorFile_VerifyAndStatsReportIt_RepairKeepsItsBytesAndCommitsItAgainAtZero()
     {
         await _log.AppendAsync(5);
         var commit = await Truthdb.RunAsync(["read", "-d", _log.Dir, "--cursor", "job", "--commit"], [], Timeouts.Token());
@@ -124,6 +124,12 @@ public sealed class RepairTests : IDisposable
         var verify = await Truthdb.RunAsync(["verify", "--dir", _log.Dir], [], Timeouts.Token());
         Assert.True(verify.ExitCode == 4, verify.ToString());
         Assert.Contains("damaged cursor: file cursor-job.cur: the file of cursor 'job' is damaged", verify.Stdout);
+        var stats = await Truthdb.RunAsync(["stats", "--dir", _log.Dir], [], Timeouts.Token());
+        Assert.True(stats.ExitCode == 0, stats.ToString());
+        Assert.Contains("cursors:           1", stats.Stdout);
+        Assert.Contains("cursor job: DAMAGED file, committed LSN unknown", stats.Stdout);
+        var statsJson = await Truthdb.RunAsync(["stats", "--dir", _log.Dir, "--json"], [], Timeouts.Token());
+        Assert.Contains("\"cursors\":[],\"damagedCursors\":[\"job\"]", statsJson.Stdout);
         var read = await Truthdb.RunAsync(["read", "-d", _log.Dir, "--cursor", "job"], [], Timeouts.Token());
         Assert.True(read.ExitCode != 0, read.ToString());
         Assert.Contains("'cursor-job.cur'", read.Stderr);
