@@ -185,7 +185,7 @@ public sealed partial class Wal : IWalReader, IAsyncDisposable
 
         // Background work ends before the directory is let go: the sparse indexes of sealed segments.
         await _catalog.IndexWritesDone().ConfigureAwait(false);
-        _cursors.Close();
+        await _cursors.CloseAsync().ConfigureAwait(false);
         _metrics.Closed();
         _watermarks.Close();
         _lock.Dispose();

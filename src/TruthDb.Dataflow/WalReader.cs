@@ -209,6 +209,7 @@ public sealed class WalReader : IWalReader, IDisposable
     public void Dispose()
     {
         _source.Dispose();
-        _cursors.Close();
+        // A commit in progress finishes first (a file write and syncs); a reader's Dispose is synchronous.
+        _cursors.CloseAsync().AsTask().GetAwaiter().GetResult();
     }
 }

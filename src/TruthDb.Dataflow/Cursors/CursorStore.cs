@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using TruthDb.Dataflow.Format;
 using TruthDb.Dataflow.Storage;
@@ -21,16 +22,18 @@ internal sealed partial class CursorStore
     private readonly ILogger _logger;
     private readonly object _owner;
 
-    // Commits and deletes, one at a time (each is a few small synchronous writes and syncs); none
-    // after Close (read and written under it).
-    private readonly Lock _changes = new();
-    private bool _closed;
+    // Commits and deletes run one at a time, each while it holds the one token this channel keeps (a
+    // waiting one waits without holding a thread); none after Close, which takes the token to set
+    // _closed (read while holding it).
+    private readonly Channel<bool> _turn = Channel.CreateBounded<bool>(1);
+    private volatile bool _closed;
 
     private CursorStore(IWalStorage storage, ILogger logger, object owner)
     {
         _storage = storage;
         _logger = logger;
         _owner = owner;
+        _turn.Writer.TryWrite(true);
     }
 
     /// <summary>
@@ -41,7 +44,7 @@ internal sealed partial class CursorStore
     /// <param name="storage">The log's storage.</param>
     /// <param name="lastLsn">The last record recovery kept.</param>
     /// <param name="logger">Where a lowered or damaged cursor is reported.</param>
-    /// <param name="owner">The log that owns the store: <see cref="ObjectDisposedException"/> names it once <see cref="Close"/> ran.</param>
+    /// <param name="owner">The log that owns the store: <see cref="ObjectDisposedException"/> names it once <see cref="CloseAsync"/> ran.</param>
     /// <exception cref="WalCorruptedException">A cursor file is damaged.</exception>
     public static CursorStore Load(IWalStorage storage, long lastLsn, ILogger logger, object owner)
     {
@@ -61,7 +64,7 @@ internal sealed partial class CursorStore
     /// <summary>The cursors of a log seen from a reader (no recovery: the writer lowers cursors when it opens).</summary>
     /// <param name="storage">The log's storage.</param>
     /// <param name="logger">Where a damaged cursor is reported.</param>
-    /// <param name="owner">The reader that owns the store: <see cref="ObjectDisposedException"/> names it once <see cref="Close"/> ran.</param>
+    /// <param name="owner">The reader that owns the store: <see cref="ObjectDisposedException"/> names it once <see cref="CloseAsync"/> ran.</param>
     public static CursorStore Open(IWalStorage storage, ILogger logger, object owner) => new(storage, logger, owner);
 
     /// <summary>Every cursor and its committed LSN, as the files say now.</summary>
@@ -131,20 +134,13 @@ internal sealed partial class CursorStore
             throw new ArgumentOutOfRangeException(nameof(lsn), lsn, $"A cursor can be committed from 0 to the written LSN ({writtenLsn}).");
         }
 
-        var commit = Change(
-            () =>
-            {
-                AtomicFile.Write(_storage, CursorFile.FileName(name), CursorFile.Encode(lsn));
-                return lsn;
-            },
-            ct);
-        return commit.IsCompletedSuccessfully ? ValueTask.CompletedTask : new ValueTask(commit.AsTask());
+        return CommitCoreAsync(name, lsn, ct);
     }
 
     /// <summary>Removes a cursor (durably); false when it did not exist.</summary>
     /// <exception cref="ObjectDisposedException">The store was closed.</exception>
     public ValueTask<bool> DeleteAsync(string name, CancellationToken ct) =>
-        Change(
+        ChangeAsync(
             () =>
             {
                 if (AtomicFile.Read(_storage, CursorFile.FileName(name)) is null)
@@ -164,33 +160,33 @@ internal sealed partial class CursorStore
     /// disposal either finishes before the owner lets the directory go or writes nothing, and the
     /// caller is told which.
     /// </summary>
-    public void Close()
+    public async ValueTask CloseAsync()
     {
-        lock (_changes)
-        {
-            _closed = true;
-        }
+        await _turn.Reader.ReadAsync(CancellationToken.None).ConfigureAwait(false);
+        _closed = true;
+        _turn.Writer.TryWrite(true);
     }
 
-    // Runs synchronously; its errors come in the returned task, as from an async method.
-    private ValueTask<T> Change<T>(Func<T> change, CancellationToken ct)
-    {
-        if (ct.IsCancellationRequested)
-        {
-            return ValueTask.FromCanceled<T>(ct);
-        }
+    private async ValueTask CommitCoreAsync(string name, long lsn, CancellationToken ct) =>
+        await ChangeAsync(
+            () =>
+            {
+                AtomicFile.Write(_storage, CursorFile.FileName(name), CursorFile.Encode(lsn));
+                return lsn;
+            },
+            ct).ConfigureAwait(false);
 
+    private async ValueTask<T> ChangeAsync<T>(Func<T> change, CancellationToken ct)
+    {
+        await _turn.Reader.ReadAsync(ct).ConfigureAwait(false);
         try
         {
-            lock (_changes)
-            {
-                ObjectDisposedException.ThrowIf(_closed, _owner);
-                return ValueTask.FromResult(change());
-            }
+            ObjectDisposedException.ThrowIf(_closed, _owner);
+            return change();
         }
-        catch (Exception ex)
+        finally
         {
-            return ValueTask.FromException<T>(ex);
+            _turn.Writer.TryWrite(true);
         }
     }
 

@@ -99,6 +99,35 @@ public sealed class CursorTests
     }
 
     [Fact]
+    public async Task CommitWaitingForAnother_CanBeCancelled_AndWritesNothing()
+    {
+        var storage = new SimulatedStorage("sim://cursor-wait");
+        var gated = new GatedStorage(storage);
+        await using var wal = await Wal.OpenAsync(SimulatedWorkload.OptionsFor(gated));
+        for (var i = 0; i < 10; i++)
+        {
+            await wal.AppendAsync(Payloads.Make(0, i, 50));
+        }
+
+        gated.Close(name => name.StartsWith("cursor-first", StringComparison.Ordinal));
+        var first = Task.Run(async () => await wal.CommitCursorAsync("first", 4));
+        await gated.WaitForHeldSyncAsync(Timeouts.Token());
+
+        // The second commit waits for its turn without running; cancelled, it gives up and writes nothing.
+        using var cancel = new CancellationTokenSource();
+        var second = wal.CommitCursorAsync("second", 6, cancel.Token).AsTask();
+        Assert.False(second.IsCompleted, "the second commit ran while the first held its turn");
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => second);
+
+        gated.Open();
+        await first;
+        Assert.Equal(new Dictionary<string, long> { ["first"] = 4 }, wal.Cursors);
+        await wal.CommitCursorAsync("second", 6);
+        Assert.Equal(6, wal.GetCursor("second"));
+    }
+
+    [Fact]
     public async Task Retention_NeverPassesTheSlowestCursor_UnlessTold()
     {
         var storage = new SimulatedStorage("sim://cursor-retention");
