@@ -45,7 +45,7 @@ public static partial class LogInspector
         {
             summary.SegmentSize = header.SegmentSize;
             summary.LogId = header.LogId.ToString();
-            summary.CreatedAt = header.CreatedUnixMs is >= 0 and <= 253402300799999 ? DateTimeOffset.FromUnixTimeMilliseconds(header.CreatedUnixMs) : null;
+            summary.CreatedAt = SegmentHeader.TimeOf(header.CreatedUnixMs);
         }
 
         return summary;
